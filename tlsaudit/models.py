@@ -1,0 +1,238 @@
+"""Facts, findings and reports: frozen data passed between the stages.
+
+Every model turns into plain JSON through `to_json`; reports render from that JSON alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+JsonValue = Any
+FactValue = str | int | float | bool | tuple[str, ...] | None
+
+
+class TlsVersion(StrEnum):
+    SSLv2 = "SSLv2"
+    SSLv3 = "SSLv3"
+    TLSv1_0 = "TLSv1.0"
+    TLSv1_1 = "TLSv1.1"
+    TLSv1_2 = "TLSv1.2"
+    TLSv1_3 = "TLSv1.3"
+
+
+ALL_VERSIONS: tuple[TlsVersion, ...] = tuple(TlsVersion)
+LEGACY_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.SSLv2, TlsVersion.SSLv3, TlsVersion.TLSv1_0, TlsVersion.TLSv1_1)
+MODERN_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.TLSv1_2, TlsVersion.TLSv1_3)
+
+
+class ProtocolStatus(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+class Readiness(StrEnum):
+    READY = "ready"
+    READY_WITH_CONFIG = "ready-with-config"
+    NEEDS_UPGRADE = "needs-upgrade"
+    UNKNOWN = "unknown"
+
+
+class FindingStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class SubjectKind(StrEnum):
+    ENDPOINT = "endpoint"
+    RUNTIME = "runtime"
+    CAPTURE = "capture"
+
+
+SEVERITY_ORDER: dict[Severity, int] = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+READINESS_ORDER: dict[Readiness, int] = {
+    Readiness.READY: 0,
+    Readiness.READY_WITH_CONFIG: 1,
+    Readiness.UNKNOWN: 2,
+    Readiness.NEEDS_UPGRADE: 3,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtocolResult:
+    status: ProtocolStatus
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One thing the user asked to scan, before name resolution."""
+
+    raw: str
+    host: str
+    port: int
+    sni: str | None = None
+    starttls: str | None = None
+
+    @property
+    def label(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateInfo:
+    subject: str
+    issuer: str
+    san: tuple[str, ...] = ()
+    serial: str = ""
+    not_before: str = ""
+    not_after: str = ""
+    days_left: int | None = None
+    key_type: str = ""
+    key_bits: int | None = None
+    signature_algorithm: str = ""
+    signature_hash: str = ""
+    self_signed: bool = False
+    chain_length: int = 1
+    chain_subjects: tuple[str, ...] = ()
+    chain_in_order: bool = True
+    trusted: bool | None = None
+    trust_error: str = ""
+    hostname_match: bool | None = None
+    chain_complete: bool | None = None
+    sha256_fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CipherSuiteResult:
+    """Suites one endpoint accepted for one version, in the server's preference order when it has one."""
+
+    version: TlsVersion
+    accepted: tuple[str, ...]
+    server_preference: bool | None = None
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointFacts:
+    target: str
+    host: str
+    port: int
+    ip: str
+    sni: str | None
+    protocols: Mapping[TlsVersion, ProtocolResult]
+    starttls: str | None = None
+    certificate: CertificateInfo | None = None
+    cipher_suites: tuple[CipherSuiteResult, ...] = ()
+    errors: tuple[str, ...] = ()
+    elapsed_ms: int | None = None
+
+    @property
+    def subject(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        label = f"{host}:{self.port}"
+        return label if self.ip == self.host else f"{label} ({self.ip})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    argv: tuple[str, ...]
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeFacts:
+    """One runtime found on this machine: a PHP, a JDK, a Python, ..."""
+
+    kind: str
+    path: str
+    version: str | None
+    details: Mapping[str, FactValue] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+    errors: tuple[str, ...] = ()
+    host: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind} {self.path}" if not self.host else f"{self.host}: {self.kind} {self.path}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureFacts:
+    """What one client offered in its ClientHello to the capture listener."""
+
+    client: str
+    runtime: str | None
+    legacy_version: str
+    versions_offered: tuple[str, ...]
+    cipher_suites: tuple[str, ...]
+    sni: str | None = None
+    groups: tuple[str, ...] = ()
+    signature_algorithms: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    negotiated_version: str | None = None
+    outcome: str = ""
+    errors: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return self.client if not self.runtime else f"{self.client} ({self.runtime})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    rule_id: str
+    status: FindingStatus
+    severity: Severity
+    subject: str
+    subject_kind: SubjectKind
+    title: str
+    message: str
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    readiness: Readiness | None = None
+
+
+def to_json(value: Any) -> JsonValue:
+    """Plain JSON for any model: enums as values, None and empty optionals omitted, mapping keys as strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, JsonValue] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is None or (f.default == () and item == ()) or (item == "" and f.default == ""):
+                continue
+            out[f.name] = to_json(item)
+        return out
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k.value if isinstance(k, StrEnum) else k): to_json(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [to_json(v) for v in value]
+    return value
