@@ -1,0 +1,174 @@
+"""The benchmark's console table and JSON record."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.model import Endpoint, ToolRun
+from bench.score import Score, score
+
+MB = 1024 * 1024
+SHOWN_MISMATCHES = 12
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """One run, scored on the TLS endpoints and (if it saw them) on the silent ones."""
+
+    run: ToolRun
+    tls: Score
+    silent: Score | None
+    silent_targets: tuple[str, ...] = field(default=())
+
+    @property
+    def rate(self) -> float:
+        return self.run.targets / self.run.wall_seconds if self.run.wall_seconds > 0 else 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.run.tool} ({self.run.mode})"
+
+
+def outcome(run: ToolRun, tls: list[Endpoint], silent: list[Endpoint]) -> Outcome:
+    seen_silent = [e for e in silent if run.mode.startswith("mixed")]
+    return Outcome(
+        run=run,
+        tls=score(run, tls),
+        silent=score(run, seen_silent) if seen_silent else None,
+        silent_targets=tuple(e.target for e in seen_silent),
+    )
+
+
+def table(outcomes: list[Outcome]) -> str:
+    header = (
+        f"{'tool (mode)':<34} {'endpoints':>9} {'wall s':>8} {'ep/s':>8} {'peak MB':>8} "
+        f"{'verdicts right':>16}"
+    )
+    lines = [header, "-" * len(header)]
+    for o in outcomes:
+        flag = "  TIMED OUT" if o.run.timed_out else ""
+        lines.append(
+            f"{o.label:<34} {o.run.targets:>9} {o.run.wall_seconds:>8.2f} {o.rate:>8.1f} "
+            f"{o.run.peak_rss_bytes / MB:>8.1f} {o.tls.percent:>7.2f}% "
+            f"{o.tls.right:>4}/{o.tls.cells:<4}{flag}"
+        )
+    return "\n".join(lines)
+
+
+def ratios(outcomes: list[Outcome]) -> list[str]:
+    mine = [o for o in outcomes if o.run.tool == "tlsaudit" and o.run.mode == "tls"]
+    if not mine:
+        return ["tlsaudit did not run: no ratios"]
+    base = mine[0]
+    lines = []
+    for other in outcomes:
+        if other.run.tool == "tlsaudit" or other.run.mode.startswith("mixed") or other.rate == 0:
+            continue
+        memory = base.run.peak_rss_bytes / other.run.peak_rss_bytes if other.run.peak_rss_bytes else 0.0
+        lines.append(
+            f"tlsaudit / {other.label}: throughput x{base.rate / other.rate:.2f}, peak memory x{memory:.2f}"
+        )
+    return lines
+
+
+def silent_section(outcomes: list[Outcome], tls_only: dict[str, float], budgets: dict[str, str]) -> list[str]:
+    lines = []
+    for o in outcomes:
+        if o.silent is None:
+            continue
+        base = tls_only.get(o.run.tool)
+        extra = f", +{o.run.wall_seconds - base:.2f}s over the TLS-only run" if base is not None else ""
+        tls_count = o.run.targets - len(o.silent_targets)
+        lines.append(
+            f"{o.label}: {len(o.silent_targets)} silent + {tls_count} TLS endpoints "
+            f"in {o.run.wall_seconds:.2f}s{extra} (timeout budget: {budgets.get(o.run.tool, '?')})"
+        )
+        per_target = [o.run.per_target_seconds[t] for t in o.silent_targets if t in o.run.per_target_seconds]
+        if per_target:
+            lines.append(f"    each silent endpoint took {', '.join(f'{s:.2f}s' for s in per_target)}")
+        wrong = [m for m in o.silent.mismatches if "says unknown" not in m]
+        if o.tls.right != o.tls.cells:
+            lines.append(f"    TLS endpoints in this run: {o.tls.right}/{o.tls.cells} verdicts right")
+        if wrong:
+            lines.append(
+                f"    FALSE verdicts on silent endpoints (a timeout is not a rejection): {len(wrong)}"
+            )
+            lines += [f"      {m}" for m in wrong[:SHOWN_MISMATCHES]]
+        else:
+            lines.append(f"    silent endpoints: {o.silent.right}/{o.silent.cells} cells reported unknown")
+    return lines
+
+
+def mismatch_section(outcomes: list[Outcome]) -> list[str]:
+    lines = []
+    for o in outcomes:
+        for problem in o.run.problems[:SHOWN_MISMATCHES]:
+            lines.append(f"{o.label}: {problem}")
+        if o.tls.mismatches:
+            lines.append(f"{o.label}: {len(o.tls.mismatches)} wrong cells on TLS endpoints")
+            lines += [f"    {m}" for m in o.tls.mismatches[:SHOWN_MISMATCHES]]
+            if len(o.tls.mismatches) > SHOWN_MISMATCHES:
+                lines.append(f"    ... {len(o.tls.mismatches) - SHOWN_MISMATCHES} more in the JSON record")
+    return lines
+
+
+def record(
+    *, meta: dict[str, Any], endpoints: list[Endpoint], outcomes: list[Outcome], skipped: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "meta": meta,
+        "endpoints": [
+            {
+                "target": e.target,
+                "profile": e.profile,
+                "key_type": e.key_type,
+                "silent": e.silent,
+                "accepted": sorted(e.accepted),
+            }
+            for e in endpoints
+        ],
+        "skipped": skipped,
+        "runs": [
+            {
+                "tool": o.run.tool,
+                "mode": o.run.mode,
+                "targets": o.run.targets,
+                "wall_seconds": round(o.run.wall_seconds, 4),
+                "endpoints_per_second": round(o.rate, 2),
+                "peak_rss_bytes": o.run.peak_rss_bytes,
+                "exit_codes": list(o.run.exit_codes),
+                "timed_out": o.run.timed_out,
+                "problems": list(o.run.problems),
+                "accuracy_percent": round(o.tls.percent, 3),
+                "cells": o.tls.cells,
+                "cells_right": o.tls.right,
+                "mismatches": list(o.tls.mismatches),
+                "silent": None
+                if o.silent is None
+                else {
+                    "targets": list(o.silent_targets),
+                    "cells_unknown": o.silent.right,
+                    "false_verdicts": [m for m in o.silent.mismatches if "says unknown" not in m],
+                    "per_target_seconds": {
+                        t: round(o.run.per_target_seconds[t], 3)
+                        for t in o.silent_targets
+                        if t in o.run.per_target_seconds
+                    },
+                },
+                "verdicts": {t: {v: s.value for v, s in row.items()} for t, row in o.run.verdicts.items()},
+            }
+            for o in outcomes
+        ],
+    }
+
+
+def write_record(directory: Path, stamp: str, data: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"bench-{stamp}.json"
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    path.write_text(text)
+    (directory / "latest.json").write_text(text)
+    return path
