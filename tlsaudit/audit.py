@@ -48,18 +48,24 @@ def scan_endpoints(
         done = {(e.host, e.port) for e in collected.endpoints}
         for target in targets:
             if (target.host, target.port) not in done:
-                collected.endpoints.append(unknown_endpoint(target, "", "interrupted before this endpoint finished"))
+                collected.endpoints.append(
+                    unknown_endpoint(target, "", "interrupted before this endpoint finished")
+                )
 
 
 def speaks_tls(endpoint: EndpointFacts) -> bool:
     """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
     return any(
-        r.status == ProtocolStatus.ACCEPTED or r.reason.startswith("alert") or r.reason.startswith("negotiated")
+        r.status == ProtocolStatus.ACCEPTED
+        or r.reason.startswith("alert")
+        or r.reason.startswith("negotiated")
         for r in endpoint.protocols.values()
     )
 
 
-def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def make_report(
+    ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     evaluation = evaluate(
         ruleset, endpoints=collected.endpoints, runtimes=collected.runtimes, captures=collected.captures
     )

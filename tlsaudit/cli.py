@@ -108,28 +108,69 @@ def _emit(report: Mapping[str, Any], outputs: Sequence[str], fmt: str | None, fa
 
 
 _common_output = [
-    click.option("--policy", default=DEFAULT_POLICY, show_default=True, help="Policy name or a policy TOML file."),
-    click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
-                 help="Extra folder of rule tables (repeatable)."),
-    click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default=None,
-                 help="Output format (default: from each -o extension; text on the terminal)."),
-    click.option("-o", "--output", "outputs", multiple=True, help="Write the report here (repeatable; '-' = stdout)."),
-    click.option("--fail-on", type=click.Choice(sorted(FAIL_ON)), default="fail", show_default=True,
-                 help="Lowest finding status that makes the exit code 1."),
+    click.option(
+        "--policy", default=DEFAULT_POLICY, show_default=True, help="Policy name or a policy TOML file."
+    ),
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Extra folder of rule tables (repeatable).",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(sorted(FORMATS)),
+        default=None,
+        help="Output format (default: from each -o extension; text on the terminal).",
+    ),
+    click.option(
+        "-o", "--output", "outputs", multiple=True, help="Write the report here (repeatable; '-' = stdout)."
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(sorted(FAIL_ON)),
+        default="fail",
+        show_default=True,
+        help="Lowest finding status that makes the exit code 1.",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
 ]
 
 _scan_options = [
-    click.option("-f", "--targets-file", "files", multiple=True, help="File of targets, one per line ('-' = stdin)."),
+    click.option(
+        "-f", "--targets-file", "files", multiple=True, help="File of targets, one per line ('-' = stdin)."
+    ),
     click.option("--sni", default=None, help="Server name to send instead of the target's host name."),
-    click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
-                 help="Seconds allowed for each probe connection."),
-    click.option("--retries", type=click.IntRange(0, 5), default=1, show_default=True,
-                 help="Retries of a probe that timed out or was reset, before 'unknown'."),
-    click.option("--concurrency", type=click.IntRange(1, 5000), default=400, show_default=True,
-                 help="Connections open at once, in total."),
-    click.option("--per-host", type=click.IntRange(1, 100), default=12, show_default=True,
-                 help="Connections open at once to one address."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(0.1, 300),
+        default=5.0,
+        show_default=True,
+        help="Seconds allowed for each probe connection.",
+    ),
+    click.option(
+        "--retries",
+        type=click.IntRange(0, 5),
+        default=1,
+        show_default=True,
+        help="Retries of a probe that timed out or was reset, before 'unknown'.",
+    ),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 5000),
+        default=400,
+        show_default=True,
+        help="Connections open at once, in total.",
+    ),
+    click.option(
+        "--per-host",
+        type=click.IntRange(1, 100),
+        default=12,
+        show_default=True,
+        help="Connections open at once to one address.",
+    ),
 ]
 
 
@@ -152,9 +193,21 @@ def main() -> None:
 @click.argument("targets", nargs=-1)
 @_apply(_scan_options)
 @_apply(_common_output)
-def scan(targets: tuple[str, ...], files: tuple[str, ...], sni: str | None, timeout: float, retries: int,
-         concurrency: int, per_host: int, policy: str, rules_dirs: tuple[str, ...], fmt: str | None,
-         outputs: tuple[str, ...], fail_on: str, quiet: bool) -> None:
+def scan(
+    targets: tuple[str, ...],
+    files: tuple[str, ...],
+    sni: str | None,
+    timeout: float,
+    retries: int,
+    concurrency: int,
+    per_host: int,
+    policy: str,
+    rules_dirs: tuple[str, ...],
+    fmt: str | None,
+    outputs: tuple[str, ...],
+    fail_on: str,
+    quiet: bool,
+) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
     ruleset = _load_ruleset(policy, rules_dirs)
     try:
@@ -174,15 +227,31 @@ def scan(targets: tuple[str, ...], files: tuple[str, ...], sni: str | None, time
 
 @main.command()
 @click.argument("targets", nargs=-1)
-@click.option("--include-non-loopback", is_flag=True,
-              help="Also scan services bound only to a non-loopback address of this machine.")
+@click.option(
+    "--include-non-loopback",
+    is_flag=True,
+    help="Also scan services bound only to a non-loopback address of this machine.",
+)
 @click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
 @_apply(_scan_options)
 @_apply(_common_output)
-def audit(targets: tuple[str, ...], include_non_loopback: bool, no_local: bool, files: tuple[str, ...],
-          sni: str | None, timeout: float, retries: int, concurrency: int, per_host: int, policy: str,
-          rules_dirs: tuple[str, ...], fmt: str | None, outputs: tuple[str, ...], fail_on: str,
-          quiet: bool) -> None:
+def audit(
+    targets: tuple[str, ...],
+    include_non_loopback: bool,
+    no_local: bool,
+    files: tuple[str, ...],
+    sni: str | None,
+    timeout: float,
+    retries: int,
+    concurrency: int,
+    per_host: int,
+    policy: str,
+    rules_dirs: tuple[str, ...],
+    fmt: str | None,
+    outputs: tuple[str, ...],
+    fail_on: str,
+    quiet: bool,
+) -> None:
     """This machine in one report: its listening TLS services plus any targets given."""
     ruleset = _load_ruleset(policy, rules_dirs)
     try:
@@ -195,8 +264,9 @@ def audit(targets: tuple[str, ...], include_non_loopback: bool, no_local: bool, 
     options = ScanOptions(timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host)
     collected = Collected()
     progress = Progress(not quiet)
-    scan_endpoints([*explicit, *local], options, collected, on_endpoint=progress.finished,
-                   on_planned=progress.planned)
+    scan_endpoints(
+        [*explicit, *local], options, collected, on_endpoint=progress.finished, on_planned=progress.planned
+    )
     progress.close()
     explicit_keys = {(t.host, t.port) for t in explicit}
     # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
@@ -225,8 +295,12 @@ def rules_list(policy: str | None, rules_dirs: tuple[str, ...]) -> None:
         _fail(str(exc))
     shown = base.rules if policy else base.all_rules
     for rule in shown:
-        users = ",".join(sorted(name for name, rs in policies.items() if any(r.id == rule.id for r in rs.rules)))
-        click.echo(f"{rule.id:48} {rule.status.value:5} {rule.severity.value:8} {rule.title}  [{users or '-'}]")
+        users = ",".join(
+            sorted(name for name, rs in policies.items() if any(r.id == rule.id for r in rs.rules))
+        )
+        click.echo(
+            f"{rule.id:48} {rule.status.value:5} {rule.severity.value:8} {rule.title}  [{users or '-'}]"
+        )
     click.echo(f"{len(shown)} rules; policies: {', '.join(sorted(policies))}")
 
 
@@ -278,4 +352,3 @@ def run() -> None:
 
 if __name__ == "__main__":
     run()
-

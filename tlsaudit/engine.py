@@ -40,14 +40,44 @@ DEFAULT_PARAMS: dict[str, int | float | str] = {"cert_expiry_warn_days": 30}
 APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
 RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node")
 RULE_KEYS = frozenset(
-    {"id", "title", "applies_to", "status", "severity", "message", "remediation", "references", "when",
-     "runtime_kind", "readiness", "only_if", "on_unknown", "corrects", "pass_message"}
+    {
+        "id",
+        "title",
+        "applies_to",
+        "status",
+        "severity",
+        "message",
+        "remediation",
+        "references",
+        "when",
+        "runtime_kind",
+        "readiness",
+        "only_if",
+        "on_unknown",
+        "corrects",
+        "pass_message",
+    }
 )
 REQUIRED_RULE_KEYS = ("id", "title", "applies_to", "status", "severity", "message", "when")
-POLICY_KEYS = frozenset({"id", "title", "description", "references", "include", "exclude", "params", "overrides"})
+POLICY_KEYS = frozenset(
+    {"id", "title", "description", "references", "include", "exclude", "params", "overrides"}
+)
 OVERRIDE_KEYS = frozenset({"severity", "status", "on_unknown"})
-TESTS = ("equals", "not_equals", "in", "not_in", "lt", "le", "gt", "ge", "version", "contains", "contains_any",
-         "matches", "exists")
+TESTS = (
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "version",
+    "contains",
+    "contains_any",
+    "matches",
+    "exists",
+)
 RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 SCHEMES = ("java", "openssl", "ibm", "dotnet-release", "plain")
@@ -229,7 +259,9 @@ class _RuleFile:
             self.data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             found = re.search(r"line (\d+)", str(exc))
-            raise RuleFileError(self.name, f"invalid TOML: {exc}", line=int(found.group(1)) if found else None) from exc
+            raise RuleFileError(
+                self.name, f"invalid TOML: {exc}", line=int(found.group(1)) if found else None
+            ) from exc
 
     def error(self, message: str, *, rule_id: str | None = None, key: str | None = None) -> RuleFileError:
         line = None
@@ -242,8 +274,9 @@ class _RuleFile:
         return RuleFileError(self.name, message, line=line, rule_id=rule_id)
 
 
-def _parse_condition(raw: Any, spec: Mapping[str, FactSpec], rf: _RuleFile, rule_id: str, key: str,
-                     params: Mapping[str, Any]) -> Condition:
+def _parse_condition(
+    raw: Any, spec: Mapping[str, FactSpec], rf: _RuleFile, rule_id: str, key: str, params: Mapping[str, Any]
+) -> Condition:
     if not isinstance(raw, dict):
         raise rf.error(f"`{key}` must be a table (a condition)", rule_id=rule_id, key=key)
     combos = [k for k in ("all", "any", "not") if k in raw]
@@ -267,8 +300,9 @@ def _parse_condition(raw: Any, spec: Mapping[str, FactSpec], rf: _RuleFile, rule
         raise rf.error(f"unknown key(s) in condition: {', '.join(sorted(unknown))}", rule_id=rule_id, key=key)
     ops = [k for k in TESTS if k in raw]
     if len(ops) != 1:
-        raise rf.error(f"a condition on {fact!r} needs exactly one test of {', '.join(TESTS)}", rule_id=rule_id,
-                       key=fact)
+        raise rf.error(
+            f"a condition on {fact!r} needs exactly one test of {', '.join(TESTS)}", rule_id=rule_id, key=fact
+        )
     op = ops[0]
     value = raw[op]
     scheme = raw.get("scheme", spec[fact].scheme)
@@ -302,7 +336,9 @@ def _parse_condition(raw: Any, spec: Mapping[str, FactSpec], rf: _RuleFile, rule
 def _enum(cls: type[Any], value: Any, rf: _RuleFile, rule_id: str, key: str, allowed: Iterable[str]) -> Any:
     allowed = tuple(allowed)
     if value not in allowed:
-        raise rf.error(f"`{key}` must be one of {', '.join(allowed)}, not {value!r}", rule_id=rule_id, key=key)
+        raise rf.error(
+            f"`{key}` must be one of {', '.join(allowed)}, not {value!r}", rule_id=rule_id, key=key
+        )
     return cls(value)
 
 
@@ -317,8 +353,9 @@ def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
         raise rf.error("each [[rule]] must be a table")
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
-        raise rf.error(f"rule id {rule_id!r} must be a namespaced lower-case id like 'endpoint.tls10-accepted'",
-                       key="id")
+        raise rf.error(
+            f"rule id {rule_id!r} must be a namespaced lower-case id like 'endpoint.tls10-accepted'", key="id"
+        )
     unknown = set(raw) - RULE_KEYS
     if unknown:
         first = sorted(unknown)[0]
@@ -331,23 +368,38 @@ def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
             raise rf.error(f"`{key}` must be a string", rule_id=rule_id, key=key)
     applies_to = raw["applies_to"]
     if applies_to not in APPLIES_TO:
-        raise rf.error(f"`applies_to` must be one of {', '.join(APPLIES_TO)}", rule_id=rule_id, key="applies_to")
+        raise rf.error(
+            f"`applies_to` must be one of {', '.join(APPLIES_TO)}", rule_id=rule_id, key="applies_to"
+        )
     spec = known_facts(applies_to)
     runtime_kind = raw.get("runtime_kind")
     if runtime_kind is not None and (applies_to != "runtime" or runtime_kind not in RUNTIME_KINDS):
-        raise rf.error(f"`runtime_kind` must be one of {', '.join(RUNTIME_KINDS)} on a runtime rule",
-                       rule_id=rule_id, key="runtime_kind")
+        raise rf.error(
+            f"`runtime_kind` must be one of {', '.join(RUNTIME_KINDS)} on a runtime rule",
+            rule_id=rule_id,
+            key="runtime_kind",
+        )
     status = _enum(FindingStatus, raw["status"], rf, rule_id, "status", ("fail", "warn", "pass"))
     severity = _enum(Severity, raw["severity"], rf, rule_id, "severity", (s.value for s in Severity))
     readiness = None
     if "readiness" in raw:
         if applies_to not in ("runtime", "capture"):
-            raise rf.error("`readiness` belongs on runtime and capture rules", rule_id=rule_id, key="readiness")
+            raise rf.error(
+                "`readiness` belongs on runtime and capture rules", rule_id=rule_id, key="readiness"
+            )
         readiness = _enum(Readiness, raw["readiness"], rf, rule_id, "readiness", (r.value for r in Readiness))
-    on_unknown = _enum(FindingStatus, raw.get("on_unknown", "error"), rf, rule_id, "on_unknown",
-                       ("error", "skipped", "warn", "pass"))
+    on_unknown = _enum(
+        FindingStatus,
+        raw.get("on_unknown", "error"),
+        rf,
+        rule_id,
+        "on_unknown",
+        ("error", "skipped", "warn", "pass"),
+    )
     when = _parse_condition(raw["when"], spec, rf, rule_id, "when", params)
-    only_if = _parse_condition(raw["only_if"], spec, rf, rule_id, "only_if", params) if "only_if" in raw else None
+    only_if = (
+        _parse_condition(raw["only_if"], spec, rf, rule_id, "only_if", params) if "only_if" in raw else None
+    )
     for key in ("message", "pass_message"):
         for name in PLACEHOLDER.findall(raw.get(key, "")):
             if name != "subject" and name not in spec:
@@ -377,8 +429,10 @@ def load_rule_file(path: Path, params: Mapping[str, Any] = DEFAULT_PARAMS) -> li
     rf = _RuleFile(path)
     unknown = set(rf.data) - {"rule"}
     if unknown:
-        raise rf.error(f"unknown top-level key(s): {', '.join(sorted(unknown))} (expected [[rule]] tables)",
-                       key=sorted(unknown)[0])
+        raise rf.error(
+            f"unknown top-level key(s): {', '.join(sorted(unknown))} (expected [[rule]] tables)",
+            key=sorted(unknown)[0],
+        )
     raw_rules = rf.data.get("rule", [])
     if not isinstance(raw_rules, list):
         raise rf.error("`rule` must be an array of tables: write [[rule]]", key="rule")
@@ -402,14 +456,17 @@ def load_policy_file(path: Path) -> Policy:
         raise rf.error("`overrides` must be a table of rule ids", key="overrides")
     for rule_id, override in overrides.items():
         if not isinstance(override, dict) or set(override) - OVERRIDE_KEYS:
-            raise rf.error(f"override of {rule_id} may set only {', '.join(sorted(OVERRIDE_KEYS))}",
-                           rule_id=rule_id)
+            raise rf.error(
+                f"override of {rule_id} may set only {', '.join(sorted(OVERRIDE_KEYS))}", rule_id=rule_id
+            )
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise rf.error("`params` must be a table", key="params")
     unknown_params = set(params) - set(DEFAULT_PARAMS)
     if unknown_params:
-        raise rf.error(f"unknown parameter(s): {', '.join(sorted(unknown_params))}", key=sorted(unknown_params)[0])
+        raise rf.error(
+            f"unknown parameter(s): {', '.join(sorted(unknown_params))}", key=sorted(unknown_params)[0]
+        )
     return Policy(
         id=raw["id"],
         title=raw["title"],
@@ -445,8 +502,12 @@ def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = 
             for rule in load_rule_file(path, params):
                 if rule.id in seen:
                     first = seen[rule.id]
-                    raise RuleFileError(rule.source, f"duplicate rule id (first defined in {first.source}:"
-                                        f"{first.line})", line=rule.line, rule_id=rule.id)
+                    raise RuleFileError(
+                        rule.source,
+                        f"duplicate rule id (first defined in {first.source}:{first.line})",
+                        line=rule.line,
+                        rule_id=rule.id,
+                    )
                 seen[rule.id] = rule
                 rules.append(rule)
     return rules
@@ -465,8 +526,11 @@ def resolve_policy(policy: str | Path, extra_dirs: Sequence[Path] = ()) -> Polic
     return load_policy_file(known[text])
 
 
-def load_ruleset(policy: str | Path = DEFAULT_POLICY, extra_dirs: Sequence[Path] = (),
-                 params: Mapping[str, Any] | None = None) -> RuleSet:
+def load_ruleset(
+    policy: str | Path = DEFAULT_POLICY,
+    extra_dirs: Sequence[Path] = (),
+    params: Mapping[str, Any] | None = None,
+) -> RuleSet:
     """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError."""
     pol = resolve_policy(policy, extra_dirs)
     merged = {**DEFAULT_PARAMS, **pol.params, **(params or {})}
@@ -474,8 +538,11 @@ def load_ruleset(policy: str | Path = DEFAULT_POLICY, extra_dirs: Sequence[Path]
     ids = {r.id for r in rules}
     for pattern in (*pol.include, *pol.exclude):
         if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
-            raise RuleFileError(pol.source, f"pattern {pattern!r} selects no rule",
-                                line=_line_of(Path(pol.source).read_text(encoding="utf-8"), f'"{pattern}"'))
+            raise RuleFileError(
+                pol.source,
+                f"pattern {pattern!r} selects no rule",
+                line=_line_of(Path(pol.source).read_text(encoding="utf-8"), f'"{pattern}"'),
+            )
     for rule_id in pol.overrides:
         if rule_id not in ids:
             raise RuleFileError(pol.source, "override of an unknown rule", rule_id=rule_id)
@@ -530,8 +597,13 @@ def _finding(rule: Rule, status: FindingStatus, subject: str, message: str) -> F
     )
 
 
-def judge(rule: Rule, subject: str, facts: Mapping[str, FactValue], params: Mapping[str, Any],
-          reasons: Mapping[str, str] | None = None) -> Finding:
+def judge(
+    rule: Rule,
+    subject: str,
+    facts: Mapping[str, FactValue],
+    params: Mapping[str, Any],
+    reasons: Mapping[str, str] | None = None,
+) -> Finding:
     """One rule against one subject's facts."""
     if rule.only_if is not None and evaluate_condition(rule.only_if, facts, params) is not True:
         return _finding(rule, FindingStatus.SKIPPED, subject, f"{rule.title}: not applicable")
@@ -546,18 +618,27 @@ def judge(rule: Rule, subject: str, facts: Mapping[str, FactValue], params: Mapp
     for name in missing:
         why = (reasons or {}).get(name)
         details.append(f"{name} unknown" + (f" ({why})" if why else ""))
-    return _finding(rule, rule.on_unknown, subject, f"{rule.title}: could not be assessed: {'; '.join(details)}")
+    return _finding(
+        rule, rule.on_unknown, subject, f"{rule.title}: could not be assessed: {'; '.join(details)}"
+    )
 
 
 def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
-    reasons = {f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN}
+    reasons = {
+        f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN
+    }
     if ep.errors:
         reasons.setdefault("reachable", "; ".join(ep.errors))
     return reasons
 
 
-def evaluate(ruleset: RuleSet, *, endpoints: Sequence[EndpointFacts] = (), runtimes: Sequence[RuntimeFacts] = (),
-             captures: Sequence[CaptureFacts] = ()) -> Evaluation:
+def evaluate(
+    ruleset: RuleSet,
+    *,
+    endpoints: Sequence[EndpointFacts] = (),
+    runtimes: Sequence[RuntimeFacts] = (),
+    captures: Sequence[CaptureFacts] = (),
+) -> Evaluation:
     findings: list[Finding] = []
     params = ruleset.params
     endpoint_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.ENDPOINT]
@@ -568,15 +649,20 @@ def evaluate(ruleset: RuleSet, *, endpoints: Sequence[EndpointFacts] = (), runti
             if rule.applies_to == "certificate" and ep.certificate is None:
                 findings.append(_finding(rule, FindingStatus.SKIPPED, ep.subject, "no certificate collected"))
             elif rule.applies_to == "cipher-suites" and not ep.cipher_suites:
-                findings.append(_finding(rule, FindingStatus.SKIPPED, ep.subject, "cipher suites not enumerated"))
+                findings.append(
+                    _finding(rule, FindingStatus.SKIPPED, ep.subject, "cipher suites not enumerated")
+                )
             else:
                 findings.append(judge(rule, ep.subject, facts, params, reasons))
     readiness: dict[str, Readiness] = {}
     runtime_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.RUNTIME]
     for rt in runtimes:
         facts = runtime_facts(rt)
-        mine = [judge(rule, rt.subject, facts, params) for rule in runtime_rules
-                if rule.runtime_kind in (None, rt.kind)]
+        mine = [
+            judge(rule, rt.subject, facts, params)
+            for rule in runtime_rules
+            if rule.runtime_kind in (None, rt.kind)
+        ]
         findings.extend(mine)
         readiness[rt.subject] = runtime_readiness(rt, mine)
     capture_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.CAPTURE]

@@ -71,7 +71,9 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
         endpoint_counts[key] = sum(1 for e in report.get("endpoints", []) if e["verdict"] == key)
     runtime_counts = {"total": len(report.get("runtimes", []))}
     for r in Readiness:
-        runtime_counts[r.value] = sum(1 for rt in report.get("runtimes", []) if rt.get("readiness") == r.value)
+        runtime_counts[r.value] = sum(
+            1 for rt in report.get("runtimes", []) if rt.get("readiness") == r.value
+        )
     return {
         "verdict": verdict_of([f["status"] for f in findings]),
         "counts": counts,

@@ -31,5 +31,7 @@ def render_text(report: Mapping[str, Any]) -> str:
                 lines.append(f"        fix: {f['remediation']}")
     summary = report["summary"]
     counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items() if v)
-    lines.append(f"verdict: {summary['verdict'].upper()} ({counts or 'no findings'}) policy {report['policy']['id']}")
+    lines.append(
+        f"verdict: {summary['verdict'].upper()} ({counts or 'no findings'}) policy {report['policy']['id']}"
+    )
     return "\n".join(lines) + "\n"

@@ -82,7 +82,9 @@ class Scanner:
 
     async def scan(self, targets: Sequence[Target]) -> list[EndpointFacts]:
         default_key_shares()  # generate the key shares once, before the first probe
-        limits = _Limits(global_limit=asyncio.Semaphore(self.options.concurrency), per_host=self.options.per_host)
+        limits = _Limits(
+            global_limit=asyncio.Semaphore(self.options.concurrency), per_host=self.options.per_host
+        )
         results: list[EndpointFacts] = []
         async with asyncio.TaskGroup() as group:
             for target in targets:
@@ -100,7 +102,9 @@ class Scanner:
             for ip in resolution.addresses:
                 group.create_task(self._scan_address(target, ip, limits, results))
 
-    async def _scan_address(self, target: Target, ip: str, limits: _Limits, results: list[EndpointFacts]) -> None:
+    async def _scan_address(
+        self, target: Target, ip: str, limits: _Limits, results: list[EndpointFacts]
+    ) -> None:
         started = time.monotonic()
         server_name = self.options.sni or target.sni or target.host
         probes: dict[TlsVersion, VersionProbe] = {}

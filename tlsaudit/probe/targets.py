@@ -35,7 +35,9 @@ SCHEMES: dict[str, tuple[int, str | None]] = {
     "xmpp": (5222, "xmpp"),
 }
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$"
+)
 
 
 def _check_host(host: str) -> str:
@@ -58,8 +60,9 @@ def _check_port(text: str) -> int:
     return int(text)
 
 
-def parse_target(text: str, *, default_port: int = DEFAULT_PORT, sni: str | None = None,
-                 starttls: str | None = None) -> Target:
+def parse_target(
+    text: str, *, default_port: int = DEFAULT_PORT, sni: str | None = None, starttls: str | None = None
+) -> Target:
     """host, host:port, [v6]:port, v6, IP, https://host[:port]/path, smtp://host (STARTTLS by scheme)."""
     raw = text.strip()
     if not raw:
@@ -70,7 +73,9 @@ def parse_target(text: str, *, default_port: int = DEFAULT_PORT, sni: str | None
         parts = urlsplit(raw)
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
-            raise UsageError(f"unsupported scheme {scheme!r} in {raw!r} (known: {', '.join(sorted(SCHEMES))})")
+            raise UsageError(
+                f"unsupported scheme {scheme!r} in {raw!r} (known: {', '.join(sorted(SCHEMES))})"
+            )
         port, scheme_starttls = SCHEMES[scheme]
         try:
             if parts.port is not None:
@@ -109,7 +114,9 @@ def parse_target(text: str, *, default_port: int = DEFAULT_PORT, sni: str | None
     return Target(raw=raw, host=host, port=port, sni=sni, starttls=starttls or scheme_starttls)
 
 
-def parse_targets_file(lines: Iterable[str], source: str, *, default_port: int = DEFAULT_PORT) -> list[Target]:
+def parse_targets_file(
+    lines: Iterable[str], source: str, *, default_port: int = DEFAULT_PORT
+) -> list[Target]:
     """One target per line; '#' starts a comment; a bad line names its number."""
     targets: list[Target] = []
     for number, line in enumerate(lines, start=1):

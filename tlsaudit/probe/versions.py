@@ -44,7 +44,9 @@ def judge_server_hello(requested: TlsVersion, hello: ServerHello) -> ProtocolRes
     selected = hello.selected_version
     if selected == wanted:
         if hello.is_hello_retry:
-            return ProtocolResult(status=ProtocolStatus.ACCEPTED, reason="HelloRetryRequest selecting TLSv1.3")
+            return ProtocolResult(
+                status=ProtocolStatus.ACCEPTED, reason="HelloRetryRequest selecting TLSv1.3"
+            )
         return ProtocolResult(status=ProtocolStatus.ACCEPTED, reason="ServerHello")
     if selected < wanted:
         return ProtocolResult(

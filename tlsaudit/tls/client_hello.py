@@ -39,30 +39,90 @@ GROUP_SECP256R1 = 0x0017
 
 # Offered groups, modern first, then every legacy curve an old server might insist on, then FFDHE.
 OFFERED_GROUPS: tuple[int, ...] = (
-    0x001D, 0x0017, 0x0018, 0x0019, 0x001E,  # x25519, secp256r1/384r1/521r1, x448
-    0x001A, 0x001B, 0x001C,  # brainpoolP256r1/384r1/512r1
-    0x0016, 0x0015, 0x0014, 0x0013, 0x0012, 0x0011, 0x0010, 0x000F,  # secp256k1 .. secp160r1
-    0x000E, 0x000D, 0x000C, 0x000B, 0x000A, 0x0009, 0x0008, 0x0007,  # sect571r1 .. sect239k1 ...
-    0x0006, 0x0005, 0x0004, 0x0003, 0x0002, 0x0001,
-    0x0100, 0x0101, 0x0102, 0x0103, 0x0104,  # ffdhe2048 .. ffdhe8192
+    0x001D,
+    0x0017,
+    0x0018,
+    0x0019,
+    0x001E,  # x25519, secp256r1/384r1/521r1, x448
+    0x001A,
+    0x001B,
+    0x001C,  # brainpoolP256r1/384r1/512r1
+    0x0016,
+    0x0015,
+    0x0014,
+    0x0013,
+    0x0012,
+    0x0011,
+    0x0010,
+    0x000F,  # secp256k1 .. secp160r1
+    0x000E,
+    0x000D,
+    0x000C,
+    0x000B,
+    0x000A,
+    0x0009,
+    0x0008,
+    0x0007,  # sect571r1 .. sect239k1 ...
+    0x0006,
+    0x0005,
+    0x0004,
+    0x0003,
+    0x0002,
+    0x0001,
+    0x0100,
+    0x0101,
+    0x0102,
+    0x0103,
+    0x0104,  # ffdhe2048 .. ffdhe8192
 )
 
 OFFERED_SIGNATURE_SCHEMES: tuple[int, ...] = (
-    0x0403, 0x0503, 0x0603,  # ecdsa_secp256r1_sha256 .. secp521r1_sha512
-    0x0807, 0x0808,  # ed25519, ed448
-    0x0804, 0x0805, 0x0806,  # rsa_pss_rsae_sha256/384/512
-    0x0809, 0x080A, 0x080B,  # rsa_pss_pss_sha256/384/512
-    0x0401, 0x0501, 0x0601,  # rsa_pkcs1_sha256/384/512
-    0x081A, 0x081B, 0x081C,  # ecdsa_brainpool*_tls13
-    0x0303, 0x0301, 0x0302,  # sha224 ecdsa/rsa/dsa
-    0x0203, 0x0201, 0x0202,  # ecdsa_sha1, rsa_pkcs1_sha1, dsa_sha1
-    0x0402, 0x0502, 0x0602,  # dsa sha256/384/512
+    0x0403,
+    0x0503,
+    0x0603,  # ecdsa_secp256r1_sha256 .. secp521r1_sha512
+    0x0807,
+    0x0808,  # ed25519, ed448
+    0x0804,
+    0x0805,
+    0x0806,  # rsa_pss_rsae_sha256/384/512
+    0x0809,
+    0x080A,
+    0x080B,  # rsa_pss_pss_sha256/384/512
+    0x0401,
+    0x0501,
+    0x0601,  # rsa_pkcs1_sha256/384/512
+    0x081A,
+    0x081B,
+    0x081C,  # ecdsa_brainpool*_tls13
+    0x0303,
+    0x0301,
+    0x0302,  # sha224 ecdsa/rsa/dsa
+    0x0203,
+    0x0201,
+    0x0202,  # ecdsa_sha1, rsa_pkcs1_sha1, dsa_sha1
+    0x0402,
+    0x0502,
+    0x0602,  # dsa sha256/384/512
     0x0101,  # rsa md5
 )
 
 TLS13_SIGNATURE_SCHEMES: tuple[int, ...] = (
-    0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080A, 0x080B,
-    0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+    0x0403,
+    0x0503,
+    0x0603,
+    0x0807,
+    0x0808,
+    0x0804,
+    0x0805,
+    0x0806,
+    0x0809,
+    0x080A,
+    0x080B,
+    0x0401,
+    0x0501,
+    0x0601,
+    0x0203,
+    0x0201,
 )
 
 SCSV_EMPTY_RENEGOTIATION_INFO = 0x00FF
@@ -79,8 +139,10 @@ class KeyShares:
 @cache
 def default_key_shares() -> KeyShares:
     x_pub = x25519.X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    p_pub = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        Encoding.X962, PublicFormat.UncompressedPoint
+    p_pub = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     )
     return KeyShares(x25519=x_pub, secp256r1=p_pub)
 
@@ -143,7 +205,9 @@ def build_client_hello(
             extensions += _extension(EXT_SIGNATURE_ALGORITHMS, vec16(_u16_list(schemes)))
         if is_tls13:
             shares = key_shares or default_key_shares()
-            entries = u16(GROUP_X25519) + vec16(shares.x25519) + u16(GROUP_SECP256R1) + vec16(shares.secp256r1)
+            entries = (
+                u16(GROUP_X25519) + vec16(shares.x25519) + u16(GROUP_SECP256R1) + vec16(shares.secp256r1)
+            )
             extensions += _extension(EXT_KEY_SHARE, vec16(entries))
             extensions += _extension(EXT_SUPPORTED_VERSIONS, vec8(u16(VERSION_CODES[TlsVersion.TLSv1_3])))
             extensions += _extension(EXT_PSK_KEY_EXCHANGE_MODES, vec8(b"\x01"))

@@ -16,12 +16,18 @@ CONTENT_HANDSHAKE = 22
 CONTENT_APPLICATION_DATA = 23
 CONTENT_HEARTBEAT = 24
 CONTENT_TYPES = frozenset(
-    {CONTENT_CHANGE_CIPHER_SPEC, CONTENT_ALERT, CONTENT_HANDSHAKE, CONTENT_APPLICATION_DATA, CONTENT_HEARTBEAT}
+    {
+        CONTENT_CHANGE_CIPHER_SPEC,
+        CONTENT_ALERT,
+        CONTENT_HANDSHAKE,
+        CONTENT_APPLICATION_DATA,
+        CONTENT_HEARTBEAT,
+    }
 )
 
 RECORD_HEADER_LEN = 5
 MAX_PLAINTEXT_LEN = 2**14
-# TLSCiphertext may exceed the plaintext limit by 2048 bytes (RFC 5246 6.2.3); anything larger is a broken peer.
+# TLSCiphertext may exceed the plaintext limit by 2048 bytes (RFC 5246 6.2.3); more means a broken peer.
 MAX_RECORD_LEN = MAX_PLAINTEXT_LEN + 2048
 
 
@@ -35,8 +41,15 @@ class Record:
 def describe_non_tls(data: bytes) -> str:
     """A short, safe description of bytes that are not TLS, for a result's reason."""
     head = data[:16]
-    for prefix, name in ((b"HTTP/", "HTTP"), (b"SSH-", "SSH"), (b"220", "SMTP/FTP banner"), (b"* OK", "IMAP"),
-                         (b"+OK", "POP3"), (b"<?xml", "XML"), (b"<", "HTML or XML")):
+    for prefix, name in (
+        (b"HTTP/", "HTTP"),
+        (b"SSH-", "SSH"),
+        (b"220", "SMTP/FTP banner"),
+        (b"* OK", "IMAP"),
+        (b"+OK", "POP3"),
+        (b"<?xml", "XML"),
+        (b"<", "HTML or XML"),
+    ):
         if head.startswith(prefix):
             return f"not TLS: the peer spoke {name}"
     printable = "".join(chr(b) if 32 <= b < 127 else "." for b in head)
