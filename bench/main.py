@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.lab import Lab, running_lab
+from bench.measure import TreeMemorySampler, run_measured
 from bench.model import Endpoint, ToolRun
 from bench.nginx import LabError
 from bench.report import (
@@ -61,6 +62,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=[],
         help="extra argument for `tlsaudit scan` (repeatable, e.g. --tlsaudit-arg=--timeout=3)",
     )
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions of each TLS-only run (median)")
+    parser.add_argument("--sslyze-repeat", type=int, default=1, help="at most this many sslyze repetitions")
     parser.add_argument("--nginx-workers", type=int, default=0, help="nginx worker processes (default: CPUs)")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON record goes")
     args = parser.parse_args(argv)
@@ -68,8 +71,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [t for t in args.tools if t not in TOOLS]
     if unknown:
         parser.error(f"unknown tool(s): {', '.join(unknown)}")
-    if args.endpoints < 1 or args.silent < 0:
-        parser.error("--endpoints must be >= 1 and --silent >= 0")
+    if args.endpoints < 1 or args.silent < 0 or args.repeat < 1 or args.sslyze_repeat < 1:
+        parser.error("--endpoints, --repeat and --sslyze-repeat must be >= 1, --silent >= 0")
     if args.sslscan_pool <= 0:
         args.sslscan_pool = 4 * (os.cpu_count() or 1)
     return args
@@ -84,21 +87,6 @@ def spread(tls: list[Endpoint], silent: list[Endpoint]) -> list[Endpoint]:
     for i, endpoint in enumerate(silent):
         mixed.insert(min(len(mixed), (i + 1) * step + i), endpoint)
     return mixed
-
-
-def tlsaudit_extra_args(user_args: list[str], connect_timeout: float) -> list[str]:
-    """The user's arguments, plus the shared per-connection timeout when the CLI offers one."""
-    if any(a.startswith("--timeout") for a in user_args):
-        return user_args
-    import subprocess
-
-    argv, env = tlsaudit_scanner.command()
-    helptext = subprocess.run(
-        [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
-    ).stdout
-    if "--timeout" in helptext:
-        return [*user_args, "--timeout", f"{connect_timeout:g}"]
-    return user_args
 
 
 def machine() -> dict[str, Any]:
@@ -130,14 +118,26 @@ class Session:
         self.skipped: dict[str, str] = {}
         self.versions: dict[str, str] = {}
         self.budgets: dict[str, str] = {}
+        self.startup: dict[str, float] = {}
 
-    def spec(self, tool: str, mode: str, endpoints: list[Endpoint]) -> RunSpec | None:
+    def measure_startup(self, tool: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Median time of a do-nothing invocation: the fixed cost inside every wall time."""
+        times = []
+        for _ in range(3):
+            with TreeMemorySampler() as sampler:
+                done = run_measured(argv, timeout=60, sampler=sampler, env=env)
+            times.append(done.seconds)
+        self.startup[tool] = sorted(times)[1]
+
+    def spec(self, tool: str, mode: str, endpoints: list[Endpoint], attempt: int) -> RunSpec | None:
         remaining = self.deadline - time.monotonic()
         if remaining < 5:
             self.skipped[f"{tool} ({mode})"] = "overall time budget used up"
             return None
-        workdir = self.workdir / f"{tool}-{mode}"
-        workdir.mkdir(parents=True, exist_ok=True)
+        # a fresh directory per run: a run that writes nothing must not be scored on an older file
+        slug = "".join(c if c.isalnum() else "-" for c in f"{tool}-{mode}-{attempt}")
+        workdir = self.workdir / slug
+        workdir.mkdir(parents=True)
         return RunSpec(
             endpoints=endpoints,
             mode=mode,
@@ -149,12 +149,19 @@ class Session:
     def measure(
         self, tool: str, mode: str, endpoints: list[Endpoint], runner: Callable[[RunSpec], ToolRun]
     ) -> None:
-        spec = self.spec(tool, mode, endpoints)
-        if spec is None:
-            return
-        print(f"  {tool} ({mode}): {len(endpoints)} endpoints ...", file=sys.stderr, flush=True)
-        result = runner(spec)
-        self.outcomes.append(outcome(result, self.lab.tls, self.lab.silent))
+        repeats = 1 if mode.startswith("mixed") else self.args.repeat
+        if tool == "sslyze":
+            repeats = min(repeats, self.args.sslyze_repeat)
+        runs = []
+        for i in range(repeats):
+            spec = self.spec(tool, mode, endpoints, i)
+            if spec is None:
+                break
+            progress = f"  {tool} ({mode}): {len(endpoints)} endpoints, run {i + 1}/{repeats} ..."
+            print(progress, file=sys.stderr, flush=True)
+            runs.append(runner(spec))
+        if runs:
+            self.outcomes.append(outcome(runs, self.lab.tls, self.lab.silent))
 
     def run_tlsaudit(self) -> None:
         try:
@@ -162,8 +169,10 @@ class Session:
         except ScannerUnavailable as exc:
             self.skipped["tlsaudit"] = str(exc)
             return
-        extra = tlsaudit_extra_args(self.args.tlsaudit_arg, self.args.connect_timeout)
+        extra = tlsaudit_scanner.scan_args(self.args.tlsaudit_arg, self.args.connect_timeout)
         self.budgets["tlsaudit"] = " ".join(extra) or "tlsaudit defaults"
+        prefix, env = tlsaudit_scanner.command()
+        self.measure_startup("tlsaudit", [*prefix, "--version"], env)
 
         def runner(spec: RunSpec) -> ToolRun:
             result, version = tlsaudit_scanner.run(spec, extra)
@@ -177,6 +186,7 @@ class Session:
     def run_sslscan(self) -> None:
         try:
             self.versions["sslscan"] = sslscan.version()
+            self.measure_startup("sslscan", [sslscan.binary(), "--version"])
         except ScannerUnavailable as exc:
             self.skipped["sslscan"] = str(exc)
             return
@@ -192,6 +202,7 @@ class Session:
         try:
             sslyze.ensure_installed()
             self.versions["sslyze"] = sslyze.version()
+            self.measure_startup("sslyze", [str(sslyze.python()), "-m", "sslyze", "--help"])
         except ScannerUnavailable as exc:
             self.skipped["sslyze"] = str(exc)
             return
@@ -229,13 +240,11 @@ def main(argv: list[str]) -> int:
 def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.datetime) -> int:
     outcomes = session.outcomes
     print()
-    print(table(outcomes))
+    print(table(outcomes, session.startup))
     print()
     for line in ratios(outcomes):
         print(line)
-    silent_lines = silent_section(
-        outcomes, {o.run.tool: o.run.wall_seconds for o in outcomes if o.run.mode == "tls"}, session.budgets
-    )
+    silent_lines = silent_section(outcomes, session.budgets)
     if silent_lines:
         print("\nSilent endpoints (accept TCP, never answer):")
         for line in silent_lines:
@@ -252,6 +261,7 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
         "machine": machine(),
         "tool_versions": session.versions,
         "timeouts": session.budgets,
+        "startup_seconds": {k: round(v, 4) for k, v in session.startup.items()},
         "settings": {
             "endpoints": args.endpoints,
             "silent": args.silent,
@@ -259,6 +269,8 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
             "connect_timeout": args.connect_timeout,
             "run_timeout": args.run_timeout,
             "budget": args.budget,
+            "repeat": args.repeat,
+            "sslyze_repeat": args.sslyze_repeat,
         },
     }
     stamp = started.strftime("%Y%m%dT%H%M%SZ")

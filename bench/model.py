@@ -52,5 +52,7 @@ class ToolRun:
     exit_codes: tuple[int, ...]
     timed_out: bool
     problems: tuple[str, ...] = ()
-    # per-target wall time, only for tools run one process per endpoint
+    # per-target time: per process for one-process-per-endpoint pools, or as the tool reports it
     per_target_seconds: dict[str, float] = field(default_factory=dict)
+    # wall time of every repetition of this run; wall_seconds is their median
+    all_wall_seconds: tuple[float, ...] = ()

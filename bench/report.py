@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench.model import Endpoint, ToolRun
-from bench.score import Score, score
+from bench.score import Score, combined, score
 
 MB = 1024 * 1024
 SHOWN_MISMATCHES = 12
@@ -32,26 +32,37 @@ class Outcome:
         return f"{self.run.tool} ({self.run.mode})"
 
 
-def outcome(run: ToolRun, tls: list[Endpoint], silent: list[Endpoint]) -> Outcome:
+def outcome(runs: list[ToolRun], tls: list[Endpoint], silent: list[Endpoint]) -> Outcome:
+    """Repetitions of one run: the median wall time is reported, the peak memory is the largest,
+    and every repetition's verdicts are scored."""
+    ordered = sorted(runs, key=lambda r: r.wall_seconds)
+    median = ordered[(len(ordered) - 1) // 2]
+    run = replace(
+        median,
+        peak_rss_bytes=max(r.peak_rss_bytes for r in runs),
+        timed_out=any(r.timed_out for r in runs),
+        all_wall_seconds=tuple(r.wall_seconds for r in runs),
+    )
     seen_silent = [e for e in silent if run.mode.startswith("mixed")]
     return Outcome(
         run=run,
-        tls=score(run, tls),
-        silent=score(run, seen_silent) if seen_silent else None,
+        tls=combined([score(r, tls) for r in runs]),
+        silent=combined([score(r, seen_silent) for r in runs]) if seen_silent else None,
         silent_targets=tuple(e.target for e in seen_silent),
     )
 
 
-def table(outcomes: list[Outcome]) -> str:
+def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
     header = (
-        f"{'tool (mode)':<34} {'endpoints':>9} {'wall s':>8} {'ep/s':>8} {'peak MB':>8} "
+        f"{'tool (mode)':<26} {'endpoints':>9} {'wall s':>8} {'start s':>7} {'ep/s':>8} {'peak MB':>8} "
         f"{'verdicts right':>16}"
     )
     lines = [header, "-" * len(header)]
     for o in outcomes:
         flag = "  TIMED OUT" if o.run.timed_out else ""
         lines.append(
-            f"{o.label:<34} {o.run.targets:>9} {o.run.wall_seconds:>8.2f} {o.rate:>8.1f} "
+            f"{o.label:<26} {o.run.targets:>9} {o.run.wall_seconds:>8.2f} "
+            f"{startup.get(o.run.tool, 0.0):>7.2f} {o.rate:>8.1f} "
             f"{o.run.peak_rss_bytes / MB:>8.1f} {o.tls.percent:>7.2f}% "
             f"{o.tls.right:>4}/{o.tls.cells:<4}{flag}"
         )
@@ -74,7 +85,13 @@ def ratios(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
-def silent_section(outcomes: list[Outcome], tls_only: dict[str, float], budgets: dict[str, str]) -> list[str]:
+def silent_section(outcomes: list[Outcome], budgets: dict[str, str]) -> list[str]:
+    tls_only = {o.run.tool: o.run.wall_seconds for o in outcomes if o.run.mode == "tls"}
+    slowest_tls = {
+        o.run.tool: max(o.run.per_target_seconds.values())
+        for o in outcomes
+        if o.run.mode == "tls" and o.run.per_target_seconds
+    }
     lines = []
     for o in outcomes:
         if o.silent is None:
@@ -89,7 +106,14 @@ def silent_section(outcomes: list[Outcome], tls_only: dict[str, float], budgets:
         per_target = [o.run.per_target_seconds[t] for t in o.silent_targets if t in o.run.per_target_seconds]
         if per_target:
             lines.append(f"    each silent endpoint took {', '.join(f'{s:.2f}s' for s in per_target)}")
-        wrong = [m for m in o.silent.mismatches if "says unknown" not in m]
+            others = [s for t, s in o.run.per_target_seconds.items() if t not in o.silent_targets]
+            alone = slowest_tls.get(o.run.tool)
+            if others:
+                lines.append(
+                    f"    slowest TLS endpoint in this run: {max(others):.2f}s"
+                    + (f" (TLS-only run: {alone:.2f}s)" if alone is not None else "")
+                )
+        wrong = o.silent.mismatches  # the truth is unknown: any other answer is false
         if o.tls.right != o.tls.cells:
             lines.append(f"    TLS endpoints in this run: {o.tls.right}/{o.tls.cells} verdicts right")
         if wrong:
@@ -137,6 +161,7 @@ def record(
                 "mode": o.run.mode,
                 "targets": o.run.targets,
                 "wall_seconds": round(o.run.wall_seconds, 4),
+                "all_wall_seconds": [round(w, 4) for w in o.run.all_wall_seconds],
                 "endpoints_per_second": round(o.rate, 2),
                 "peak_rss_bytes": o.run.peak_rss_bytes,
                 "exit_codes": list(o.run.exit_codes),
@@ -151,7 +176,7 @@ def record(
                 else {
                     "targets": list(o.silent_targets),
                     "cells_unknown": o.silent.right,
-                    "false_verdicts": [m for m in o.silent.mismatches if "says unknown" not in m],
+                    "false_verdicts": list(o.silent.mismatches),
                     "per_target_seconds": {
                         t: round(o.run.per_target_seconds[t], 3)
                         for t in o.silent_targets

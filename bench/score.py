@@ -36,3 +36,15 @@ def score(run: ToolRun, endpoints: list[Endpoint]) -> Score:
                     f"truth {truth.value}, {run.tool} says {said.value}{missing}"
                 )
     return Score(cells=len(endpoints) * len(VERSIONS), right=right, mismatches=tuple(mismatches))
+
+
+def combined(scores: list[Score]) -> Score:
+    """Repetitions of one run scored together: every cell of every repetition counts."""
+    mismatches: list[str] = []
+    for item in scores:
+        mismatches += [m for m in item.mismatches if m not in mismatches]
+    return Score(
+        cells=sum(s.cells for s in scores),
+        right=sum(s.right for s in scores),
+        mismatches=tuple(mismatches),
+    )

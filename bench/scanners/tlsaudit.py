@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +44,42 @@ def check_available() -> None:
         raise ScannerUnavailable(f"`tlsaudit scan` is not available in this checkout ({tail[0]})")
 
 
-def parse_json(path: Path) -> tuple[Verdicts, str]:
-    """Target -> version -> status, and the tool version the report names."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    verdicts: Verdicts
+    tool_version: str
+    # time per endpoint as the report states it (elapsed_ms)
+    seconds: dict[str, float]
+
+
+def scan_args(user_args: list[str], connect_timeout: float, retries: int = 1) -> list[str]:
+    """The user's arguments, plus the shared per-connection timeout and one retry unless given."""
+    argv, env = command()
+    helptext = subprocess.run(
+        [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
+    ).stdout
+    args = list(user_args)
+    if "--timeout" in helptext and not any(a.startswith("--timeout") for a in args):
+        args += ["--timeout", f"{connect_timeout:g}"]
+    if "--retries" in helptext and not any(a.startswith("--retries") for a in args):
+        args += ["--retries", str(retries)]
+    return args
+
+
+def parse_json(path: Path) -> Parsed:
+    """Target -> version -> status, the tool version the report names, and each endpoint's time."""
     verdicts: Verdicts = {}
+    seconds: dict[str, float] = {}
     if not path.exists():
-        return verdicts, "unknown"
+        return Parsed(verdicts=verdicts, tool_version="unknown", seconds=seconds)
     try:
         document: dict[str, Any] = json.loads(path.read_text())
     except ValueError:
-        return verdicts, "unknown"
+        return Parsed(verdicts=verdicts, tool_version="unknown", seconds=seconds)
     for endpoint in document.get("endpoints", []):
         target = f"{endpoint.get('ip') or endpoint.get('host')}:{endpoint.get('port')}"
+        if isinstance(endpoint.get("elapsed_ms"), int):
+            seconds[target] = endpoint["elapsed_ms"] / 1000
         protocols = endpoint.get("protocols") or {}
         row: dict[str, Status] = {}
         for version_name in VERSIONS:
@@ -61,7 +87,7 @@ def parse_json(path: Path) -> tuple[Verdicts, str]:
             row[version_name] = Status(status) if status in set(Status) else Status.UNKNOWN
         verdicts[target] = row
     tool = document.get("tool") or {}
-    return verdicts, str(tool.get("version", "unknown"))
+    return Parsed(verdicts=verdicts, tool_version=str(tool.get("version", "unknown")), seconds=seconds)
 
 
 def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
@@ -76,16 +102,17 @@ def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
         problems.append(f"timed out after {done.seconds:.1f}s")
     elif done.returncode not in RESULT_EXIT_CODES:
         problems.append(f"exit {done.returncode}: {done.stderr_tail.strip()[-500:]}")
-    verdicts, tool_version = parse_json(out)
+    parsed = parse_json(out)
     run_result = ToolRun(
         tool="tlsaudit",
         mode=spec.mode,
         targets=len(spec.endpoints),
         wall_seconds=done.seconds,
         peak_rss_bytes=sampler.peak_bytes,
-        verdicts=verdicts,
+        verdicts=parsed.verdicts,
         exit_codes=(done.returncode,),
         timed_out=done.timed_out,
         problems=tuple(problems),
+        per_target_seconds=parsed.seconds,
     )
-    return run_result, tool_version
+    return run_result, parsed.tool_version
