@@ -25,7 +25,12 @@ class TlsVersion(StrEnum):
 
 
 ALL_VERSIONS: tuple[TlsVersion, ...] = tuple(TlsVersion)
-LEGACY_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.SSLv2, TlsVersion.SSLv3, TlsVersion.TLSv1_0, TlsVersion.TLSv1_1)
+LEGACY_VERSIONS: tuple[TlsVersion, ...] = (
+    TlsVersion.SSLv2,
+    TlsVersion.SSLv3,
+    TlsVersion.TLSv1_0,
+    TlsVersion.TLSv1_1,
+)
 MODERN_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.TLSv1_2, TlsVersion.TLSv1_3)
 
 
