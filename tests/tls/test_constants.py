@@ -366,6 +366,23 @@ def test_group_names(code: int, name: str) -> None:
     assert c.group_name(code) == name
 
 
+def test_group_families() -> None:
+    assert set(c.NAMED_GROUPS) >= c.POST_QUANTUM_GROUPS
+    assert {c.NAMED_GROUPS[g] for g in c.FFDHE_GROUPS} == {
+        f"ffdhe{n}" for n in (2048, 3072, 4096, 6144, 8192)
+    }
+    assert all("MLKEM" in c.NAMED_GROUPS[g] or "Kyber" in c.NAMED_GROUPS[g] for g in c.POST_QUANTUM_GROUPS)
+    assert 29 not in c.POST_QUANTUM_GROUPS
+
+
+def test_suite_class_vocabulary() -> None:
+    assert {
+        "null", "anon", "export", "rc4", "3des", "des", "idea", "rc2", "seed", "cbc", "aead",
+        "no-forward-secrecy", "forward-secrecy", "md5", "sha1-mac", "psk", "srp", "gost", "scsv",
+        "tls13", "unknown",
+    } == c.SUITE_CLASSES  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("code", "name"),
     [
