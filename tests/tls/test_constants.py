@@ -159,6 +159,10 @@ def test_suite_lookup_by_name() -> None:
     assert c.suite_by_name("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384") is c.CIPHER_SUITES[0xC02C]
     assert c.suite_by_name("ECDHE-ECDSA-AES256-GCM-SHA384") is c.CIPHER_SUITES[0xC02C]
     assert c.suite_by_name("NO-SUCH-SUITE") is None
+    # OpenSSL 1.0.2 spelling of a suite OpenSSL 1.1.0 renamed
+    assert c.suite_by_name("EDH-RSA-DES-CBC3-SHA") is c.CIPHER_SUITES[0x0016]
+    assert c.CIPHER_SUITES[0x0016].openssl_name == "DHE-RSA-DES-CBC3-SHA"
+    assert c.CIPHER_SUITES[0x0015].openssl_name == "EDH-RSA-DES-CBC-SHA"
 
 
 def test_counts_are_plausible() -> None:

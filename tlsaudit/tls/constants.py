@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from tlsaudit.models import ALL_VERSIONS, TlsVersion
-from tlsaudit.tls.cipher_suites import CIPHER_SUITE_ROWS, NON_IANA_CODES
+from tlsaudit.tls.cipher_suites import CIPHER_SUITE_ROWS, NON_IANA_CODES, OPENSSL_NAME_ALIASES
 
 # --------------------------------------------------------------------------------------------------
 # Protocol versions
@@ -343,7 +343,7 @@ SCSV_CODES: frozenset[int] = frozenset({SCSV_EMPTY_RENEGOTIATION_INFO, SCSV_FALL
 _SUITES_BY_NAME: dict[str, CipherSuite] = {s.name: s for s in CIPHER_SUITES.values()}
 _SUITES_BY_OPENSSL_NAME: dict[str, CipherSuite] = {
     s.openssl_name: s for s in CIPHER_SUITES.values() if s.openssl_name
-}
+} | {alias: CIPHER_SUITES[code] for alias, code in OPENSSL_NAME_ALIASES.items()}
 
 
 def suite_name(code: int) -> str:
@@ -357,7 +357,7 @@ def suite_name(code: int) -> str:
 
 
 def suite_by_name(name: str) -> CipherSuite | None:
-    """Look a suite up by its IANA name or its OpenSSL name."""
+    """Look a suite up by its IANA name or its OpenSSL name (older OpenSSL spellings too)."""
     return _SUITES_BY_NAME.get(name) or _SUITES_BY_OPENSSL_NAME.get(name)
 
 
