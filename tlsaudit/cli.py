@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -18,6 +18,8 @@ from tlsaudit.models import Target
 from tlsaudit.probe.local_services import listening_services, loopback_targets
 from tlsaudit.probe.scanner import ScanOptions
 from tlsaudit.probe.targets import parse_target, parse_targets_file
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -174,8 +176,8 @@ _scan_options = [
 ]
 
 
-def _apply(options: list[Any]) -> Any:
-    def decorate(func: Any) -> Any:
+def _apply(options: list[Any]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
         for option in reversed(options):
             func = option(func)
         return func

@@ -22,6 +22,8 @@ from tlsaudit.facts import (
     runtime_facts,
 )
 from tlsaudit.models import (
+    LEGACY_VERSIONS,
+    MODERN_VERSIONS,
     READINESS_ORDER,
     CaptureFacts,
     EndpointFacts,
@@ -87,7 +89,7 @@ Tri = bool | None
 
 # ------------------------------------------------------------------------------------------ conditions
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Test:
+class FactTest:
     fact: str
     op: str
     value: Any
@@ -109,11 +111,11 @@ class Not:
     part: Condition
 
 
-Condition = Test | AllOf | AnyOf | Not
+Condition = FactTest | AllOf | AnyOf | Not
 
 
 def condition_facts(cond: Condition) -> list[str]:
-    if isinstance(cond, Test):
+    if isinstance(cond, FactTest):
         return [cond.fact]
     if isinstance(cond, Not):
         return condition_facts(cond.part)
@@ -330,7 +332,7 @@ def _parse_condition(
             raise rf.error(f"bad regular expression {value!r}: {exc}", rule_id=rule_id, key=op) from exc
     if op == "exists" and not isinstance(value, bool):
         raise rf.error("`exists` takes true or false", rule_id=rule_id, key=op)
-    return Test(fact=fact, op=op, value=value, scheme=scheme)
+    return FactTest(fact=fact, op=op, value=value, scheme=scheme)
 
 
 def _enum(cls: type[Any], value: Any, rf: _RuleFile, rule_id: str, key: str, allowed: Iterable[str]) -> Any:
@@ -627,6 +629,10 @@ def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
     reasons = {
         f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN
     }
+    for derived, group in (("modern_accepted", MODERN_VERSIONS), ("legacy_accepted", LEGACY_VERSIONS)):
+        why = sorted({reasons[f"protocol.{v.value}"] for v in group if f"protocol.{v.value}" in reasons})
+        if why:
+            reasons[derived] = "; ".join(why)
     if ep.errors:
         reasons.setdefault("reachable", "; ".join(ep.errors))
     return reasons

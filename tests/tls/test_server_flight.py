@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import contextlib
 import ssl
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tlsaudit.tls.constants import VERSION_CODES
 
 from tlsaudit.errors import PeerError
 from tlsaudit.models import TlsVersion
 from tlsaudit.tls.client_hello import build_client_hello, build_sslv2_client_hello
+from tlsaudit.tls.constants import VERSION_CODES
 from tlsaudit.tls.server_flight import (
     Alert,
     CertificateChain,
@@ -103,7 +102,7 @@ def test_real_server_refusing_tls10_sends_protocol_version_alert(rsa_cert: tuple
     )
     events = parse_all(answer, 3)
     assert events == [Alert(level=2, description=70)]
-    assert events[0].name == "protocol_version"
+    assert isinstance(events[0], Alert) and events[0].name == "protocol_version"
 
 
 def test_real_tls12_server_answers_tls13_hello_with_lower_version(rsa_cert: tuple[Path, Path]) -> None:

@@ -136,9 +136,10 @@ class Scanner:
     async def _probe_with_retries(
         self, ip: str, port: int, version: TlsVersion, server_name: str | None, limits: _Limits
     ) -> VersionProbe:
-        attempts = 1 + max(self.options.retries, 0)
+        attempts = 0
         reason = ""
-        for attempt in range(attempts):
+        for attempt in range(1 + max(self.options.retries, 0)):
+            attempts += 1
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
             async with limits.global_limit, limits.host(ip):

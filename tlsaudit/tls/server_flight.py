@@ -88,7 +88,7 @@ Event = ServerHello | CertificateChain | Alert | ServerHelloDone | SSLv2ServerHe
 def parse_server_hello(body: bytes) -> ServerHello:
     r = Reader(body)
     legacy_version = r.u16()
-    random = r.bytes(32)
+    random = r.take(32)
     session_id = r.vector(1)
     cipher_suite = r.u16()
     compression = r.u8()
@@ -218,8 +218,8 @@ class ServerFlightParser:
         if version != 0x0002:
             raise PeerError(f"SSLv2 SERVER-HELLO with version 0x{version:04x}")
         cert_len, specs_len, _conn_id_len = r.u16(), r.u16(), r.u16()
-        certificate = r.bytes(cert_len)
-        specs = r.bytes(specs_len)
+        certificate = r.take(cert_len)
+        specs = r.take(specs_len)
         if specs_len % 3:
             raise PeerError("SSLv2 cipher specs not a multiple of 3 bytes")
         kinds = tuple(int.from_bytes(specs[i : i + 3], "big") for i in range(0, specs_len, 3))

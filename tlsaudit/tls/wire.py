@@ -106,7 +106,7 @@ class Reader:
         self._pos += n
         return out
 
-    def bytes(self, n: int) -> bytes:
+    def take(self, n: int) -> bytes:
         return self._take(n)
 
     def u8(self) -> int:
