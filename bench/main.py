@@ -10,11 +10,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bench.lab import Lab, running_lab
-from bench.measure import TreeMemorySampler, run_measured
+from bench.measure import TreeMemorySampler, run_measured, tree_cpu_seconds
 from bench.model import Endpoint, ToolRun
 from bench.nginx import LabError
 from bench.report import (
@@ -100,6 +101,7 @@ def machine() -> dict[str, Any]:
         pass
     return {
         "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "cpu_model": cpu_model,
         "kernel": platform.release(),
         "python": platform.python_version(),
@@ -119,6 +121,7 @@ class Session:
         self.versions: dict[str, str] = {}
         self.budgets: dict[str, str] = {}
         self.startup: dict[str, float] = {}
+        self.machine = machine()
 
     def measure_startup(self, tool: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         """Median time of a do-nothing invocation: the fixed cost inside every wall time."""
@@ -159,7 +162,10 @@ class Session:
                 break
             progress = f"  {tool} ({mode}): {len(endpoints)} endpoints, run {i + 1}/{repeats} ..."
             print(progress, file=sys.stderr, flush=True)
-            runs.append(runner(spec))
+            server_before = tree_cpu_seconds(self.lab.nginx_pid)
+            result = runner(spec)
+            server_cpu = tree_cpu_seconds(self.lab.nginx_pid) - server_before
+            runs.append(replace(result, server_cpu_seconds=server_cpu))
         if runs:
             self.outcomes.append(outcome(runs, self.lab.tls, self.lab.silent))
 
@@ -239,6 +245,13 @@ def main(argv: list[str]) -> int:
 
 def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.datetime) -> int:
     outcomes = session.outcomes
+    load = session.machine["load_average_at_start"][0]
+    cpus = session.machine["cpus"] or 1
+    if load > cpus:
+        print(
+            f"\nnote: the machine was busy (1-minute load average {load} on {cpus} CPUs at the start): "
+            "wall times are inflated, CPU times less so",
+        )
     print()
     print(table(outcomes, session.startup))
     print()
@@ -258,7 +271,8 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
         print(f"\nskipped {name}: {reason}")
     meta = {
         "started_at": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": session.machine,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "tool_versions": session.versions,
         "timeouts": session.budgets,
         "startup_seconds": {k: round(v, 4) for k, v in session.startup.items()},

@@ -107,6 +107,8 @@ class Completed:
     seconds: float
     timed_out: bool
     stderr_tail: str
+    # user + system CPU of the process and its reaped descendants (less sensitive to a busy machine)
+    cpu_seconds: float
 
 
 def run_measured(
@@ -138,7 +140,7 @@ def run_measured(
         timed_out = False
         try:
             while True:
-                pid, status = os.waitpid(process.pid, os.WNOHANG)
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
                 if time.perf_counter() > deadline and not timed_out:
@@ -158,4 +160,19 @@ def run_measured(
         seconds=seconds,
         timed_out=timed_out,
         stderr_tail=tail,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
     )
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU consumed so far by a live process tree (e.g. the nginx serving the lab)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / ticks

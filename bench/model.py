@@ -47,6 +47,7 @@ class ToolRun:
     mode: str
     targets: int
     wall_seconds: float
+    cpu_seconds: float
     peak_rss_bytes: int
     verdicts: Verdicts
     exit_codes: tuple[int, ...]
@@ -54,5 +55,7 @@ class ToolRun:
     problems: tuple[str, ...] = ()
     # per-target time: per process for one-process-per-endpoint pools, or as the tool reports it
     per_target_seconds: dict[str, float] = field(default_factory=dict)
+    # CPU the endpoints' server (nginx) spent during the run: the load the tool puts on the servers
+    server_cpu_seconds: float = 0.0
     # wall time of every repetition of this run; wall_seconds is their median
     all_wall_seconds: tuple[float, ...] = ()

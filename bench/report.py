@@ -54,16 +54,19 @@ def outcome(runs: list[ToolRun], tls: list[Endpoint], silent: list[Endpoint]) ->
 
 def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
     header = (
-        f"{'tool (mode)':<26} {'endpoints':>9} {'wall s':>8} {'start s':>7} {'ep/s':>8} {'peak MB':>8} "
+        f"{'tool (mode)':<24} {'endpoints':>9} {'wall s':>7} {'start s':>7} {'cpu s':>6} "
+        f"{'srv cpu':>7} {'ep/s':>7} "
+        f"{'peak MB':>7} "
         f"{'verdicts right':>16}"
     )
     lines = [header, "-" * len(header)]
     for o in outcomes:
         flag = "  TIMED OUT" if o.run.timed_out else ""
         lines.append(
-            f"{o.label:<26} {o.run.targets:>9} {o.run.wall_seconds:>8.2f} "
-            f"{startup.get(o.run.tool, 0.0):>7.2f} {o.rate:>8.1f} "
-            f"{o.run.peak_rss_bytes / MB:>8.1f} {o.tls.percent:>7.2f}% "
+            f"{o.label:<24} {o.run.targets:>9} {o.run.wall_seconds:>7.2f} "
+            f"{startup.get(o.run.tool, 0.0):>7.2f} {o.run.cpu_seconds:>6.2f} "
+            f"{o.run.server_cpu_seconds:>7.2f} {o.rate:>7.1f} "
+            f"{o.run.peak_rss_bytes / MB:>7.1f} {o.tls.percent:>7.2f}% "
             f"{o.tls.right:>4}/{o.tls.cells:<4}{flag}"
         )
     return "\n".join(lines)
@@ -162,6 +165,8 @@ def record(
                 "targets": o.run.targets,
                 "wall_seconds": round(o.run.wall_seconds, 4),
                 "all_wall_seconds": [round(w, 4) for w in o.run.all_wall_seconds],
+                "cpu_seconds": round(o.run.cpu_seconds, 4),
+                "server_cpu_seconds": round(o.run.server_cpu_seconds, 4),
                 "endpoints_per_second": round(o.rate, 2),
                 "peak_rss_bytes": o.run.peak_rss_bytes,
                 "exit_codes": list(o.run.exit_codes),

@@ -114,6 +114,7 @@ def run(spec: RunSpec) -> ToolRun:
         mode=spec.mode,
         targets=len(spec.endpoints),
         wall_seconds=done.seconds,
+        cpu_seconds=done.cpu_seconds,
         peak_rss_bytes=sampler.peak_bytes,
         verdicts=parse_json(out),
         exit_codes=(done.returncode,),

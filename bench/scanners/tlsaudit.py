@@ -108,6 +108,7 @@ def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
         mode=spec.mode,
         targets=len(spec.endpoints),
         wall_seconds=done.seconds,
+        cpu_seconds=done.cpu_seconds,
         peak_rss_bytes=sampler.peak_bytes,
         verdicts=parsed.verdicts,
         exit_codes=(done.returncode,),
