@@ -13,8 +13,15 @@ def _main() -> int:
         sys.path.pop(0)  # bench/ itself must not shadow top-level modules
     if str(repo) not in sys.path:
         sys.path.insert(0, str(repo))
-    from bench.main import main
-
+    try:
+        from bench.main import main
+    except ModuleNotFoundError as exc:  # e.g. a bare system python without cryptography
+        print(
+            f"bench: {exc}; run it with the project's environment: "
+            "make bench, or .venv/bin/python bench/run.py",
+            file=sys.stderr,
+        )
+        return 2
     return main(sys.argv[1:])
 
 
