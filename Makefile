@@ -20,7 +20,9 @@ MYPY_PATHS = $(wildcard tlsaudit tests bench)
 .PHONY: venv demo test lint bench system-deps clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "cannot create $(VENV) with $(PYTHON): on Debian install python3-venv (make system-deps, as root)" >&2; \
+	  exit 1; }
 
 $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
