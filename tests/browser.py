@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,8 @@ class Browser:
         assert self._proc.stderr is not None
         deadline = time.monotonic() + self.timeout
         seen: list[str] = []
-        # Chromium prints the DevTools address on stderr within a second or two; readline blocks per line only.
+        # Chromium prints the DevTools address on stderr within a second or two;
+        # readline blocks per line only.
         while time.monotonic() < deadline:
             line = self._proc.stderr.readline()
             if not line:
@@ -98,10 +99,8 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "_ws", None)
         if ws is not None:
-            try:
+            with suppress(Exception):
                 self.call("Browser.close")
-            except Exception:
-                pass
             ws.close()
         try:
             self._proc.wait(timeout=10)

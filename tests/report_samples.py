@@ -108,7 +108,9 @@ def finding(
         subject_kind=kind,
         title=title or rule_id.rsplit(".", 1)[-1].replace("-", " ").capitalize(),
         message=message or f"{subject}: {rule_id} {status.value}",
-        remediation="Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
+        remediation=(
+            "Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
+        )
         if rule_id.startswith("endpoint.")
         else "Upgrade the runtime or set the minimum protocol to TLS 1.2.",
         references=("RFC 8996", "https://datatracker.ietf.org/doc/html/rfc8996"),
