@@ -24,8 +24,17 @@ from tlsaudit.models import (
 from tlsaudit.report import build_report
 
 WHEN = datetime(2026, 11, 26, 2, 0, 0, tzinfo=UTC)
-HOSTILE_SUBJECT = "CN=<script>document.title='pwned';window.__pwned=1</script>\"><img src=x onerror=\"window.__pwned=2\">"
-HOSTILE_TEXT = "=HYPERLINK(\"http://evil\") | `code` [link](javascript:alert(1)) <b>bold</b>\x1b[31mred\x07\nnext"
+HOSTILE_SUBJECT = (
+    'CN=<script>document.title=\'pwned\';window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">'
+)
+HOSTILE_TEXT = (
+    '=HYPERLINK("http://evil") | `code` [link](javascript:alert(1)) <b>bold</b>\x1b[31mred\x07\nnext'
+)
+
+ENDPOINT_FIX = (
+    "Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
+)
+RUNTIME_FIX = "Upgrade the runtime or set the minimum protocol to TLS 1.2."
 
 A = ProtocolStatus.ACCEPTED
 R = ProtocolStatus.REJECTED
@@ -104,9 +113,7 @@ def finding(
         subject_kind=kind,
         title=title or rule_id.rsplit(".", 1)[-1].replace("-", " ").capitalize(),
         message=message or f"{subject}: {rule_id} {status.value}",
-        remediation="Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
-        if rule_id.startswith("endpoint.")
-        else "Upgrade the runtime or set the minimum protocol to TLS 1.2.",
+        remediation=ENDPOINT_FIX if rule_id.startswith("endpoint.") else RUNTIME_FIX,
         references=("RFC 8996", "https://datatracker.ietf.org/doc/html/rfc8996"),
         readiness=readiness,
     )
@@ -114,7 +121,10 @@ def finding(
 
 def endpoint_findings(ep: EndpointFacts) -> list[Finding]:
     out = []
-    for version, rule in ((TlsVersion.TLSv1_0, "endpoint.tls10-accepted"), (TlsVersion.TLSv1_1, "endpoint.tls11-accepted")):
+    for version, rule in (
+        (TlsVersion.TLSv1_0, "endpoint.tls10-accepted"),
+        (TlsVersion.TLSv1_1, "endpoint.tls11-accepted"),
+    ):
         status = ep.protocols[version].status
         verdict = {A: FindingStatus.FAIL, R: FindingStatus.PASS, U: FindingStatus.ERROR}[status]
         out.append(
@@ -128,7 +138,9 @@ def endpoint_findings(ep: EndpointFacts) -> list[Finding]:
             )
         )
     modern = {ep.protocols[TlsVersion.TLSv1_2].status, ep.protocols[TlsVersion.TLSv1_3].status}
-    no_modern = FindingStatus.PASS if A in modern else FindingStatus.ERROR if U in modern else FindingStatus.FAIL
+    no_modern = (
+        FindingStatus.PASS if A in modern else FindingStatus.ERROR if U in modern else FindingStatus.FAIL
+    )
     out.append(
         finding(
             "endpoint.no-modern-tls",
@@ -170,7 +182,13 @@ def runtimes() -> list[RuntimeFacts]:
         path="/usr/bin/php5.6",
         version="5.6.40",
         details={"curl_version": "7.38.0", "ssl_version": "OpenSSL/1.0.1t"},
-        evidence=(Evidence(argv=("/usr/bin/php5.6", "-r", "echo curl_version()['ssl_version'];"), exit_code=0, stdout="OpenSSL/1.0.1t"),),
+        evidence=(
+            Evidence(
+                argv=("/usr/bin/php5.6", "-r", "echo curl_version()['ssl_version'];"),
+                exit_code=0,
+                stdout="OpenSSL/1.0.1t",
+            ),
+        ),
     )
     return [java, php]
 
@@ -198,13 +216,17 @@ def runtime_findings(rts: list[RuntimeFacts]) -> list[Finding]:
     ]
 
 
-def sample_report(*, source_host: str | None = "build-01", scope: dict[str, str] | None = None) -> dict[str, Any]:
+def sample_report(
+    *, source_host: str | None = "build-01", scope: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Two names: one on two addresses that disagree on TLS 1.0, one fully compliant; two runtimes."""
     eps = [
         endpoint("shop.example.com", "192.0.2.10", (R, R, A, A, A, A)),
         endpoint("shop.example.com", "2001:db8::10", (R, R, R, A, A, A)),
         endpoint("api.example.com", "192.0.2.20", (R, R, R, R, A, A)),
-        endpoint("legacy.example.com", "192.0.2.30", (U, U, U, U, U, U), errors=("connect timeout after 5 s",)),
+        endpoint(
+            "legacy.example.com", "192.0.2.30", (U, U, U, U, U, U), errors=("connect timeout after 5 s",)
+        ),
     ]
     rts = runtimes()
     findings = [f for ep in eps for f in endpoint_findings(ep)] + runtime_findings(rts)
@@ -225,7 +247,9 @@ def sample_report(*, source_host: str | None = "build-01", scope: dict[str, str]
         captures=[capture],
         findings=findings,
         readiness={rts[0].subject: Readiness.READY, rts[1].subject: Readiness.NEEDS_UPGRADE},
-        scope=scope if scope is not None else {"title": "TLS readiness review", "client": "Example Corp", "assessor": "A. Auditor"},
+        scope=scope
+        if scope is not None
+        else {"title": "TLS readiness review", "client": "Example Corp", "assessor": "A. Auditor"},
         generated_at=WHEN,
         source_host=source_host,
     )
@@ -233,7 +257,9 @@ def sample_report(*, source_host: str | None = "build-01", scope: dict[str, str]
 
 def hostile_report() -> dict[str, Any]:
     """Attacker-controlled text everywhere a server or a path can put it."""
-    ep = endpoint("evil.example", "192.0.2.66", (R, R, A, R, A, A), subject=HOSTILE_SUBJECT, errors=(HOSTILE_TEXT,))
+    ep = endpoint(
+        "evil.example", "192.0.2.66", (R, R, A, R, A, A), subject=HOSTILE_SUBJECT, errors=(HOSTILE_TEXT,)
+    )
     rt = RuntimeFacts(
         kind="php",
         path="/opt/<script>window.__pwned=3</script>/php",
@@ -249,7 +275,14 @@ def hostile_report() -> dict[str, Any]:
             title="TLS 1.0 accepted",
             message=f"Server banner: {HOSTILE_SUBJECT} {HOSTILE_TEXT}",
         ),
-        finding("runtime.php.banner", FindingStatus.WARN, Severity.LOW, rt.subject, SubjectKind.RUNTIME, message=HOSTILE_TEXT),
+        finding(
+            "runtime.php.banner",
+            FindingStatus.WARN,
+            Severity.LOW,
+            rt.subject,
+            SubjectKind.RUNTIME,
+            message=HOSTILE_TEXT,
+        ),
     ]
     return build_report(
         policy_id="default",
@@ -270,7 +303,13 @@ def big_report(count: int = 1000) -> dict[str, Any]:
     eps = []
     for i in range(count):
         statuses = (R, R, A if i % 3 == 0 else R, A if i % 5 == 0 else R, A, A if i % 2 else R)
-        eps.append(endpoint(f"host{i:04d}.branch{i % 17}.example.net", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", statuses))
+        eps.append(
+            endpoint(
+                f"host{i:04d}.branch{i % 17}.example.net",
+                f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+                statuses,
+            )
+        )
     findings = [f for ep in eps for f in endpoint_findings(ep)]
     return build_report(
         policy_id="pci-dss-3.2",
