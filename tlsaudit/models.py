@@ -225,7 +225,7 @@ class Finding:
 
 
 def to_json(value: Any) -> JsonValue:
-    """Plain JSON for any model: enums as values, None and empty optionals omitted, mapping keys as strings."""
+    """Plain JSON for any model: enums as values, None and empty optionals omitted, keys as strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, JsonValue] = {}
         for f in dataclasses.fields(value):
