@@ -63,7 +63,7 @@ def ensure_installed() -> None:
 
 def version() -> str:
     done = subprocess.run(
-        [str(python()), "-c", "import sslyze; print(sslyze.__version__)"],
+        [str(python()), "-c", "from importlib.metadata import version; print(version('sslyze'))"],
         capture_output=True,
         text=True,
         timeout=60,
