@@ -268,6 +268,14 @@ def test_text_view_words_and_verdict() -> None:
     assert "disagree on TLSv1.0" in text
 
 
+def test_interrupted_runs_say_so() -> None:
+    report = sample_report()
+    report["interrupted"] = True
+    for fmt in ("text", "markdown", "html"):
+        assert "interrupted before every subject finished" in render(report, fmt, OPTIONS), fmt
+    assert "interrupted before" not in render(sample_report(), "text", OPTIONS)
+
+
 def test_text_colour_only_when_asked() -> None:
     coloured = render(sample_report(), "text", RenderOptions(color=True))
     assert "\x1b[31m" in coloured and "\x1b[0m" in coloured

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from tlsaudit.data import reports_dir
 from tlsaudit.errors import UsageError
 from tlsaudit.formats.base import (
+    INTERRUPTED_NOTE,
     LEGACY_NAMES,
     PROBLEM_STATUSES,
     SEVERITIES,
@@ -129,6 +130,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "verdict": summary["verdict"],
         "verdict_words": VERDICT_WORDS[summary["verdict"]],
         "verdict_sentence": _verdict_sentence(report),
+        "interrupted_note": INTERRUPTED_NOTE if report.get("interrupted") else "",
         "summary": summary,
         "counts": summary["counts"],
         "chart": readiness_chart(summary),
