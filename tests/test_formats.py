@@ -415,3 +415,14 @@ def test_hostile_text_constants_are_hostile() -> None:
     # guards the guard: the payloads the tests rely on really hold markup, formulas and control characters
     assert "<script>" in HOSTILE_SUBJECT and "onerror" in HOSTILE_SUBJECT
     assert HOSTILE_TEXT.startswith("=") and "\x1b" in HOSTILE_TEXT and "|" in HOSTILE_TEXT
+
+
+def test_html_replaces_control_characters() -> None:
+    html = render(hostile_report(), "html", OPTIONS)
+    assert "\x1b" not in html and "\x07" not in html and "\ufffd[31mred" in html
+
+
+def test_breakable_escapes_before_adding_break_points() -> None:
+    from tlsaudit.formats.html import breakable
+
+    assert str(breakable('<b x="1">a.b:c</b>')) == "&lt;b x=&#34;1&#34;&gt;a.<wbr>b:<wbr>c&lt;/b&gt;"

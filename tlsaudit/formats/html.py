@@ -33,6 +33,7 @@ from tlsaudit.formats.base import (
     display_client,
     display_title,
     several_sources,
+    strip_controls,
     subject_label,
 )
 
@@ -90,6 +91,19 @@ def logo_data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _clean(value: Any) -> Any:
+    """Every value the template prints: control characters (escape sequences, NUL) become U+FFFD."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
+
+
+def breakable(value: Any) -> Markup:
+    """Escaped text with line-break opportunities after dots and colons, for long host names in tables."""
+    escaped = str(escape(strip_controls(str(value))))
+    return Markup(escaped.replace(".", ".<wbr>").replace(":", ":<wbr>"))  # noqa: S704 (escaped first)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(reports_dir())),
@@ -98,7 +112,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_clean,
     )
+    env.filters["breakable"] = breakable
     return env
 
 
