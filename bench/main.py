@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -226,15 +225,15 @@ def main(argv: list[str]) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # every tool's own output files are kept as evidence next to the record
+    raw = args.out / f"raw-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    raw.mkdir(parents=True, exist_ok=True)
     try:
-        with (
-            running_lab(
-                tls_count=args.endpoints, silent_count=args.silent, workers=args.nginx_workers or None
-            ) as lab,
-            tempfile.TemporaryDirectory(prefix="tlsaudit-bench-runs-") as tmp,
-        ):
+        with running_lab(
+            tls_count=args.endpoints, silent_count=args.silent, workers=args.nginx_workers or None
+        ) as lab:
             print("endpoint truth verified with Python's ssl client", file=sys.stderr, flush=True)
-            session = Session(args, lab, Path(tmp))
+            session = Session(args, lab, raw)
             for tool in args.tools:
                 getattr(session, f"run_{tool}")()
     except LabError as exc:
@@ -291,5 +290,5 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
     path = write_record(
         args.out, stamp, record(meta=meta, endpoints=lab.all, outcomes=outcomes, skipped=session.skipped)
     )
-    print(f"\nrecord: {path}")
+    print(f"\nrecord: {path}\neach tool's own output: {session.workdir}")
     return 0
