@@ -111,10 +111,12 @@ class CertificateInfo:
     not_before: str = ""
     not_after: str = ""
     days_left: int | None = None
+    not_yet_valid: bool | None = None
     key_type: str = ""
     key_bits: int | None = None
     signature_algorithm: str = ""
     signature_hash: str = ""
+    chain_signature_hashes: tuple[str, ...] = ()
     self_signed: bool = False
     chain_length: int = 1
     chain_subjects: tuple[str, ...] = ()
