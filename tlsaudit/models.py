@@ -141,6 +141,7 @@ class CipherSuiteResult:
     accepted: tuple[str, ...]
     server_preference: bool | None = None
     classes: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # probes that failed: the list may be incomplete
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +157,7 @@ class EndpointFacts:
     cipher_suites: tuple[CipherSuiteResult, ...] = ()
     errors: tuple[str, ...] = ()
     elapsed_ms: int | None = None
+    starttls_refused: str | None = None  # the server's refusal, when STARTTLS was refused
 
     @property
     def subject(self) -> str:

@@ -150,6 +150,9 @@ def test_self_signed() -> None:
     assert info.trusted is False
     assert info.chain_complete is True
     assert info.chain_signature_hashes == ()
+    pinned = analyse_chain([leaf.der], hostname="localhost", anchors=anchors_with(leaf), now=NOW)
+    assert pinned.trusted is True, "a self-signed certificate given as --ca-file is trusted"
+    assert pinned.self_signed is True
 
 
 def test_weak_key_and_weak_signatures(chain: pki.Pki) -> None:

@@ -274,6 +274,13 @@ def _validate(
     if not anchors.all:
         return None, "no trust store available"
     leaf = certs[0]
+    lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    if any(_same_cert(leaf, anchor) for anchor in anchors.all):
+        # The leaf itself is a trust anchor (a self-signed certificate given through --ca-file).
+        if lo <= now <= hi:
+            return True, ""
+        when = "expired" if now > hi else "not yet valid"
+        return False, f"the certificate is {when}; it is itself a trust anchor"
     subject = _own_subject(leaf)
     if subject is None:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
@@ -282,7 +289,6 @@ def _validate(
     error = _verify_at(store, leaf, intermediates, subject, now)
     if error is None:
         return True, ""
-    lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     if lo <= now <= hi:
         return False, error
     # The last (or first) second of the leaf's life: would the chain have been trusted then?
