@@ -65,7 +65,8 @@ CERTIFICATE_FACTS: dict[str, FactSpec] = {
     "certificate.expired": FactSpec(type="bool", doc="notAfter is in the past"),
     "certificate.not_yet_valid": FactSpec(type="bool", doc="notBefore is in the future"),
     "certificate.trusted": FactSpec(
-        type="bool", doc="the chain validates to a trusted root (system store + --ca-file)"
+        type="bool",
+        doc="the chain validates to a trusted root (system store + --ca-file); dates and name judged apart",
     ),
     "certificate.trust_error": FactSpec(type="str", doc="why path validation failed"),
     "certificate.self_signed": FactSpec(type="bool", doc="the leaf is self-signed"),

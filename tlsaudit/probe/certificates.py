@@ -267,37 +267,27 @@ def _validate(
 ) -> tuple[bool | None, str]:
     """Web-PKI path validation (RFC 5280 + CA/B Forum profile) against the anchors.
 
-    The name checked is one the leaf itself carries: matching the scanned name is a separate fact.
-    An expired or not-yet-valid leaf fails validation; the error then says whether the chain would
-    otherwise be trusted, so that "expired" and "untrusted" stay separate findings.
+    Trust is judged apart from the name and from the leaf's dates, each of which is a fact (and a
+    finding) of its own: the name checked is one the leaf itself carries, and a leaf outside its
+    validity period is validated at the last (or first) second of its life. So an expired
+    certificate from a trusted CA is reported as expired, not also as untrusted.
     """
     if not anchors.all:
         return None, "no trust store available"
     leaf = certs[0]
     lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     if any(_same_cert(leaf, anchor) for anchor in anchors.all):
-        # The leaf itself is a trust anchor (a self-signed certificate given through --ca-file).
-        if lo <= now <= hi:
-            return True, ""
-        when = "expired" if now > hi else "not yet valid"
-        return False, f"the certificate is {when}; it is itself a trust anchor"
+        return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
     subject = _own_subject(leaf)
     if subject is None:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
-    store = Store(list(anchors.all))
-    intermediates = list(certs[1:])
-    error = _verify_at(store, leaf, intermediates, subject, now)
-    if error is None:
-        return True, ""
-    if lo <= now <= hi:
-        return False, error
-    # The last (or first) second of the leaf's life: would the chain have been trusted then?
-    inside = hi - dt.timedelta(seconds=1) if now > hi else lo + dt.timedelta(seconds=1)
-    inner_error = _verify_at(store, leaf, intermediates, subject, inside)
-    when = "expired" if now > hi else "not yet valid"
-    if inner_error is None:
-        return False, f"the certificate is {when}; the chain is otherwise trusted"
-    return False, f"the certificate is {when}; and also: {inner_error}"
+    when = now
+    if now > hi:
+        when = hi - dt.timedelta(seconds=1)
+    elif now < lo:
+        when = lo + dt.timedelta(seconds=1)
+    error = _verify_at(Store(list(anchors.all)), leaf, list(certs[1:]), subject, when)
+    return (True, "") if error is None else (False, error)
 
 
 def _verify_at(

@@ -8,14 +8,13 @@ never blocks the event loop and works unchanged after a STARTTLS exchange on the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
 
 from tlsaudit.errors import PeerError, ProbeError
-from tlsaudit.probe.starttls import negotiate_starttls
+from tlsaudit.probe.connect import abort, open_tls_stream
 
 _READ_CHUNK = 16384
 
@@ -100,17 +99,10 @@ async def fetch_chain(
 
     Raises ProbeError (network, timeout, StartTlsRefused) or PeerError (handshake failure).
     """
+    reader, writer = await open_tls_stream(
+        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
+    )
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), timeout)
-    except TimeoutError as exc:
-        raise ProbeError("timeout while connecting") from exc
-    except OSError as exc:
-        raise ProbeError(f"cannot connect: {exc.strerror or exc}") from exc
-    try:
-        if starttls is not None:
-            await negotiate_starttls(reader, writer, starttls, server_name or ip, timeout)
         return await fetch_chain_over(reader, writer, server_name=server_name, timeout=timeout)
     finally:
-        writer.close()
-        with contextlib.suppress(TimeoutError, OSError):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
+        abort(writer)

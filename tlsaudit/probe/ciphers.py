@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import CipherSuiteResult, TlsVersion
-from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tcp
-from tlsaudit.probe.starttls import negotiate_starttls
+from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
+from tlsaudit.probe.starttls import StartTlsRefused
 from tlsaudit.tls.client_hello import build_client_hello
 from tlsaudit.tls.constants import VERSION_CODES, classify, suite_name, suites_for_version
 from tlsaudit.tls.server_flight import (
@@ -127,12 +127,28 @@ async def _order(
 
 
 def _hello_trier(
-    ip: str, port: int, version: TlsVersion, *, server_name: str | None, starttls: str | None, timeout: float
+    ip: str,
+    port: int,
+    version: TlsVersion,
+    *,
+    server_name: str | None,
+    starttls: str | None,
+    timeout: float,
+    retries: int = 1,
 ) -> TryHello:
     async def try_hello(offered: Sequence[int]) -> int | None:
-        return await hello_once(
-            ip, port, version, offered, server_name=server_name, starttls=starttls, timeout=timeout
-        )
+        for attempt in range(retries + 1):
+            try:
+                return await hello_once(
+                    ip, port, version, offered, server_name=server_name, starttls=starttls, timeout=timeout
+                )
+            except StartTlsRefused:
+                raise
+            except ProbeError:
+                if attempt == retries:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     return try_hello
 
@@ -150,18 +166,11 @@ async def hello_once(
     """One ClientHello offering `offered`: the suite the server chose for `version`, or None if it
     refused (alert, close, or a different version). Raises ProbeError on timeouts and network errors."""
     hello = build_client_hello(version, cipher_suites=list(offered), server_name=server_name)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = asyncio.get_running_loop().time() + timeout
+    reader, writer = await open_tls_stream(
+        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
+    )
     try:
-        async with asyncio.timeout_at(deadline):
-            reader, writer = await open_tcp(ip, port)
-    except TimeoutError as exc:
-        raise ProbeError(f"timeout after {timeout:g}s while connecting") from exc
-    try:
-        if starttls is not None:
-            await negotiate_starttls(
-                reader, writer, starttls, server_name or ip, max(deadline - loop.time(), 0.1)
-            )
         writer.write(hello)
         parser = ServerFlightParser()
         while True:
