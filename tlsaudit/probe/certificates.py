@@ -282,10 +282,14 @@ def _validate(
     if subject is None:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
     when = now
-    if now > hi:
-        when = hi - dt.timedelta(seconds=1)
-    elif now < lo:
-        when = lo + dt.timedelta(seconds=1)
+    if not lo <= now <= hi:
+        # The moment nearest to now at which the leaf (and, if possible, every certificate sent)
+        # was valid; validity periods include both ends (RFC 5280 4.1.2.5).
+        start = max(c.not_valid_before_utc for c in certs)
+        end = min(c.not_valid_after_utc for c in certs)
+        if start > end:
+            start, end = lo, hi
+        when = min(max(now, start), end)
     error = _verify_at(Store(list(anchors.all)), leaf, list(certs[1:]), subject, when)
     return (True, "") if error is None else (False, error)
 

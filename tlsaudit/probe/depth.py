@@ -130,7 +130,7 @@ def starttls_enricher(*, timeout: float) -> Enricher:
 
     async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
         protocol = collected.target.starttls
-        if protocol is None or any(r.status != ProtocolStatus.UNKNOWN for r in facts.protocols.values()):
+        if protocol is None or any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
             return facts
         refusal = await starttls_refusal(
             collected.ip, collected.target.port, protocol, collected.server_name, timeout
