@@ -225,4 +225,5 @@ def suite_result(version: TlsVersion, outcome: SuiteEnumeration) -> CipherSuiteR
         accepted=tuple(suite_name(c) for c in outcome.accepted),
         server_preference=outcome.server_preference,
         classes=tuple(sorted(classes)),
+        errors=outcome.errors,
     )

@@ -108,7 +108,7 @@ def cipher_suite_enricher(
             return facts
 
         async def one(version: TlsVersion) -> CipherSuiteResult:
-            result, outcome = await enumerate_cipher_suites(
+            result, _outcome = await enumerate_cipher_suites(
                 collected.ip,
                 collected.target.port,
                 version,
@@ -116,7 +116,7 @@ def cipher_suite_enricher(
                 starttls=collected.target.starttls,
                 timeout=timeout,
             )
-            return dataclasses.replace(result, errors=outcome.errors) if outcome.errors else result
+            return result
 
         results = await asyncio.gather(*(one(v) for v in wanted))
         errors = [f"cipher suites {r.version.value}: {e}" for r in results for e in r.errors]
