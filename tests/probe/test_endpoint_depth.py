@@ -4,6 +4,7 @@ rule fires exactly where it should."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -239,3 +240,48 @@ def test_postgres_certificate_through_starttls(pg_cluster: Path) -> None:
     assert facts.certificate is not None, facts.errors
     assert facts.certificate.trusted is True
     assert fired(facts, "endpoint.cert-") == set()
+
+
+def test_report_with_certificate_and_suites_matches_the_schema() -> None:
+    import json
+
+    import jsonschema
+
+    from tlsaudit.audit import Collected, make_report
+    from tlsaudit.data import report_schema_path
+
+    files = make_cert(CertSpec(validity=Validity.NOT_YET_VALID))
+    cipher = "ECDHE-RSA-AES128-SHA:AES256-SHA:@SECLEVEL=0"
+    with openssl_s_server(["-tls1_2", "-cipher", cipher], cert=files) as server:
+        facts = scan(server.port, [cert_enricher(files), SUITES])
+    broken = dataclasses.replace(facts, starttls="smtp", starttls_refused="smtp: STARTTLS answered 454 no")
+    partial = dataclasses.replace(
+        facts.cipher_suites[0], errors=("timeout after 5s waiting for the server's answer",)
+    )
+    partial_ep = dataclasses.replace(facts, ip="127.0.0.2", cipher_suites=(partial,))
+    report = make_report(
+        load_ruleset("mozilla-intermediate"), Collected(endpoints=[facts, broken, partial_ep])
+    )
+    schema = json.loads(report_schema_path().read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(json.dumps(report)), schema)
+    cert = report["endpoints"][0]["certificate"]
+    assert cert["not_yet_valid"] is True
+    assert cert["chain_signature_hashes"] == ["sha256", "sha256"]
+    assert report["endpoints"][0]["cipher_suites"][0]["accepted"] == [
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_AES_256_CBC_SHA",
+    ]
+
+
+def test_depth_enrichers_all_together(tmp_path: Path) -> None:
+    from tlsaudit.probe.certificates import CaFileError
+    from tlsaudit.probe.depth import depth_enrichers
+
+    files = make_cert()
+    with python_tls_server(TLS12 | TLS13, cert=files) as server:
+        facts = scan(server.port, depth_enrichers(timeout=5.0, ca_file=str(files.ca)))
+    assert facts.certificate is not None and facts.certificate.trusted is True
+    assert [cs.version for cs in facts.cipher_suites] == [TlsVersion.TLSv1_2, TlsVersion.TLSv1_3]
+    assert not facts.errors
+    with pytest.raises(CaFileError):
+        depth_enrichers(timeout=1.0, ca_file=str(tmp_path / "absent.pem"))

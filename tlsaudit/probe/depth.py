@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import CipherSuiteResult, EndpointFacts, ProtocolStatus, TlsVersion
-from tlsaudit.probe.certificates import TrustAnchors, analyse_chain
+from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
 from tlsaudit.probe.chain_fetch import fetch_chain
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
 from tlsaudit.probe.connect import abort, open_tls_stream
@@ -156,3 +156,20 @@ async def starttls_refusal(
         return None
     abort(writer)
     return None
+
+
+def depth_enrichers(
+    *,
+    timeout: float,
+    certificates: bool = True,
+    ciphers: bool = True,
+    ca_file: str | None = None,
+) -> list[Enricher]:
+    """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
+    (a UsageError) for an unreadable --ca-file, before any scanning."""
+    enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
+    if certificates:
+        enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
+    if ciphers:
+        enrichers.append(cipher_suite_enricher(timeout=timeout))
+    return enrichers
