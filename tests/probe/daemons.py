@@ -225,3 +225,50 @@ def dovecot_server(*, ssl: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Do
         )
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+SLAPD_CONF = """\
+include /etc/ldap/schema/core.schema
+pidfile {base}/slapd.pid
+argsfile {base}/slapd.args
+{tls}
+"""
+
+
+def find_slapd() -> str | None:
+    return shutil.which("slapd") or ("/usr/sbin/slapd" if os.path.exists("/usr/sbin/slapd") else None)
+
+
+@contextlib.contextmanager
+def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Listener]:
+    """OpenLDAP's slapd with no database at all: enough to answer the StartTLS extended operation."""
+    slapd = find_slapd()
+    assert slapd is not None
+    base = _shared_tmp("tlsaudit-slapd-", None)
+    try:
+        cert, key = base / "server.crt", base / "server.key"
+        cert.write_bytes(cert_pem)
+        key.write_bytes(key_pem)
+        key.chmod(0o600)
+        tls_lines = f"TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}" if tls else ""
+        conf = base / "slapd.conf"
+        conf.write_text(SLAPD_CONF.format(base=base, tls=tls_lines))
+        log = base / "slapd.log"
+        for _attempt in range(3):
+            port = free_port()
+            argv = [slapd, "-d", "0", "-f", str(conf), "-h", f"ldap://127.0.0.1:{port}/"]
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                wait_for_port(port, proc)
+            except RuntimeError:
+                stop(proc)
+                continue
+            try:
+                yield Listener(port=port, log=log)
+            finally:
+                stop(proc)
+            return
+        raise RuntimeError(f"slapd did not start: {log.read_text(errors='replace')[-2000:]}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -137,6 +137,27 @@ def test_dovecot_without_tls_refuses(leaf: pki.Issued) -> None:
             asyncio.run(_starttls_only(dc.pop3, "pop3"))
 
 
+# ------------------------------------------------------------------ OpenLDAP (slapd)
+
+
+def _need_slapd() -> None:
+    if daemons.find_slapd() is None:
+        pytest.skip("slapd (apt: slapd) is not installed")
+
+
+def test_slapd_starttls(leaf: pki.Issued) -> None:
+    _need_slapd()
+    with daemons.slapd_server(tls=True, cert_pem=leaf.pem, key_pem=leaf.key_pem) as ldap:
+        assert asyncio.run(_starttls_then_chain(ldap.port, "ldap")) == (leaf.der,)
+
+
+def test_slapd_without_tls_refuses(leaf: pki.Issued) -> None:
+    _need_slapd()
+    server = daemons.slapd_server(tls=False, cert_pem=leaf.pem, key_pem=leaf.key_pem)
+    with server as ldap, pytest.raises(StartTlsRefused, match="ldap: StartTLS answered"):
+        asyncio.run(_starttls_only(ldap.port, "ldap"))
+
+
 # ------------------------------------------------------------------ SMTP (aiosmtpd)
 
 
