@@ -197,3 +197,13 @@ def test_bad_ca_file(tmp_path: Path) -> None:
     garbage.write_text("not a certificate\n")
     with pytest.raises(CaFileError, match="no PEM certificate"):
         load_trust_anchors(str(garbage))
+
+
+def test_garbage_is_a_value_error(chain: pki.Pki) -> None:
+    leaf = pki.make_leaf(chain.intermediate)
+    with pytest.raises(ValueError):
+        analyse_chain([b"\x30\x03\x02\x01\x00"], hostname="localhost", anchors=anchors_with(), now=NOW)
+    with pytest.raises(ValueError):
+        analyse_chain([leaf.der[:-20]], hostname="localhost", anchors=anchors_with(), now=NOW)
+    with pytest.raises(ValueError):
+        analyse_chain([], hostname="localhost", anchors=anchors_with(), now=NOW)

@@ -112,7 +112,23 @@ def analyse_chain(
     anchors: TrustAnchors,
     now: dt.datetime | None = None,
 ) -> CertificateInfo:
-    """Everything the rules need to know about the chain a server sent (leaf first)."""
+    """Everything the rules need to know about the chain a server sent (leaf first).
+
+    Raises ValueError when a certificate cannot be parsed (the peer's fault: record it, do not crash).
+    """
+    try:
+        return _analyse(der_chain, hostname=hostname, anchors=anchors, now=now)
+    except UnsupportedAlgorithm as exc:
+        raise ValueError(f"unsupported algorithm in the certificate: {exc}") from exc
+
+
+def _analyse(
+    der_chain: Sequence[bytes],
+    *,
+    hostname: str | None,
+    anchors: TrustAnchors,
+    now: dt.datetime | None,
+) -> CertificateInfo:
     if not der_chain:
         raise ValueError("empty certificate chain")
     now = now or dt.datetime.now(dt.UTC)
@@ -120,7 +136,10 @@ def analyse_chain(
     leaf = certs[0]
     not_before = leaf.not_valid_before_utc
     not_after = leaf.not_valid_after_utc
-    key_type, key_bits = describe_key(leaf.public_key())
+    try:
+        key_type, key_bits = describe_key(leaf.public_key())
+    except (ValueError, UnsupportedAlgorithm):
+        key_type, key_bits = "unknown", None
     sig_hash = _signature_hash(leaf)
     self_signed = is_self_signed(leaf)
     trusted, trust_error = _validate(certs, anchors, now)

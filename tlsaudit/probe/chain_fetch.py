@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from cryptography.hazmat.primitives.serialization import Encoding
-from OpenSSL import SSL
+from OpenSSL import SSL, crypto
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.probe.connect import abort, open_tls_stream
@@ -63,8 +62,9 @@ async def fetch_chain_over(
             raise ProbeError("connection closed during the TLS handshake")
         conn.bio_write(data)
     await _flush(conn, writer)
-    chain = conn.get_peer_cert_chain(as_cryptography=True) or []
-    return tuple(cert.public_bytes(Encoding.DER) for cert in chain)
+    # DER straight from OpenSSL: parsing (and refusing malformed certificates) is analyse_chain's job.
+    chain = conn.get_peer_cert_chain() or []
+    return tuple(crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) for cert in chain)
 
 
 async def _flush(conn: SSL.Connection, writer: asyncio.StreamWriter) -> None:

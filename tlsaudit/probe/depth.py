@@ -77,7 +77,7 @@ def certificate_enricher(
             return facts
         try:
             chain = await endpoint_chain(collected, facts, timeout=timeout)
-        except (ProbeError, PeerError) as exc:
+        except (ProbeError, PeerError, ValueError) as exc:
             if not any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
                 return facts  # nothing spoke TLS: the protocol results already say why
             return dataclasses.replace(facts, errors=(*facts.errors, f"certificate: {exc}"))
