@@ -213,3 +213,23 @@ def test_candidate_lists_are_the_registry() -> None:
     tls12 = suites_for_version(TlsVersion.TLSv1_2)
     assert len(tls12) > 300, "the whole IANA registry, not just what OpenSSL knows"
     assert 0x000A in tls12 and 0x0005 in tls12 and 0x1301 not in tls12
+
+
+def test_hostile_peers_leave_the_enumeration_incomplete_or_empty() -> None:
+    from tests.support.hostile import garbage_server, reset_server, silent_server
+
+    async def run(port: int, timeout: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        result, _ = await enumerate_cipher_suites(
+            "127.0.0.1", port, TlsVersion.TLSv1_2, server_name="localhost", timeout=timeout
+        )
+        return result.accepted, result.errors
+
+    with reset_server() as server:
+        accepted, errors = asyncio.run(run(server.port, 2.0))
+    assert accepted == () and errors and "reset" in errors[0], "a reset is never taken as a refusal"
+    with silent_server() as server:
+        accepted, errors = asyncio.run(run(server.port, 0.3))
+    assert accepted == () and errors and "timeout" in errors[0]
+    with garbage_server() as server:
+        accepted, errors = asyncio.run(run(server.port, 2.0))
+    assert accepted == () and errors

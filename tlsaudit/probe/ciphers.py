@@ -83,6 +83,8 @@ async def enumerate_suites(
             remaining.remove(chosen)
             found_here = True
         chunks_used += found_here
+        if errors:
+            break  # the list is incomplete whatever follows: spare the server the remaining chunks
     preference: bool | None = None
     result = accepted
     if order and len(accepted) >= 2 and not errors:
@@ -180,8 +182,8 @@ async def hello_once(
             except TimeoutError as exc:
                 raise ProbeError(f"timeout after {timeout:g}s waiting for the server's answer") from exc
             except OSError as exc:
-                if isinstance(exc, ConnectionResetError):
-                    return None  # a reset after a hello is how some stacks refuse
+                # A reset is not taken as a refusal: were it a network fault, a weak suite could go
+                # unseen. It is retried, and a persistent one leaves the enumeration incomplete.
                 raise ProbeError(describe_os_error(exc)) from exc
             if not data:
                 return None
