@@ -272,3 +272,79 @@ def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[List
         raise RuntimeError(f"slapd did not start: {log.read_text(errors='replace')[-2000:]}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+PROSODY_CONF = """\
+pidfile = "{base}/prosody.pid"
+data_path = "{base}/data"
+interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {port} }}
+s2s_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+c2s_direct_tls_ports = {{ }}
+log = {{ {{ levels = {{ min = "warn" }}, to = "file", filename = "{base}/prosody.log" }} }}
+modules_enabled = {{ "saslauth", "disco" }}
+modules_disabled = {{ "s2s", "posix"{no_tls} }}
+authentication = "internal_hashed"
+c2s_require_encryption = {require}
+{ssl}
+VirtualHost "localhost"
+"""
+
+
+def find_prosody() -> str | None:
+    return shutil.which("prosody")
+
+
+@contextlib.contextmanager
+def prosody_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Listener]:
+    """Prosody (XMPP) on one client port; it refuses to run as root, so it runs as `prosody`."""
+    prosody = find_prosody()
+    assert prosody is not None
+    user = "prosody" if os.geteuid() == 0 else None
+    base = _shared_tmp("tlsaudit-prosody-", user)
+    try:
+        (base / "data").mkdir()
+        cert, key = base / "server.crt", base / "server.key"
+        cert.write_bytes(cert_pem)
+        key.write_bytes(key_pem)
+        key.chmod(0o600)
+        if user is not None:
+            for p in (base / "data", cert, key):
+                shutil.chown(p, user, user)
+        ssl = f'ssl = {{ certificate = "{cert}", key = "{key}" }}' if tls else ""
+        log = base / "prosody.log"
+        for _attempt in range(3):
+            port = free_port()
+            conf = base / "prosody.cfg.lua"
+            conf.write_text(
+                PROSODY_CONF.format(
+                    base=base,
+                    port=port,
+                    ssl=ssl,
+                    require="true" if tls else "false",
+                    no_tls="" if tls else ', "tls"',  # without mod_tls, STARTTLS is not offered
+                )
+            )
+            proc = subprocess.Popen(
+                [prosody, "-F", "--config", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                user=user,
+            )
+            try:
+                wait_for_port(port, proc)
+            except RuntimeError:
+                stop(proc)
+                continue
+            try:
+                yield Listener(port=port, log=log)
+            finally:
+                stop(proc)
+            return
+        raise RuntimeError(
+            f"prosody did not start: {log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

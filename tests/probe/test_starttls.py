@@ -158,6 +158,27 @@ def test_slapd_without_tls_refuses(leaf: pki.Issued) -> None:
         asyncio.run(_starttls_only(ldap.port, "ldap"))
 
 
+# ------------------------------------------------------------------ XMPP (Prosody)
+
+
+def _need_prosody() -> None:
+    if daemons.find_prosody() is None:
+        pytest.skip("prosody (apt: prosody) is not installed")
+
+
+def test_prosody_starttls(leaf: pki.Issued) -> None:
+    _need_prosody()
+    with daemons.prosody_server(tls=True, cert_pem=leaf.pem, key_pem=leaf.key_pem) as xmpp:
+        assert asyncio.run(_starttls_then_chain(xmpp.port, "xmpp")) == (leaf.der,)
+
+
+def test_prosody_without_tls_refuses(leaf: pki.Issued) -> None:
+    _need_prosody()
+    server = daemons.prosody_server(tls=False, cert_pem=leaf.pem, key_pem=leaf.key_pem)
+    with server as xmpp, pytest.raises(StartTlsRefused, match="xmpp: (STARTTLS not offered|stream error)"):
+        asyncio.run(_starttls_only(xmpp.port, "xmpp"))
+
+
 # ------------------------------------------------------------------ SMTP (aiosmtpd)
 
 
