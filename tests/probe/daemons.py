@@ -284,7 +284,7 @@ http_ports = {{ }}
 https_ports = {{ }}
 c2s_direct_tls_ports = {{ }}
 log = {{ {{ levels = {{ min = "warn" }}, to = "file", filename = "{base}/prosody.log" }} }}
-modules_enabled = {{ "saslauth", "disco" }}
+modules_enabled = {{ "saslauth", "disco"{with_tls} }}
 modules_disabled = {{ "s2s", "posix"{no_tls} }}
 authentication = "internal_hashed"
 c2s_require_encryption = {require}
@@ -324,6 +324,7 @@ def prosody_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Li
                     port=port,
                     ssl=ssl,
                     require="true" if tls else "false",
+                    with_tls=', "tls"' if tls else "",
                     no_tls="" if tls else ', "tls"',  # without mod_tls, STARTTLS is not offered
                 )
             )

@@ -175,7 +175,7 @@ def test_prosody_starttls(leaf: pki.Issued) -> None:
 def test_prosody_without_tls_refuses(leaf: pki.Issued) -> None:
     _need_prosody()
     server = daemons.prosody_server(tls=False, cert_pem=leaf.pem, key_pem=leaf.key_pem)
-    with server as xmpp, pytest.raises(StartTlsRefused, match="xmpp: (STARTTLS not offered|stream error)"):
+    with server as xmpp, pytest.raises(StartTlsRefused, match=r"xmpp: (STARTTLS not offered|stream error)"):
         asyncio.run(_starttls_only(xmpp.port, "xmpp"))
 
 
