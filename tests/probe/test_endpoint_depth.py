@@ -285,3 +285,18 @@ def test_depth_enrichers_all_together(tmp_path: Path) -> None:
     assert not facts.errors
     with pytest.raises(CaFileError):
         depth_enrichers(timeout=1.0, ca_file=str(tmp_path / "absent.pem"))
+
+
+def test_tls13_chain_fetch_sends_sni_for_names_only() -> None:
+    default = make_cert(CertSpec(common_name="default.test", sans=("default.test",)))
+    named = make_cert(CertSpec(common_name="named.test", sans=("named.test",)))
+    args = ["-tls1_3", "-servername", "named.test", "-cert2", str(named.leaf), "-key2", str(named.key)]
+    with openssl_s_server(args, cert=default) as server:
+        enrich = cert_enricher(default)
+        by_name = Target(raw="named.test", host="127.0.0.1", port=server.port, sni="named.test")
+        (with_sni,) = asyncio.run(Scanner(OPTIONS, enrichers=[enrich]).scan([by_name]))
+        without_sni = scan(server.port, [enrich])
+    assert with_sni.certificate is not None and with_sni.certificate.san == ("DNS:named.test",)
+    assert with_sni.certificate.hostname_match is True
+    assert without_sni.certificate is not None and without_sni.certificate.san == ("DNS:default.test",)
+    assert without_sni.certificate.hostname_match is False, "an IP scanned is matched as an IP"

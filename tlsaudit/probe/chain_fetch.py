@@ -14,6 +14,7 @@ from OpenSSL import SSL, crypto
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.probe.connect import abort, open_tls_stream
+from tlsaudit.tls.client_hello import sni_allowed
 
 _READ_CHUNK = 16384
 
@@ -37,7 +38,7 @@ async def fetch_chain_over(
     """Run a TLS handshake on an open stream and return the DER chain the server sent, leaf first."""
     conn = SSL.Connection(_client_context(), None)
     conn.set_connect_state()
-    if server_name:
+    if server_name and sni_allowed(server_name):  # SNI never carries an IP address (RFC 6066 3)
         conn.set_tlsext_host_name(server_name.encode("idna"))
     deadline = time.monotonic() + timeout
     while True:
