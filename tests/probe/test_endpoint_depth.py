@@ -300,3 +300,23 @@ def test_tls13_chain_fetch_sends_sni_for_names_only() -> None:
     assert with_sni.certificate.hostname_match is True
     assert without_sni.certificate is not None and without_sni.certificate.san == ("DNS:default.test",)
     assert without_sni.certificate.hostname_match is False, "an IP scanned is matched as an IP"
+
+
+def test_scan_endpoints_passes_enrichers_through() -> None:
+    from tlsaudit.audit import Collected, scan_endpoints
+    from tlsaudit.probe.depth import depth_enrichers
+
+    files = make_cert(CertSpec(validity=Validity.EXPIRED))
+    collected = Collected()
+    with python_tls_server(TLS12, cert=files) as server:
+        target = Target(raw=f"127.0.0.1:{server.port}", host="127.0.0.1", port=server.port)
+        scan_endpoints(
+            [target],
+            OPTIONS,
+            collected,
+            enrichers=depth_enrichers(timeout=5.0, ca_file=str(files.ca), ciphers=False),
+        )
+    (facts,) = collected.endpoints
+    assert facts.certificate is not None and facts.certificate.days_left is not None
+    assert facts.certificate.days_left < 0
+    assert facts.cipher_suites == ()
