@@ -207,3 +207,16 @@ def test_garbage_is_a_value_error(chain: pki.Pki) -> None:
         analyse_chain([leaf.der[:-20]], hostname="localhost", anchors=anchors_with(), now=NOW)
     with pytest.raises(ValueError):
         analyse_chain([], hostname="localhost", anchors=anchors_with(), now=NOW)
+
+
+def test_a_malformed_name_does_not_hide_a_trusted_chain(chain: pki.Pki) -> None:
+    anchors = anchors_with(chain.root)
+    mixed = pki.make_leaf(chain.intermediate, names=("exa_mple.test", "localhost"))
+    info = analyse_chain([mixed.der, chain.intermediate.der], hostname="localhost", anchors=anchors, now=NOW)
+    assert info.trusted is True, info.trust_error
+    only_bad = pki.make_leaf(chain.intermediate, names=("bad name with spaces",))
+    info = analyse_chain(
+        [only_bad.der, chain.intermediate.der], hostname="localhost", anchors=anchors, now=NOW
+    )
+    assert info.trusted is False and "name" in info.trust_error
+    assert info.hostname_match is False

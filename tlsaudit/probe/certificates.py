@@ -297,8 +297,8 @@ def _validate(
     lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     if any(_same_cert(leaf, anchor) for anchor in anchors.all):
         return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
-    subject = _own_subject(leaf)
-    if subject is None:
+    subjects = _own_subjects(leaf)
+    if not subjects:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
     when = now
     if not lo <= now <= hi:
@@ -309,8 +309,17 @@ def _validate(
         if start > end:
             start, end = lo, hi
         when = min(max(now, start), end)
-    error = _verify_at(Store(list(anchors.all)), leaf, list(certs[1:]), subject, when)
-    return (True, "") if error is None else (False, error)
+    store = Store(list(anchors.all))
+    errors: list[str] = []
+    # The first name the validator accepts as a name decides; a malformed name only moves on.
+    for subject in subjects:
+        error = _verify_at(store, leaf, list(certs[1:]), subject, when)
+        if error is None:
+            return True, ""
+        errors.append(error)
+        if "invalid" not in error or "name" not in error:
+            break
+    return False, errors[-1]
 
 
 def _verify_at(
@@ -320,28 +329,26 @@ def _verify_at(
     subject: Subject,
     when: dt.datetime,
 ) -> str | None:
-    verifier = PolicyBuilder().store(store).time(when).build_server_verifier(subject)
     try:
+        verifier = PolicyBuilder().store(store).time(when).build_server_verifier(subject)
         verifier.verify(leaf, intermediates)
-    except VerificationError as exc:
-        return str(exc)
+    except (VerificationError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
     return None
 
 
-def _own_subject(leaf: x509.Certificate) -> Subject | None:
+def _own_subjects(leaf: x509.Certificate) -> list[Subject]:
+    """Names the leaf carries, as validation subjects (a wildcard stands for one label under it)."""
     try:
         san = leaf.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
     except x509.ExtensionNotFound:
-        return None
+        return []
     assert isinstance(san, x509.SubjectAlternativeName)
-    for name in san.get_values_for_type(x509.DNSName):
-        try:
-            return x509.DNSName(name.replace("*.", "wildcard.", 1))
-        except ValueError:
-            continue
-    for ip in san.get_values_for_type(x509.IPAddress):
-        return x509.IPAddress(ip)
-    return None
+    subjects: list[Subject] = [
+        x509.DNSName(name.replace("*.", "wildcard.", 1)) for name in san.get_values_for_type(x509.DNSName)
+    ]
+    subjects.extend(x509.IPAddress(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    return subjects
 
 
 def hostname_matches(leaf: x509.Certificate, hostname: str) -> bool:
