@@ -261,7 +261,7 @@ def chain_complete(certs: Sequence[x509.Certificate], anchors: TrustAnchors) -> 
     nowhere (neither sent nor a root), an intermediate is missing. When the walk stops further up
     under an unknown issuer, completeness cannot be told from here (an unknown private root), so None.
     """
-    roots = [a for a in anchors.all if is_self_signed(a)] + list(anchors.system)
+    roots = _roots(anchors)
     current = certs[0]
     pool = list(certs[1:])
     for _ in range(len(certs) + 1):
@@ -275,6 +275,12 @@ def chain_complete(certs: Sequence[x509.Certificate], anchors: TrustAnchors) -> 
         pool.remove(parent)
         current = parent
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def _roots(anchors: TrustAnchors) -> tuple[x509.Certificate, ...]:
+    """Certificates a chain may end at: every system anchor, and the self-signed ones of --ca-file."""
+    return anchors.system + tuple(a for a in anchors.extra if is_self_signed(a))
 
 
 def _same_cert(a: x509.Certificate, b: x509.Certificate) -> bool:
