@@ -17,6 +17,7 @@ from tlsaudit.inspectors.base import (
     is_shim,
     path_dirs,
 )
+from tlsaudit.inspectors.dotnet import windows_version
 from tlsaudit.inspectors.tlslib import KNOWN_BACKENDS, split_backend
 from tlsaudit.models import FactValue, RuntimeFacts
 
@@ -76,6 +77,9 @@ class CurlInspector:
         version, details = parse_curl_version(result.stdout)
         if version is None:
             return [failed(KIND, target, "curl --version: unrecognised output", [result.evidence])]
+        if ctx.registry is not None:
+            details["windows_version"] = windows_version(ctx.registry)
+            details = clean_details(details)
         return [
             RuntimeFacts(
                 kind=KIND, path=str(target), version=version, details=details, evidence=(result.evidence,)

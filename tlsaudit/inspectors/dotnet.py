@@ -93,8 +93,9 @@ def schannel_facts(reader: RegistryReader, win_version: str | None) -> dict[str,
         on = None
     elif major_minor >= (6, 2):
         on = True  # Windows 8 / Server 2012 and later: TLS 1.2 client on unless switched off
-    elif major_minor == (6, 1):
-        on = enabled is not None and enabled != 0 and disabled_default == 0  # Windows 7 / 2008 R2: opt-in
+    elif major_minor >= (6, 0):
+        # Windows 7 / 2008 R2 (and 2008 SP2 with KB4019276): TLS 1.2 client only when switched on explicitly
+        on = enabled is not None and enabled != 0 and disabled_default == 0
     else:
         on = False
     details["schannel_tls12_client_enabled"] = on

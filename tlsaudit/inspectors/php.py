@@ -22,6 +22,7 @@ from tlsaudit.inspectors.base import (
     str_tuple,
     text_or_none,
 )
+from tlsaudit.inspectors.dotnet import windows_version
 from tlsaudit.inspectors.tlslib import openssl_banner, split_backend
 from tlsaudit.models import FactValue, RuntimeFacts
 
@@ -122,12 +123,15 @@ class PhpInspector:
         version = text_or_none(payload.get("php_version"))
         if version is None:
             return [failed(KIND, target, "php -r: no PHP_VERSION in output", [result.evidence])]
+        details = parse_php(payload)
+        if ctx.registry is not None:
+            details["windows_version"] = windows_version(ctx.registry)
         return [
             RuntimeFacts(
                 kind=KIND,
                 path=str(target),
                 version=version,
-                details=parse_php(payload),
+                details=clean_details(details),
                 evidence=(result.evidence,),
             )
         ]

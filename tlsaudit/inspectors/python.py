@@ -21,8 +21,10 @@ from tlsaudit.inspectors.base import (
     path_dirs,
     text_or_none,
 )
+from tlsaudit.inspectors.openssl import config_path, protocol_name, read_config, system_default
 from tlsaudit.inspectors.tlslib import openssl_banner
-from tlsaudit.models import FactValue, RuntimeFacts
+from tlsaudit.models import Evidence, FactValue, RuntimeFacts
+from tlsaudit.versions import normalise
 
 KIND = "python"
 
@@ -41,6 +43,10 @@ else:
     o['has_tls13'] = getattr(ssl, 'HAS_TLSv1_3', None)
     o['protocol_tlsv1_2'] = hasattr(ssl, 'PROTOCOL_TLSv1_2')
     o['has_sni'] = getattr(ssl, 'HAS_SNI', None)
+    try:
+        o['openssl_cafile'] = ssl.get_default_verify_paths().openssl_cafile
+    except Exception:
+        pass
     try:
         c = ssl.create_default_context()
         for k in ('minimum_version', 'maximum_version'):
@@ -98,6 +104,38 @@ def parse_python(payload: Mapping[str, Any]) -> dict[str, FactValue]:
         payload.get("context_error")
     )
     return clean_details(details)
+
+
+def config_limits(
+    payload: Mapping[str, Any],
+    details: Mapping[str, FactValue],
+    env: Mapping[str, str],
+    evidence: list[Evidence],
+) -> dict[str, FactValue]:
+    """Interpreters without SSLContext.minimum_version (2.7, <= 3.6) still obey MinProtocol/MaxProtocol of the
+    openssl.cnf their OpenSSL (1.1.0+) loads: read them there (OPENSSL_CONF, else OPENSSLDIR/openssl.cnf)."""
+    library = normalise(str(details.get("tls_library_version") or ""), "openssl")
+    cafile = text_or_none(payload.get("openssl_cafile"))
+    if library is None or library.release[:2] < (1, 1) or details.get("tls_library") != "OpenSSL":
+        return {}
+    path, _source = config_path(env, str(Path(cafile).parent) if cafile else None)
+    if path is None or not path.is_file():
+        return {}
+    section, chain = system_default(read_config(path))
+    lowered = {k.lower(): v for k, v in (section or {}).items()}
+    limits = {
+        "min_version": protocol_name(lowered.get("minprotocol")),
+        "max_version": protocol_name(lowered.get("maxprotocol")),
+    }
+    evidence.append(
+        Evidence(
+            argv=(),
+            exit_code=None,
+            stdout="\n".join(f"{k} = {v}" for k, v in limits.items() if v),
+            note=f"read {path} ({chain}): this interpreter cannot report its context limits itself",
+        )
+    )
+    return {**clean_details(limits), "min_max_source": str(path)}
 
 
 class PythonInspector:
