@@ -163,12 +163,12 @@ class PythonInspector:
         version = text_or_none(payload.get("python_version"))
         if version is None:
             return [failed(KIND, target, "python -c: no version in output", [result.evidence])]
+        details = parse_python(payload)
+        evidence = [result.evidence]
+        if "max_version" not in details:
+            details.update(config_limits(payload, details, ctx.env, evidence))
         return [
             RuntimeFacts(
-                kind=KIND,
-                path=str(target),
-                version=version,
-                details=parse_python(payload),
-                evidence=(result.evidence,),
+                kind=KIND, path=str(target), version=version, details=details, evidence=tuple(evidence)
             )
         ]
