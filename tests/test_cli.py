@@ -48,7 +48,7 @@ def tls11_12() -> Iterator[TlsServer]:
 def test_compliant_server_exits_0(modern: TlsServer) -> None:
     result = run("scan", modern.target, "--timeout", "3")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "verdict: PASS" in result.stdout
+    assert "Verdict: PASS" in result.stdout
 
 
 def test_tls10_server_exits_1_with_the_finding(legacy: TlsServer) -> None:
@@ -170,3 +170,26 @@ def test_rules_list_show_check(tmp_path: Path) -> None:
     assert (
         checked.returncode == 2 and "r.toml:8" in checked.stderr and "unknown fact 'nope'" in checked.stderr
     )
+
+
+def test_report_rerenders_and_merges(tmp_path: Path, modern: TlsServer, legacy: TlsServer) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("scan", modern.target, "-o", str(first), "--timeout", "3").returncode == 0
+    assert run("scan", legacy.target, "-o", str(second), "--timeout", "3").returncode == 1
+    html = tmp_path / "merged.html"
+    merged = tmp_path / "merged.json"
+    result = run("report", str(first), str(second), "-o", str(merged), "-o", str(html))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(merged.read_text())
+    assert report["summary"]["verdict"] == "fail"
+    assert {e["port"] for e in report["endpoints"]} == {modern.port, legacy.port}
+    assert "<html" in html.read_text()
+    again = run("report", str(first))
+    assert again.returncode == 0 and "Verdict: PASS" in again.stdout
+
+
+def test_report_rejects_a_broken_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "1.0"')
+    result = run("report", str(bad))
+    assert result.returncode == 2 and "bad.json" in result.stderr

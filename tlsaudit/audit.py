@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,7 @@ def make_report(
         findings=evaluation.findings,
         readiness=evaluation.readiness,
         scope=scope,
+        source_host=socket.gethostname(),
     )
     if collected.interrupted:
         report["interrupted"] = True

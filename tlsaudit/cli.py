@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,12 +13,13 @@ import click
 from tlsaudit import __version__
 from tlsaudit.audit import Collected, make_report, scan_endpoints, speaks_tls
 from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_rule_file, load_ruleset
-from tlsaudit.errors import RuleFileError, TlsAuditError, UsageError
-from tlsaudit.formats import FORMATS, write_outputs
+from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
+from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.models import Target
 from tlsaudit.probe.local_services import listening_services, loopback_targets
 from tlsaudit.probe.scanner import ScanOptions
 from tlsaudit.probe.targets import parse_target, parse_targets_file
+from tlsaudit.report import load_report, merge_reports
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,28 +100,33 @@ def _read_targets(args: Sequence[str], files: Sequence[str], sni: str | None) ->
     return targets
 
 
-def _emit(report: Mapping[str, Any], outputs: Sequence[str], fmt: str | None, fail_on: str) -> None:
+def _emit(report: dict[str, Any], out: OutputOptions) -> None:
+    options = RenderOptions(
+        title=out.title,
+        client=out.client,
+        assessor=out.assessor,
+        logo=Path(out.logo) if out.logo else None,
+        color=sys.stdout.isatty() and not out.outputs,
+    )
     try:
-        if outputs:
-            write_outputs(report, outputs, fmt)
-        else:
-            write_outputs(report, ["-"], fmt or "text")
+        write_outputs(report, out.outputs or ["-"], out.fmt, options)
     except OSError as exc:
         _fail(f"cannot write the report: {exc}")
-    sys.exit(exit_code_for(report, fail_on))
+    sys.exit(exit_code_for(report, out.fail_on))
 
 
-_common_output = [
-    click.option(
-        "--policy", default=DEFAULT_POLICY, show_default=True, help="Policy name or a policy TOML file."
-    ),
-    click.option(
-        "--rules",
-        "rules_dirs",
-        multiple=True,
-        type=click.Path(file_okay=False),
-        help="Extra folder of rule tables (repeatable).",
-    ),
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputOptions:
+    fmt: str | None
+    outputs: tuple[str, ...]
+    fail_on: str
+    title: str | None = None
+    client: str | None = None
+    assessor: str | None = None
+    logo: str | None = None
+
+
+_render_output = [
     click.option(
         "--format",
         "fmt",
@@ -137,7 +144,30 @@ _common_output = [
         show_default=True,
         help="Lowest finding status that makes the exit code 1.",
     ),
+    click.option("--title", default=None, help="Report title (HTML cover)."),
+    click.option("--client", default=None, help="Client name for the report cover."),
+    click.option("--assessor", default=None, help="Assessor name for the report cover."),
+    click.option(
+        "--logo",
+        default=None,
+        type=click.Path(dir_okay=False, exists=True),
+        help="PNG, JPEG or SVG logo embedded in the HTML report.",
+    ),
+]
+
+_common_output = [
+    click.option(
+        "--policy", default=DEFAULT_POLICY, show_default=True, help="Policy name or a policy TOML file."
+    ),
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Extra folder of rule tables (repeatable).",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+    *_render_output,
 ]
 
 _scan_options = [
@@ -191,40 +221,62 @@ def main() -> None:
     """TLS readiness: which endpoints still accept TLS 1.0/1.1, and which local runtimes can do TLS 1.2+."""
 
 
+def _output(kw: dict[str, Any]) -> OutputOptions:
+    return OutputOptions(
+        fmt=kw["fmt"],
+        outputs=kw["outputs"],
+        fail_on=kw["fail_on"],
+        title=kw["title"],
+        client=kw["client"],
+        assessor=kw["assessor"],
+        logo=kw["logo"],
+    )
+
+
+def _scan_settings(kw: dict[str, Any]) -> ScanOptions:
+    return ScanOptions(
+        timeout=kw["timeout"], retries=kw["retries"], concurrency=kw["concurrency"], per_host=kw["per_host"]
+    )
+
+
+def _targets_or_fail(kw: dict[str, Any]) -> list[Target]:
+    try:
+        return _read_targets(kw["targets"], kw["files"], kw["sni"])
+    except UsageError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in {
+            "title": kw["title"],
+            "client": kw["client"],
+            "assessor": kw["assessor"],
+            **extra,
+        }.items()
+        if v
+    }
+
+
 @main.command()
 @click.argument("targets", nargs=-1)
 @_apply(_scan_options)
 @_apply(_common_output)
-def scan(
-    targets: tuple[str, ...],
-    files: tuple[str, ...],
-    sni: str | None,
-    timeout: float,
-    retries: int,
-    concurrency: int,
-    per_host: int,
-    policy: str,
-    rules_dirs: tuple[str, ...],
-    fmt: str | None,
-    outputs: tuple[str, ...],
-    fail_on: str,
-    quiet: bool,
-) -> None:
+def scan(**kw: Any) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
-    ruleset = _load_ruleset(policy, rules_dirs)
-    try:
-        parsed = _read_targets(targets, files, sni)
-    except UsageError as exc:
-        _fail(str(exc))
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
-    options = ScanOptions(timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host)
     collected = Collected()
-    progress = Progress(not quiet)
-    scan_endpoints(parsed, options, collected, on_endpoint=progress.finished, on_planned=progress.planned)
+    progress = Progress(not kw["quiet"])
+    scan_endpoints(
+        parsed, _scan_settings(kw), collected, on_endpoint=progress.finished, on_planned=progress.planned
+    )
     progress.close()
-    report = make_report(ruleset, collected)
-    _emit(report, outputs, fmt, fail_on)
+    _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
 
 
 @main.command()
@@ -237,37 +289,21 @@ def scan(
 @click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
 @_apply(_scan_options)
 @_apply(_common_output)
-def audit(
-    targets: tuple[str, ...],
-    include_non_loopback: bool,
-    no_local: bool,
-    files: tuple[str, ...],
-    sni: str | None,
-    timeout: float,
-    retries: int,
-    concurrency: int,
-    per_host: int,
-    policy: str,
-    rules_dirs: tuple[str, ...],
-    fmt: str | None,
-    outputs: tuple[str, ...],
-    fail_on: str,
-    quiet: bool,
-) -> None:
+def audit(**kw: Any) -> None:
     """This machine in one report: its listening TLS services plus any targets given."""
-    ruleset = _load_ruleset(policy, rules_dirs)
-    try:
-        explicit = _read_targets(targets, files, sni)
-    except UsageError as exc:
-        _fail(str(exc))
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    explicit = _targets_or_fail(kw)
     local: list[Target] = []
-    if not no_local:
-        local = loopback_targets(listening_services(), include_non_loopback=include_non_loopback)
-    options = ScanOptions(timeout=timeout, retries=retries, concurrency=concurrency, per_host=per_host)
+    if not kw["no_local"]:
+        local = loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
     collected = Collected()
-    progress = Progress(not quiet)
+    progress = Progress(not kw["quiet"])
     scan_endpoints(
-        [*explicit, *local], options, collected, on_endpoint=progress.finished, on_planned=progress.planned
+        [*explicit, *local],
+        _scan_settings(kw),
+        collected,
+        on_endpoint=progress.finished,
+        on_planned=progress.planned,
     )
     progress.close()
     explicit_keys = {(t.host, t.port) for t in explicit}
@@ -275,8 +311,21 @@ def audit(
     collected.endpoints = [
         e for e in collected.endpoints if (e.host, e.port) in explicit_keys or speaks_tls(e)
     ]
-    report = make_report(ruleset, collected, scope={"local_services_scanned": len(local)})
-    _emit(report, outputs, fmt, fail_on)
+    report = make_report(ruleset, collected, _scope(kw, local_services_scanned=str(len(local))))
+    _emit(report, _output(kw))
+
+
+@main.command("report")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_apply(_render_output)
+def report_command(**kw: Any) -> None:
+    """Re-render saved JSON reports, or merge several into one (summary recomputed)."""
+    try:
+        loaded = [load_report(Path(p)) for p in kw["inputs"]]
+    except ReportInputError as exc:
+        _fail(str(exc))
+    report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
+    _emit(report, _output(kw))
 
 
 @main.group()

@@ -1,20 +1,30 @@
-"""Locate the shipped `rules/` and `reports/` folders in a wheel, an editable install or a bare checkout."""
+"""Locate the shipped data folders (`rules/`, `reports/`) wherever tlsaudit runs from.
+
+- wheel: hatchling force-includes them as `tlsaudit/_data/rules` and `tlsaudit/_data/reports`;
+- editable install or bare checkout: they sit next to the `tlsaudit` package, at the top of the repository.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
+
+from tlsaudit.errors import TlsAuditError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-@cache
+class DataNotFoundError(TlsAuditError):
+    """A shipped data folder is missing: the installation is broken."""
+
+
 def data_dir(name: str) -> Path:
-    """`rules` or `reports`: inside the package when installed from a wheel, else beside the package."""
-    for candidate in (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name):
+    """The folder `name` ("rules" or "reports"), from the wheel layout first, then the checkout layout."""
+    candidates = (_PACKAGE_DIR / "_data" / name, _PACKAGE_DIR.parent / name)
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"tlsaudit data folder {name!r} not found next to {_PACKAGE_DIR}")
+    looked = ", ".join(str(c) for c in candidates)
+    raise DataNotFoundError(f"tlsaudit data folder {name!r} not found (looked in {looked})")
 
 
 def rules_dir() -> Path:
@@ -23,3 +33,7 @@ def rules_dir() -> Path:
 
 def reports_dir() -> Path:
     return data_dir("reports")
+
+
+def report_schema_path() -> Path:
+    return reports_dir() / "report.schema.json"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tlsaudit.errors import PeerError
 from tlsaudit.models import TlsVersion
-from tlsaudit.tls.client_hello import build_client_hello, build_sslv2_client_hello
+from tlsaudit.tls.client_hello import build_client_hello, build_sslv2_client_hello, probe_hello
 from tlsaudit.tls.constants import VERSION_CODES
 from tlsaudit.tls.server_flight import (
     Alert,
@@ -224,3 +224,15 @@ def test_client_hello_record_is_well_formed(version: TlsVersion) -> None:
 
 def test_no_sni_for_ip_literals() -> None:
     assert b"127.0.0.1" not in build_client_hello(TlsVersion.TLSv1_2, server_name="127.0.0.1")
+
+
+@pytest.mark.parametrize("version", [v for v in TlsVersion if v != TlsVersion.SSLv2])
+def test_probe_hello_matches_the_builder_but_for_the_random(version: TlsVersion) -> None:
+    first = probe_hello(version, "example.test")
+    second = probe_hello(version, "example.test")
+    built = build_client_hello(version, server_name="example.test", random=first[11:43])
+    assert first[11:43] != second[11:43]
+    if version == TlsVersion.TLSv1_3:  # the session id is random per template too
+        assert len(first) == len(built) and first[:44] == built[:44]
+    else:
+        assert first == built

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import ProtocolResult, ProtocolStatus, TlsVersion
 from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tcp
-from tlsaudit.tls.client_hello import build_client_hello
+from tlsaudit.tls.client_hello import probe_hello
 from tlsaudit.tls.constants import VERSION_CODES, version_from_code
 from tlsaudit.tls.server_flight import (
     Alert,
@@ -65,7 +65,7 @@ async def probe_version(
 
     Raises ProbeError for outcomes worth a retry (timeout, reset, refused); every other outcome is a result.
     """
-    hello = build_client_hello(version, server_name=server_name)
+    hello = probe_hello(version, server_name)
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         async with asyncio.timeout_at(deadline):

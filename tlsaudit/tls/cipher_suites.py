@@ -3,8 +3,8 @@
 Each row is (code, IANA name, OpenSSL name or ""). Sources: the IANA tls-parameters registry (cipher
 suites), RFC 5246 appendix A.5, RFC 4346, RFC 2712, RFC 4279, RFC 4785, RFC 5487, RFC 5489, RFC 4162,
 RFC 5932, RFC 6367, RFC 6209, RFC 6655, RFC 7251, RFC 8422, RFC 5288, RFC 5289, RFC 7905, RFC 8442,
-RFC 8446, RFC 8492, RFC 8998, RFC 9150, RFC 9189 and RFC 9367. OpenSSL names are those OpenSSL
-releases 0.9.8 to 3.x print for the suite.
+RFC 8446, RFC 8492, RFC 8998, RFC 9150, RFC 9189 and RFC 9367. OpenSSL names are those the newest OpenSSL
+release that still has the suite prints for it (0.9.8 to 3.x).
 
 Codes that IANA never assigned but that old servers still answer with are kept too, named as their
 implementations named them:
@@ -36,11 +36,11 @@ CIPHER_SUITE_ROWS: tuple[tuple[int, str, str], ...] = (
     (0x000E, "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA", "EXP-DH-RSA-DES-CBC-SHA"),
     (0x000F, "TLS_DH_RSA_WITH_DES_CBC_SHA", "DH-RSA-DES-CBC-SHA"),
     (0x0010, "TLS_DH_RSA_WITH_3DES_EDE_CBC_SHA", "DH-RSA-DES-CBC3-SHA"),
-    (0x0011, "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA", "EXP-DHE-DSS-DES-CBC-SHA"),
-    (0x0012, "TLS_DHE_DSS_WITH_DES_CBC_SHA", "DHE-DSS-DES-CBC-SHA"),
+    (0x0011, "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA", "EXP-EDH-DSS-DES-CBC-SHA"),
+    (0x0012, "TLS_DHE_DSS_WITH_DES_CBC_SHA", "EDH-DSS-DES-CBC-SHA"),
     (0x0013, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "DHE-DSS-DES-CBC3-SHA"),
-    (0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA", "EXP-DHE-RSA-DES-CBC-SHA"),
-    (0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA", "DHE-RSA-DES-CBC-SHA"),
+    (0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA", "EXP-EDH-RSA-DES-CBC-SHA"),
+    (0x0015, "TLS_DHE_RSA_WITH_DES_CBC_SHA", "EDH-RSA-DES-CBC-SHA"),
     (0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "DHE-RSA-DES-CBC3-SHA"),
     (0x0017, "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5", "EXP-ADH-RC4-MD5"),
     (0x0018, "TLS_DH_anon_WITH_RC4_128_MD5", "ADH-RC4-MD5"),
@@ -392,6 +392,12 @@ CIPHER_SUITE_ROWS: tuple[tuple[int, str, str], ...] = (
     (0xFFE0, "SSL_RSA_OLDFIPS_WITH_3DES_EDE_CBC_SHA", ""),
     (0xFFE1, "SSL_RSA_OLDFIPS_WITH_DES_CBC_SHA", ""),
 )
+
+# Older OpenSSL spellings of suites that a newer release renamed (1.0.2 "EDH" became "DHE" in 1.1.0).
+OPENSSL_NAME_ALIASES: dict[str, int] = {
+    "EDH-DSS-DES-CBC3-SHA": 0x0013,
+    "EDH-RSA-DES-CBC3-SHA": 0x0016,
+}
 
 # Rows above that the IANA registry does not hold (pre-standard or vendor codes).
 NON_IANA_CODES: frozenset[int] = frozenset(

@@ -10,7 +10,7 @@ import ipaddress
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -170,6 +170,20 @@ def sni_allowed(name: str | None) -> bool:
     except ValueError:
         return True
     return False
+
+
+def probe_hello(version: TlsVersion, server_name: str | None) -> bytes:
+    """The default probe hello, built once per version and name; only the random changes per call."""
+    template = _probe_template(version, server_name)
+    if version == TlsVersion.SSLv2:
+        return build_sslv2_client_hello()
+    # The random sits after the record header (5), handshake header (4) and client_version (2).
+    return template[:11] + os.urandom(32) + template[43:]
+
+
+@lru_cache(maxsize=4096)
+def _probe_template(version: TlsVersion, server_name: str | None) -> bytes:
+    return build_client_hello(version, server_name=server_name, random=bytes(32))
 
 
 def build_client_hello(

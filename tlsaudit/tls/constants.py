@@ -9,10 +9,10 @@ IANA names, so one table is the single source of truth.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from tlsaudit.models import ALL_VERSIONS, TlsVersion
-from tlsaudit.tls.cipher_suites import CIPHER_SUITE_ROWS, NON_IANA_CODES
+from tlsaudit.tls.cipher_suites import CIPHER_SUITE_ROWS, NON_IANA_CODES, OPENSSL_NAME_ALIASES
 
 # --------------------------------------------------------------------------------------------------
 # Protocol versions
@@ -60,31 +60,34 @@ def _grease_label(code: int) -> str:
 # Cipher suites
 # --------------------------------------------------------------------------------------------------
 
-SUITE_CLASSES: frozenset[str] = frozenset(
-    {
-        "null",  # no encryption
-        "anon",  # no authentication of the server
-        "export",  # export-grade (40/56-bit) key exchange or cipher
-        "rc4",
-        "3des",
-        "des",  # single DES, including DES40
-        "idea",
-        "rc2",
-        "seed",
-        "cbc",  # block cipher in CBC mode
-        "aead",
-        "no-forward-secrecy",  # static RSA/DH/ECDH/PSK/KRB5/GOST key exchange
-        "forward-secrecy",
-        "md5",  # MD5 record MAC
-        "sha1-mac",  # SHA-1 record MAC
-        "psk",
-        "srp",
-        "gost",
-        "scsv",  # a signalling value, not a suite
-        "tls13",
-        "unknown",  # a code this table does not know
-    }
-)
+
+class SuiteClass(StrEnum):
+    """The cipher suite classes rules match on (`cipher_suites.classes`)."""
+
+    NULL = "null"  # no encryption
+    ANON = "anon"  # no authentication of the server
+    EXPORT = "export"  # export-grade (40/56-bit) key exchange or cipher
+    RC4 = "rc4"
+    THREE_DES = "3des"
+    DES = "des"  # single DES, including DES40
+    IDEA = "idea"
+    RC2 = "rc2"
+    SEED = "seed"
+    CBC = "cbc"  # block cipher in CBC mode
+    AEAD = "aead"
+    NO_FORWARD_SECRECY = "no-forward-secrecy"  # static RSA/DH/ECDH/PSK/KRB5/GOST key exchange
+    FORWARD_SECRECY = "forward-secrecy"
+    MD5 = "md5"  # MD5 record MAC
+    SHA1_MAC = "sha1-mac"  # SHA-1 record MAC
+    PSK = "psk"
+    SRP = "srp"
+    GOST = "gost"
+    SCSV = "scsv"  # a signalling value, not a suite
+    TLS13 = "tls13"
+    UNKNOWN = "unknown"  # a code this table does not know
+
+
+SUITE_CLASSES: frozenset[str] = frozenset(SuiteClass)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,7 +181,7 @@ class _Bulk:
     label: str
     bits: int
     mode: str  # null | stream | cbc | aead
-    family: str | None = None  # a SUITE_CLASSES member for weak or notable ciphers
+    family: SuiteClass | None = None  # the class a weak or notable cipher adds
 
 
 _BULK_CIPHERS: dict[str, _Bulk] = {
@@ -186,18 +189,18 @@ _BULK_CIPHERS: dict[str, _Bulk] = {
     # RFC 9150 integrity-only TLS 1.3 suites (TLS_SHA256_SHA256): no cipher at all.
     "SHA256": _Bulk(label="NULL", bits=0, mode="null"),
     "SHA384": _Bulk(label="NULL", bits=0, mode="null"),
-    "RC4_40": _Bulk(label="RC4_40", bits=40, mode="stream", family="rc4"),
-    "RC4_56": _Bulk(label="RC4_56", bits=56, mode="stream", family="rc4"),
-    "RC4_128": _Bulk(label="RC4_128", bits=128, mode="stream", family="rc4"),
-    "RC2_CBC_40": _Bulk(label="RC2_CBC_40", bits=40, mode="cbc", family="rc2"),
-    "RC2_CBC_56": _Bulk(label="RC2_CBC_56", bits=56, mode="cbc", family="rc2"),
-    "IDEA_CBC": _Bulk(label="IDEA_CBC", bits=128, mode="cbc", family="idea"),
-    "DES40_CBC": _Bulk(label="DES40_CBC", bits=40, mode="cbc", family="des"),
-    "DES_CBC_40": _Bulk(label="DES_CBC_40", bits=40, mode="cbc", family="des"),
-    "DES_CBC": _Bulk(label="DES_CBC", bits=56, mode="cbc", family="des"),
-    "3DES_EDE_CBC": _Bulk(label="3DES_EDE_CBC", bits=112, mode="cbc", family="3des"),
+    "RC4_40": _Bulk(label="RC4_40", bits=40, mode="stream", family=SuiteClass.RC4),
+    "RC4_56": _Bulk(label="RC4_56", bits=56, mode="stream", family=SuiteClass.RC4),
+    "RC4_128": _Bulk(label="RC4_128", bits=128, mode="stream", family=SuiteClass.RC4),
+    "RC2_CBC_40": _Bulk(label="RC2_CBC_40", bits=40, mode="cbc", family=SuiteClass.RC2),
+    "RC2_CBC_56": _Bulk(label="RC2_CBC_56", bits=56, mode="cbc", family=SuiteClass.RC2),
+    "IDEA_CBC": _Bulk(label="IDEA_CBC", bits=128, mode="cbc", family=SuiteClass.IDEA),
+    "DES40_CBC": _Bulk(label="DES40_CBC", bits=40, mode="cbc", family=SuiteClass.DES),
+    "DES_CBC_40": _Bulk(label="DES_CBC_40", bits=40, mode="cbc", family=SuiteClass.DES),
+    "DES_CBC": _Bulk(label="DES_CBC", bits=56, mode="cbc", family=SuiteClass.DES),
+    "3DES_EDE_CBC": _Bulk(label="3DES_EDE_CBC", bits=112, mode="cbc", family=SuiteClass.THREE_DES),
     "FORTEZZA_CBC": _Bulk(label="FORTEZZA_CBC", bits=80, mode="cbc"),
-    "SEED_CBC": _Bulk(label="SEED_CBC", bits=128, mode="cbc", family="seed"),
+    "SEED_CBC": _Bulk(label="SEED_CBC", bits=128, mode="cbc", family=SuiteClass.SEED),
     "AES_128_CBC": _Bulk(label="AES_128_CBC", bits=128, mode="cbc"),
     "AES_256_CBC": _Bulk(label="AES_256_CBC", bits=256, mode="cbc"),
     "CAMELLIA_128_CBC": _Bulk(label="CAMELLIA_128_CBC", bits=128, mode="cbc"),
@@ -257,7 +260,7 @@ def _describe(code: int, name: str, openssl_name: str) -> CipherSuite:
             mac="",
             tls13=False,
             min_version=TlsVersion.SSLv3,
-            classes=frozenset({"scsv"}),
+            classes=frozenset({SuiteClass.SCSV}),
         )
     body = name.removeprefix("TLS_").removeprefix("SSL_").removesuffix("_OLD")
     tls13 = code in _TLS13_CODES
@@ -275,31 +278,31 @@ def _describe(code: int, name: str, openssl_name: str) -> CipherSuite:
     if bulk.mode == "aead":
         mac = "AEAD"
 
-    classes: set[str] = set()
+    classes: set[SuiteClass] = set()
     if bulk.mode == "null":
-        classes.add("null")
+        classes.add(SuiteClass.NULL)
     elif bulk.mode in ("cbc", "aead"):
-        classes.add(bulk.mode)
+        classes.add(SuiteClass(bulk.mode))
     if bulk.family:
         classes.add(bulk.family)
     if auth in ("anon", "NULL"):
-        classes.add("anon")
+        classes.add(SuiteClass.ANON)
     # 56-bit ciphers are export-grade only in the EXPORT1024 suites, which say so in their name.
     if "EXPORT" in kex_part or bulk.bits == 40:
-        classes.add("export")
-    classes.add("forward-secrecy" if kex in _FORWARD_SECRET_KEX else "no-forward-secrecy")
+        classes.add(SuiteClass.EXPORT)
+    classes.add(SuiteClass.FORWARD_SECRECY if kex in _FORWARD_SECRET_KEX else SuiteClass.NO_FORWARD_SECRECY)
     if mac == "MD5":
-        classes.add("md5")
+        classes.add(SuiteClass.MD5)
     elif mac == "SHA1":
-        classes.add("sha1-mac")
+        classes.add(SuiteClass.SHA1_MAC)
     if kex in _PSK_KEX:
-        classes.add("psk")
+        classes.add(SuiteClass.PSK)
     if kex == "SRP":
-        classes.add("srp")
+        classes.add(SuiteClass.SRP)
     if kex_part.startswith("GOSTR") or "28147" in cipher_token:
-        classes.add("gost")
+        classes.add(SuiteClass.GOST)
     if tls13:
-        classes.add("tls13")
+        classes.add(SuiteClass.TLS13)
 
     if tls13:
         min_version = TlsVersion.TLSv1_3
@@ -340,7 +343,7 @@ SCSV_CODES: frozenset[int] = frozenset({SCSV_EMPTY_RENEGOTIATION_INFO, SCSV_FALL
 _SUITES_BY_NAME: dict[str, CipherSuite] = {s.name: s for s in CIPHER_SUITES.values()}
 _SUITES_BY_OPENSSL_NAME: dict[str, CipherSuite] = {
     s.openssl_name: s for s in CIPHER_SUITES.values() if s.openssl_name
-}
+} | {alias: CIPHER_SUITES[code] for alias, code in OPENSSL_NAME_ALIASES.items()}
 
 
 def suite_name(code: int) -> str:
@@ -354,14 +357,14 @@ def suite_name(code: int) -> str:
 
 
 def suite_by_name(name: str) -> CipherSuite | None:
-    """Look a suite up by its IANA name or its OpenSSL name."""
+    """Look a suite up by its IANA name or its OpenSSL name (older OpenSSL spellings too)."""
     return _SUITES_BY_NAME.get(name) or _SUITES_BY_OPENSSL_NAME.get(name)
 
 
 def classify(code: int) -> frozenset[str]:
     """The SUITE_CLASSES a suite belongs to; {"unknown"} for codes this table does not know."""
     suite = CIPHER_SUITES.get(code)
-    return suite.classes if suite is not None else frozenset({"unknown"})
+    return suite.classes if suite is not None else frozenset({SuiteClass.UNKNOWN})
 
 
 # Weakest first: a suite falls into the first group it matches.
@@ -518,6 +521,14 @@ NAMED_GROUPS: dict[int, str] = {
     65281: "arbitrary_explicit_prime_curves",
     65282: "arbitrary_explicit_char2_curves",
 }
+
+
+# Groups whose key exchange resists a quantum computer: ML-KEM alone or in a hybrid with ECDH
+# (draft-connolly-tls-mlkem-key-agreement, draft-kwiatkowski-tls-ecdhe-mlkem, the Kyber drafts).
+POST_QUANTUM_GROUPS: frozenset[int] = frozenset({512, 513, 514, 4587, 4588, 4589, 25497, 25498})
+
+# Finite-field Diffie-Hellman groups of RFC 7919.
+FFDHE_GROUPS: frozenset[int] = frozenset({256, 257, 258, 259, 260})
 
 
 def group_name(code: int) -> str:
