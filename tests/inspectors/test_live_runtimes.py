@@ -99,7 +99,7 @@ def test_broken_default_context_is_unknown(ruleset: RuleSet) -> None:
         debian_jdk17(),
         JAVA_TOOL_OPTIONS="-Djavax.net.ssl.keyStore=/nonexistent/ks -Djavax.net.ssl.keyStorePassword=hunter2",
     )
-    assert "probe_error" in rt.details
+    assert "probe_error" in rt.details and rt.errors == (rt.details["probe_error"],)
     readiness, raised = verdict(ruleset, rt)
     assert "runtime.java.probe-failed" in raised
     assert readiness == Readiness.UNKNOWN
@@ -315,3 +315,27 @@ def test_windows_framework_through_the_injected_registry(ruleset: RuleSet) -> No
 def test_unknown_kind_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown runtime kind"):
         inspect_runtimes(InspectOptions(kinds=("ruby",)))
+
+
+def test_report_of_this_machine_matches_the_json_contract(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from tests.inspectors.recorded import framework
+    from tlsaudit.audit import Collected, make_report
+
+    ruleset = load_ruleset("sage-intacct-2018")
+    runtimes = inspect_runtimes(
+        InspectOptions(environ=base_env(JAVA_TOOL_OPTIONS="-Dexample.apiToken=hunter2"))
+    )
+    runtimes += framework("win7-net452")
+    assert {rt.kind for rt in runtimes} >= {"php", "java", "python", "curl", "openssl", "node", "dotnet"}
+    report = make_report(ruleset, Collected(runtimes=runtimes))
+    schema = json.loads((Path(__file__).resolve().parents[2] / "reports" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    assert "hunter2" not in json.dumps(report)
+    by_kind = {rt["kind"]: rt for rt in report["runtimes"]}
+    assert by_kind["php"]["readiness"] == "ready"
+    assert by_kind["dotnet"]["readiness"] == "ready-with-config"
+    assert any(f["rule_id"].startswith("runtime.") for f in report["findings"])

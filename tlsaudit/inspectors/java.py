@@ -382,7 +382,12 @@ class JavaInspector:
         version = str(banner["java_version"])
         return [
             RuntimeFacts(
-                kind=KIND, path=str(target), version=version, details=details, evidence=tuple(evidence)
+                kind=KIND,
+                path=str(target),
+                version=version,
+                details=details,
+                evidence=tuple(evidence),
+                errors=(probe_error,) if probe_error else (),
             )
         ]
 

@@ -148,7 +148,11 @@ class PythonInspector:
             found += [p for p in executables(dirs, _PYTHON_NAME) if not is_shim(p)]
             roots = [ctx.env.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
             patterns = [f"{r}/versions/*/bin/python*" for r in roots if r and r.startswith("/")]
-            patterns += ["/opt/python*/bin/python*", "/usr/local/opt/python*/bin/python*"]
+            patterns += [
+                "/opt/python*/bin/python*",
+                "/usr/local/opt/python*/bin/python*",
+                "/opt/rh/*/root/usr/bin/python*",
+            ]
             found += [p for p in glob_all(patterns) if _PYTHON_NAME.fullmatch(p.name) and p.is_file()]
         return dedupe(found)
 
