@@ -339,3 +339,31 @@ def test_report_of_this_machine_matches_the_json_contract(tmp_path: Path) -> Non
     assert by_kind["php"]["readiness"] == "ready"
     assert by_kind["dotnet"]["readiness"] == "ready-with-config"
     assert any(f["rule_id"].startswith("runtime.") for f in report["findings"])
+
+
+FAKE_JVM = """sleep 1
+case "$1" in
+  -cp) printf 'prop.java.version=17.0.9\\nprop.java.vendor.version=Corretto-17.0.9.8.1\\n'
+       printf 'default.protocols=[TLSv1.3, TLSv1.2]\\nsupported.protocols=[TLSv1.3, TLSv1.2]\\nprobe.end=ok\\n' ;;
+  *) echo 'openjdk version "17.0.9" 2023-10-17' >&2
+     echo 'OpenJDK Runtime Environment Corretto-17.0.9.8.1 (build 17.0.9+8-LTS)' >&2 ;;
+esac"""
+
+
+def test_ten_jvms_are_inspected_in_parallel(ruleset: RuleSet, tmp_path: Path) -> None:
+    homes = []
+    for n in range(10):
+        home = tmp_path / f"jdk{n}"
+        (home / "bin").mkdir(parents=True)
+        script(home / "bin", "java", FAKE_JVM)
+        homes.append(home)
+    start = time.monotonic()
+    found = inspect_runtimes(
+        InspectOptions(kinds=("java",), extra_paths={"java": homes}, search_system=False, environ=base_env())
+    )
+    elapsed = time.monotonic() - start
+    assert len(found) == 10
+    # each JVM takes two runs of >= 1 s: 20 s one after the other
+    assert elapsed < 10, elapsed
+    assert {rt.details["vendor"] for rt in found} == {"Amazon Corretto"}
+    assert set(evaluate(ruleset, runtimes=found).readiness.values()) == {Readiness.READY}

@@ -154,6 +154,18 @@ CASES: list[Case] = [
     ),
     case("runtime.java.ibm-tls-context-tls10-only", False, "Oracle 8", lambda: java_facts("java-1.8.0_251")),
     case(
+        "runtime.java.ibm-tls13-client-off",
+        True,
+        "IBM 8 SR6 FP26",
+        lambda: java_facts("ibm-1.8.0_281-sr6fp26"),
+    ),
+    case(
+        "runtime.java.ibm-tls13-client-off",
+        False,
+        "IBM 8 SR5 FP25",
+        lambda: java_facts("ibm-1.8.0_191-sr5fp25-de"),
+    ),
+    case(
         "runtime.java.client-protocols-pinned-legacy",
         True,
         "17 JAVA_TOOL_OPTIONS TLSv1",
@@ -513,6 +525,12 @@ CASES: list[Case] = [
         "runtime.dotnet.schannel-vista-no-tls12", True, "Server 2008", lambda: framework("win2008-net40")[0]
     ),
     case("runtime.dotnet.schannel-vista-no-tls12", False, "Windows 7", lambda: framework("win7-net452")[0]),
+    case(
+        "runtime.dotnet.schannel-vista-no-tls12",
+        False,
+        "Server 2008 SP2 + KB4019276, enabled",
+        lambda: framework("win2008sp2-kb4019276-enabled")[0],
+    ),
     case(
         "runtime.dotnet.core-openssl-below-1.0.1", True, "libssl 0.9.8", lambda: dotnet_core_facts("0.9.8")[1]
     ),
