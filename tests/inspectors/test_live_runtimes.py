@@ -344,7 +344,8 @@ def test_report_of_this_machine_matches_the_json_contract(tmp_path: Path) -> Non
 FAKE_JVM = """sleep 1
 case "$1" in
   -cp) printf 'prop.java.version=17.0.9\\nprop.java.vendor.version=Corretto-17.0.9.8.1\\n'
-       printf 'default.protocols=[TLSv1.3, TLSv1.2]\\nsupported.protocols=[TLSv1.3, TLSv1.2]\\nprobe.end=ok\\n' ;;
+       printf 'default.protocols=[TLSv1.3, TLSv1.2]\\n'
+       printf 'supported.protocols=[TLSv1.3, TLSv1.2]\\nprobe.end=ok\\n' ;;
   *) echo 'openjdk version "17.0.9" 2023-10-17' >&2
      echo 'OpenJDK Runtime Environment Corretto-17.0.9.8.1 (build 17.0.9+8-LTS)' >&2 ;;
 esac"""
