@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,5 +167,3 @@ def glob_all(patterns: Sequence[str]) -> list[Path]:
         out.extend(sorted(Path(anchor).glob(pattern[len(anchor) :])))
     return out
 
-
-Parser = Callable[[str], Mapping[str, FactValue]]

@@ -45,11 +45,7 @@ class RunResult:
     @property
     def output(self) -> str:
         """stdout then stderr (java -version writes to stderr)."""
-        return (
-            self.evidence.stdout
-            + ("\n" if self.evidence.stdout and self.evidence.stderr else "")
-            + (self.evidence.stderr)
-        )
+        return "\n".join(part for part in (self.evidence.stdout, self.evidence.stderr) if part)
 
     @property
     def ok(self) -> bool:
