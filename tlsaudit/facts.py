@@ -108,6 +108,9 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "curl_ssl_alternates": _d("list", "MultiSSL: backends built in but not in use"),
     "openssl_runtime_library": _d("str", "PHP streams: library ext/openssl runs with (OpenSSL, LibreSSL)"),
     "openssl_runtime_version": _d("version", "PHP streams: runtime OpenSSL version (php -i)", "openssl"),
+    "openssl_runtime_version_source": _d(
+        "str", "phpinfo, or the header version when phpinfo has no library line"
+    ),
     "openssl_header_version": _d(
         "version", "PHP: OpenSSL header version ext/openssl was built with", "openssl"
     ),

@@ -345,6 +345,12 @@ CASES: list[Case] = [
         lambda: php_facts("php-5.3-rhel6-nss.json"),
     ),
     case(
+        "runtime.php.streams-openssl-below-1.0.1",
+        True,
+        "0.9.8e from the header",
+        lambda: php_facts("php-5.2-no-library-line.json"),
+    ),
+    case(
         "runtime.php.streams-tls-transport-tls10-only",
         True,
         "5.6.40",
@@ -478,6 +484,8 @@ CASES: list[Case] = [
     case("runtime.node.min-version-tls13", False, "20", lambda: node_facts("node-20.20.2")),
     case("runtime.node.legacy-tls-enabled", True, "10.24.1", lambda: node_facts("node-10.24.1")),
     case("runtime.node.legacy-tls-enabled", False, "20", lambda: node_facts("node-20.20.2")),
+    case("runtime.node.without-tls", True, "no crypto", lambda: node_facts("node-18-without-crypto")),
+    case("runtime.node.without-tls", False, "20", lambda: node_facts("node-20.20.2")),
     # ------------------------------------------------------------------ dotnet
     case("runtime.dotnet.framework-4.0-only", True, "4.0", lambda: framework("win2008-net40")[0]),
     case("runtime.dotnet.framework-4.0-only", False, "4.5.2", lambda: framework("win7-net452")[0]),

@@ -166,4 +166,3 @@ def glob_all(patterns: Sequence[str]) -> list[Path]:
         anchor = Path(pattern).anchor or "/"
         out.extend(sorted(Path(anchor).glob(pattern[len(anchor) :])))
     return out
-

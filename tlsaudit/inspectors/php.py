@@ -82,8 +82,15 @@ def parse_php(payload: Mapping[str, Any]) -> dict[str, FactValue]:
         name, version = openssl_banner(library_text)
         details["openssl_runtime_library"] = name
         details["openssl_runtime_version"] = version
+        details["openssl_runtime_version_source"] = "phpinfo"
     if header_text:
-        details["openssl_header_version"] = openssl_banner(header_text)[1]
+        header_name, header_version = openssl_banner(header_text)
+        details["openssl_header_version"] = header_version
+        if not library_text and payload.get("openssl_loaded"):
+            # Old builds print no library line; the header is of the same ABI series as the library.
+            details["openssl_runtime_library"] = header_name
+            details["openssl_runtime_version"] = header_version
+            details["openssl_runtime_version_source"] = "OPENSSL_VERSION_TEXT (header)"
     transports = str_tuple(payload.get("transports"))
     if transports is not None:
         details["stream_transports"] = transports
