@@ -91,6 +91,7 @@ def test_openjdk17_pinned_by_java_tool_options(ruleset: RuleSet) -> None:
     assert {"runtime.java.client-protocols-pinned-legacy", "runtime.java.client-default-no-tls12"} <= raised
     shown = " ".join(" ".join(e.argv) + e.stdout + e.stderr for e in rt.evidence)
     assert "Picked up JAVA_TOOL_OPTIONS" in shown and "hunter2" not in shown
+    assert any(e.stdout.startswith("JAVA_TOOL_OPTIONS=-Djdk.tls.client.protocols=TLSv1") for e in rt.evidence)
 
 
 def test_broken_default_context_is_unknown(ruleset: RuleSet) -> None:

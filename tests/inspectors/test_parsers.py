@@ -156,6 +156,12 @@ def test_option_pins_precedence() -> None:
     assert option_pins({}) == {}
 
 
+def test_jdk_java_options_ignored_before_java_9() -> None:
+    env = {"JDK_JAVA_OPTIONS": "-Djdk.tls.client.protocols=TLSv1"}
+    assert "pinned_client_protocols" not in java_facts("java-1.8.0_251", env=env).details
+    assert java_facts("oracle-11.0.7", env=env).details["pin_source"] == "JDK_JAVA_OPTIONS"
+
+
 def test_java_pin_without_probe_comes_from_environment() -> None:
     facts = java_facts("java-1.7.0_80", env={"JAVA_TOOL_OPTIONS": "-Djdk.tls.client.protocols=TLSv1"})
     assert facts.details["pinned_client_protocols"] == ("TLSv1",)

@@ -22,6 +22,7 @@ from tlsaudit.inspectors.base import (
 )
 from tlsaudit.inspectors.java_probe import CLASS_NAME, probe_class_bytes
 from tlsaudit.inspectors.process import find_program
+from tlsaudit.inspectors.redact import redact_env
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
 from tlsaudit.versions import normalise
 
@@ -212,6 +213,9 @@ def protocols_facts(
     disabled = effective if "security.jdk.tls.disabledAlgorithms" in probe else security_file_value
     details["disabled_algorithms"] = split_algorithms(disabled)
     details["disabled_algorithms_file"] = split_algorithms(security_file_value)
+    major = details.get("java_major")
+    if isinstance(major, int) and major < 9:  # only the 9+ launcher reads JDK_JAVA_OPTIONS
+        env = {k: v for k, v in env.items() if k != "JDK_JAVA_OPTIONS"}
     pins = option_pins(env)
     client = probe.get("prop.jdk.tls.client.protocols")
     if client is None and "jdk.tls.client.protocols" in pins and not probe:
@@ -374,6 +378,17 @@ class JavaInspector:
                 )
                 break
         details = protocols_facts(banner, probe, showsettings, security_value, ctx.env)
+        options = {v: ctx.env[v] for v in OPTION_VARIABLES if ctx.env.get(v)}
+        if options:
+            shown = redact_env(options)
+            evidence.append(
+                Evidence(
+                    argv=(),
+                    exit_code=None,
+                    stdout="\n".join(f"{k}={v}" for k, v in shown.items()),
+                    note="JVM option variables in the environment the runtime was inspected with",
+                )
+            )
         if security_path is not None:
             details["java_security_path"] = str(security_path)
         details["java_home"] = str(home)
