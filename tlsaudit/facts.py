@@ -105,6 +105,7 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "curl_ssl_backend": _d("str", "libcurl TLS backend in use (OpenSSL, NSS, GnuTLS, Schannel, ...)"),
     "curl_ssl_version": _d("version", "version of libcurl's TLS backend", "openssl"),
     "curl_ssl_version_text": _d("str", "curl_version()['ssl_version'] as printed"),
+    "curl_ssl_backend_selected_by": _d("str", "set when CURL_SSL_BACKEND chose a MultiSSL backend"),
     "curl_ssl_alternates": _d("list", "MultiSSL: backends built in but not in use"),
     "openssl_runtime_library": _d("str", "PHP streams: library ext/openssl runs with (OpenSSL, LibreSSL)"),
     "openssl_runtime_version": _d("version", "PHP streams: runtime OpenSSL version (php -i)", "openssl"),

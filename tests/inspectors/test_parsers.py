@@ -17,6 +17,7 @@ from tests.inspectors.recorded import (
     registry,
     sections,
 )
+from tlsaudit.inspectors.curl import parse_curl_version
 from tlsaudit.inspectors.dotnet import parse_list_runtimes, schannel_facts, windows_version
 from tlsaudit.inspectors.java import (
     option_pins,
@@ -220,6 +221,12 @@ def test_curl_version(
 
 def test_curl_multissl_alternates() -> None:
     assert curl_facts("multissl").details["curl_ssl_alternates"] == ("Schannel",)
+    text = sections("curl-versions.txt")["multissl"]
+    _version, chosen = parse_curl_version(text, "schannel")
+    assert chosen["curl_ssl_backend"] == "Schannel" and chosen["curl_ssl_alternates"] == ("OpenSSL",)
+    assert chosen["curl_ssl_backend_selected_by"] == "CURL_SSL_BACKEND"
+    _version, unknown = parse_curl_version(text, "bearssl")  # not built in: the default stays
+    assert unknown["curl_ssl_backend"] == "OpenSSL"
 
 
 def test_split_backend_and_banner() -> None:

@@ -26,9 +26,10 @@ _CURL_NAME = re.compile(r"curl(\.exe)?")
 _FIRST_LINE = re.compile(r"^curl (?P<version>\d[\w.\-]*)(?P<rest>.*)$", re.MULTILINE)
 
 
-def parse_curl_version(text: str) -> tuple[str | None, dict[str, FactValue]]:
+def parse_curl_version(text: str, selected: str | None = None) -> tuple[str | None, dict[str, FactValue]]:
     """`curl --version` -> (curl version, details). The backend is the first TLS token after `libcurl/…`
-    that is not in parentheses (MultiSSL builds list the alternates in parentheses)."""
+    that is not in parentheses (MultiSSL builds list the alternates in parentheses), unless `selected`
+    (the CURL_SSL_BACKEND environment variable) names one of the built-in backends."""
     m = _FIRST_LINE.search(text)
     if m is None:
         return None, {}
@@ -40,13 +41,18 @@ def parse_curl_version(text: str) -> tuple[str | None, dict[str, FactValue]]:
     tokens = re.findall(r"\(?[\w.\-+]+(?:/[^\s()]+)?\)?", after)
     backends = [t for t in tokens if t.strip("()").partition("/")[0].lower() in KNOWN_BACKENDS]
     active = next((t for t in backends if not t.startswith("(")), None)
+    wanted = KNOWN_BACKENDS.get((selected or "").strip().lower().replace("-", ""))
+    chosen = next((t for t in backends if wanted and split_backend(t)[0] == wanted), None)
+    if chosen is not None:
+        details["curl_ssl_backend_selected_by"] = "CURL_SSL_BACKEND"
+        active = chosen
     if active is not None:
         backend, version = split_backend(active)
         details["curl_ssl_backend"] = backend
         details["curl_ssl_version"] = version
         details["tls_library"] = backend
         details["tls_library_version"] = version
-    alternates = tuple(split_backend(t)[0] or t for t in backends if t.startswith("("))
+    alternates = tuple(split_backend(t)[0] or t for t in backends if t != active)
     details["curl_ssl_alternates"] = alternates or None
     features = re.search(r"^Features:(.*)$", text, re.MULTILINE)
     if features:
@@ -74,7 +80,7 @@ class CurlInspector:
         result = ctx.run([str(target), "--version"])
         if not result.ok:
             return [failed(KIND, target, failure_reason(result, "curl --version"), [result.evidence])]
-        version, details = parse_curl_version(result.stdout)
+        version, details = parse_curl_version(result.stdout, ctx.env.get("CURL_SSL_BACKEND"))
         if version is None:
             return [failed(KIND, target, "curl --version: unrecognised output", [result.evidence])]
         if ctx.registry is not None:
