@@ -175,18 +175,27 @@ class Session:
             self.skipped["tlsaudit"] = str(exc)
             return
         extra = tlsaudit_scanner.scan_args(self.args.tlsaudit_arg, self.args.connect_timeout)
+        full = tlsaudit_scanner.scan_args(
+            self.args.tlsaudit_arg, self.args.connect_timeout, protocol_only=False
+        )
         self.budgets["tlsaudit"] = " ".join(extra) or "tlsaudit defaults"
         prefix, env = tlsaudit_scanner.command()
         self.measure_startup("tlsaudit", [*prefix, "--version"], env)
 
-        def runner(spec: RunSpec) -> ToolRun:
-            result, version = tlsaudit_scanner.run(spec, extra)
-            self.versions["tlsaudit"] = version
-            return result
+        def runner_with(args: list[str]) -> Callable[[RunSpec], ToolRun]:
+            def runner(spec: RunSpec) -> ToolRun:
+                result, version = tlsaudit_scanner.run(spec, args)
+                self.versions["tlsaudit"] = version
+                return result
 
-        self.measure("tlsaudit", "tls", self.lab.tls, runner)
+            return runner
+
+        self.measure("tlsaudit", "tls", self.lab.tls, runner_with(extra))
+        if full != extra:
+            # what a user gets without the protocol-only switches (certificate analysis included)
+            self.measure("tlsaudit", "tls, with certificates", self.lab.tls, runner_with(full))
         if self.lab.silent:
-            self.measure("tlsaudit", "mixed", spread(self.lab.tls, self.lab.silent), runner)
+            self.measure("tlsaudit", "mixed", spread(self.lab.tls, self.lab.silent), runner_with(extra))
 
     def run_sslscan(self) -> None:
         try:

@@ -52,8 +52,15 @@ class Parsed:
     seconds: dict[str, float]
 
 
-def scan_args(user_args: list[str], connect_timeout: float, retries: int = 1) -> list[str]:
-    """The user's arguments, plus the shared per-connection timeout and one retry unless given."""
+# what a protocol-only sweep switches off, like the peers' protocol-only flags (when the CLI has them)
+NOT_PROTOCOL_WORK = (("--certificates", "--no-certificates"), ("--ciphers", "--no-ciphers"))
+
+
+def scan_args(
+    user_args: list[str], connect_timeout: float, *, protocol_only: bool = True, retries: int = 1
+) -> list[str]:
+    """The user's arguments, plus the shared per-connection timeout, one retry and (for the protocol
+    sweep) no certificate or cipher-suite work, unless the user said otherwise."""
     argv, env = command()
     helptext = subprocess.run(
         [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
@@ -63,6 +70,9 @@ def scan_args(user_args: list[str], connect_timeout: float, retries: int = 1) ->
         args += ["--timeout", f"{connect_timeout:g}"]
     if "--retries" in helptext and not any(a.startswith("--retries") for a in args):
         args += ["--retries", str(retries)]
+    for on, off in NOT_PROTOCOL_WORK if protocol_only else ():
+        if off in helptext and not any(a in (on, off) for a in args):
+            args.append(off)
     return args
 
 
