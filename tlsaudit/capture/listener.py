@@ -1,0 +1,280 @@
+"""The capture listener: accept a client, read its ClientHello, then finish the handshake for real.
+
+The ClientHello is parsed by our own sans-I/O parser (tls/client_hello_parse.py), so any client can be
+read, even one no local TLS library would talk to. The bytes already read are then handed to a Python
+`ssl` server-side `SSLObject` over memory BIOs that accepts TLS 1.0 to TLS 1.3 at security level 0: a
+client that can complete a handshake does, and the outcome tells which version it really negotiated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from tlsaudit.capture.certs import CaptureCredentials
+from tlsaudit.errors import PeerError
+from tlsaudit.tls.client_hello_parse import ClientHelloInfo, ClientHelloReader
+
+READ_SIZE = 65536
+DEFAULT_IO_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 3.0
+_OPENSSL_VERSION_NAMES = {"TLSv1": "TLSv1.0", "SSLv3": "SSLv3"}
+HTTP_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 17\r\nConnection: close\r\n\r\n"
+    b"tlsaudit capture\n"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    """One connection to the listener: what the client offered and how the handshake ended."""
+
+    peer: str
+    hello: ClientHelloInfo | None
+    outcome: str
+    negotiated_version: str | None = None
+    negotiated_cipher: str | None = None
+    completed: bool = False
+    started_at: float = 0.0
+    error: str = ""
+
+
+OnCapture = Callable[[Capture], None]
+
+
+def server_context(credentials: CaptureCredentials) -> ssl.SSLContext:
+    """Server context as permissive as this OpenSSL allows: every TLS version, every suite, level 0.
+
+    Versions are set explicitly so that an OPENSSL_CONF of the user's (which also applies to this
+    process) does not narrow what the listener accepts.
+    """
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    ctx.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    ctx.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+    ctx.load_cert_chain(str(credentials.cert_file), str(credentials.key_file))
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def describe_ssl_error(exc: ssl.SSLError) -> str:
+    """`client aborted: alert bad_certificate` for an alert the client sent; `handshake failed: ...` else."""
+    reason = exc.reason or ""
+    if "ALERT_" in reason:
+        return "client aborted: alert " + reason.split("ALERT_", 1)[1].lower()
+    if reason:
+        return "handshake failed: " + reason.lower().replace("_", " ")
+    return f"handshake failed: {exc}"
+
+
+def _version_name(openssl_name: str | None) -> str | None:
+    if openssl_name is None:
+        return None
+    return _OPENSSL_VERSION_NAMES.get(openssl_name, openssl_name)
+
+
+async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:
+    return await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+
+
+async def handle_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    context: ssl.SSLContext,
+    *,
+    io_timeout: float = DEFAULT_IO_TIMEOUT,
+) -> Capture:
+    """Serve one client and describe it. Never raises for anything the client does."""
+    peername = writer.get_extra_info("peername")
+    peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+    started = time.time()
+    hello_reader = ClientHelloReader()
+    hello: ClientHelloInfo | None = None
+    try:
+        while hello is None:
+            try:
+                data = await _read(reader, io_timeout)
+            except TimeoutError:
+                what = "mid-ClientHello" if hello_reader.buffered else "before sending anything"
+                return Capture(peer=peer, hello=None, outcome=f"timeout {what}", started_at=started)
+            if not data:
+                what = "mid-ClientHello" if hello_reader.buffered else "without sending anything"
+                return Capture(peer=peer, hello=None, outcome=f"client closed {what}", started_at=started)
+            try:
+                hello = hello_reader.feed(data)
+            except PeerError as exc:
+                return Capture(peer=peer, hello=None, outcome=str(exc), started_at=started)
+        return await _finish_handshake(
+            reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout
+        )
+    except (ConnectionError, OSError) as exc:
+        return Capture(
+            peer=peer, hello=hello, outcome=f"connection error: {exc.__class__.__name__}", started_at=started
+        )
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+async def _finish_handshake(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    context: ssl.SSLContext,
+    hello: ClientHelloInfo,
+    already_read: bytes,
+    peer: str,
+    started: float,
+    io_timeout: float,
+) -> Capture:
+    if hello.sslv2_format:
+        # OpenSSL 3 no longer reads SSLv2-format hellos; what the client offered is all there is to see.
+        return Capture(peer=peer, hello=hello, outcome="not completed: SSLv2-format ClientHello", started_at=started)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_side=True)
+    incoming.write(already_read)
+
+    async def flush() -> None:
+        pending = outgoing.read()
+        if pending:
+            writer.write(pending)
+            await asyncio.wait_for(writer.drain(), io_timeout)
+
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            await flush()
+            try:
+                data = await _read(reader, io_timeout)
+            except TimeoutError:
+                return Capture(peer=peer, hello=hello, outcome="timeout during handshake", started_at=started)
+            if not data:
+                return Capture(peer=peer, hello=hello, outcome="client closed during handshake", started_at=started)
+            incoming.write(data)
+        except ssl.SSLError as exc:
+            with contextlib.suppress(Exception):
+                await flush()  # our own alert, if OpenSSL produced one
+            return Capture(peer=peer, hello=hello, outcome=describe_ssl_error(exc), started_at=started)
+    await flush()
+    version = _version_name(tls.version())
+    cipher = tls.cipher()
+    capture = Capture(
+        peer=peer,
+        hello=hello,
+        outcome=f"completed {version}",
+        negotiated_version=version,
+        negotiated_cipher=cipher[0] if cipher else None,
+        completed=True,
+        started_at=started,
+    )
+    await _answer_request(reader, tls, incoming, flush)
+    return capture
+
+
+async def _answer_request(
+    reader: asyncio.StreamReader,
+    tls: ssl.SSLObject,
+    incoming: ssl.MemoryBIO,
+    flush: Callable[[], Awaitable[None]],
+) -> None:
+    """Read what the client sends after the handshake; answer an HTTP request with a tiny 200."""
+    received = b""
+    deadline = asyncio.get_running_loop().time() + REQUEST_TIMEOUT
+    with contextlib.suppress(ssl.SSLError, ConnectionError, OSError, TimeoutError):
+        while b"\r\n\r\n" not in received and len(received) < READ_SIZE:
+            try:
+                received += tls.read(READ_SIZE)
+                continue
+            except ssl.SSLWantReadError:
+                pass
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            data = await _read(reader, remaining)
+            if not data:
+                break
+            incoming.write(data)
+        if received:
+            tls.write(HTTP_RESPONSE)
+        with contextlib.suppress(ssl.SSLError):
+            tls.unwrap()
+        await flush()
+
+
+class CaptureServer:
+    """A listening socket on loopback; each connection is served and reported to `on_capture`.
+
+    Use as `async with CaptureServer(...) as server:` and read `server.port`.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        on_capture: OnCapture,
+        credentials: CaptureCredentials,
+        *,
+        io_timeout: float = DEFAULT_IO_TIMEOUT,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.on_capture = on_capture
+        self.context = server_context(credentials)
+        self.io_timeout = io_timeout
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("capture server is not listening")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            capture = await handle_connection(reader, writer, self.context, io_timeout=self.io_timeout)
+            self.on_capture(capture)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._client, self.host, self.requested_port)
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait until every connection in progress has been reported (or `timeout`)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=1.0)
+
+    async def __aenter__(self) -> CaptureServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+@contextlib.asynccontextmanager
+async def capture_server(
+    host: str, port: int, on_capture: OnCapture, credentials: CaptureCredentials
+) -> AsyncIterator[CaptureServer]:
+    async with CaptureServer(host, port, on_capture, credentials) as server:
+        yield server
