@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from tlsaudit.capture.certs import CaptureCredentials
@@ -189,10 +189,14 @@ async def _answer_request(
     with contextlib.suppress(ssl.SSLError, ConnectionError, OSError, TimeoutError):
         while b"\r\n\r\n" not in received and len(received) < READ_SIZE:
             try:
-                received += tls.read(READ_SIZE)
-                continue
+                chunk = tls.read(READ_SIZE)
             except ssl.SSLWantReadError:
-                pass
+                chunk = None
+            if chunk == b"":
+                break  # the client closed the TLS session
+            if chunk:
+                received += chunk
+                continue
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
@@ -215,19 +219,20 @@ class CaptureServer:
 
     def __init__(
         self,
-        host: str,
+        host: str | Sequence[str],
         port: int,
         on_capture: OnCapture,
         credentials: CaptureCredentials,
         *,
         io_timeout: float = DEFAULT_IO_TIMEOUT,
     ) -> None:
-        self.host = host
+        self.hosts = (host,) if isinstance(host, str) else tuple(host)
         self.requested_port = port
         self.on_capture = on_capture
         self.context = server_context(credentials)
         self.io_timeout = io_timeout
         self._server: asyncio.Server | None = None
+        self._extra_servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -248,7 +253,15 @@ class CaptureServer:
                 self._tasks.discard(task)
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._client, self.host, self.requested_port)
+        """Listen on the first host (port 0: any free port), then best effort on the others, same port.
+
+        With ("127.0.0.1", "::1") a client that resolves `localhost` to either address finds us."""
+        self._server = await asyncio.start_server(self._client, self.hosts[0], self.requested_port)
+        for extra in self.hosts[1:]:
+            try:
+                self._extra_servers.append(await asyncio.start_server(self._client, extra, self.port))
+            except OSError:
+                continue  # address family missing or port taken there: the first host still serves
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Wait until every connection in progress has been reported (or `timeout`)."""
@@ -256,9 +269,9 @@ class CaptureServer:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        for server in [s for s in (self._server, *self._extra_servers) if s is not None]:
+            server.close()
+            await server.wait_closed()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -272,9 +285,3 @@ class CaptureServer:
         await self.close()
 
 
-@contextlib.asynccontextmanager
-async def capture_server(
-    host: str, port: int, on_capture: OnCapture, credentials: CaptureCredentials
-) -> AsyncIterator[CaptureServer]:
-    async with CaptureServer(host, port, on_capture, credentials) as server:
-        yield server
