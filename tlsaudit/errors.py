@@ -22,7 +22,9 @@ class TargetsFileError(UsageError):
 class RuleFileError(UsageError):
     """A rule or policy file is invalid; the message names file, rule and line."""
 
-    def __init__(self, path: str, message: str, *, line: int | None = None, rule_id: str | None = None) -> None:
+    def __init__(
+        self, path: str, message: str, *, line: int | None = None, rule_id: str | None = None
+    ) -> None:
         where = path if line is None else f"{path}:{line}"
         if rule_id:
             where += f" [{rule_id}]"

@@ -30,7 +30,9 @@ class FactSpec:
 # ---------------------------------------------------------------- endpoint: protocols
 ENDPOINT_FACTS: dict[str, FactSpec] = {
     **{
-        f"protocol.{v.value}": FactSpec(type="str", doc=f"accepted or rejected for {v.value}; unknown if undetermined")
+        f"protocol.{v.value}": FactSpec(
+            type="str", doc=f"accepted or rejected for {v.value}; unknown if undetermined"
+        )
         for v in TlsVersion
     },
     "accepted_versions": FactSpec(type="list", doc="versions the endpoint accepted"),
@@ -52,7 +54,9 @@ CERTIFICATE_FACTS: dict[str, FactSpec] = {
     "certificate.hostname_match": FactSpec(type="bool", doc="the leaf matches the name scanned"),
     "certificate.key_type": FactSpec(type="str", doc="RSA, EC, Ed25519, DSA, ..."),
     "certificate.key_bits": FactSpec(type="int", doc="public key size in bits"),
-    "certificate.signature_hash": FactSpec(type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...)"),
+    "certificate.signature_hash": FactSpec(
+        type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...)"
+    ),
     "certificate.chain_complete": FactSpec(type="bool", doc="the server sent every intermediate needed"),
     "certificate.chain_in_order": FactSpec(type="bool", doc="each certificate is signed by the next one"),
 }
@@ -60,7 +64,9 @@ CERTIFICATE_FACTS: dict[str, FactSpec] = {
 # ---------------------------------------------------------------- endpoint: cipher suites
 CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
     "cipher_suites.accepted": FactSpec(type="list", doc="every suite accepted, any version"),
-    "cipher_suites.classes": FactSpec(type="list", doc="classes of the accepted suites (rc4, 3des, null, ...)"),
+    "cipher_suites.classes": FactSpec(
+        type="list", doc="classes of the accepted suites (rc4, 3des, null, ...)"
+    ),
     "cipher_suites.server_preference": FactSpec(type="bool", doc="the server imposes its own order"),
 }
 
@@ -108,9 +114,7 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts["highest_version"] = accepted[-1] if accepted else None
     facts["modern_accepted"] = _any_accepted(ep, MODERN_VERSIONS)
     facts["legacy_accepted"] = _any_accepted(ep, LEGACY_VERSIONS)
-    facts["reachable"] = any(
-        r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()
-    ) or None
+    facts["reachable"] = any(r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()) or None
     cert = ep.certificate
     if cert is not None:
         facts.update(

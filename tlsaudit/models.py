@@ -25,7 +25,12 @@ class TlsVersion(StrEnum):
 
 
 ALL_VERSIONS: tuple[TlsVersion, ...] = tuple(TlsVersion)
-LEGACY_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.SSLv2, TlsVersion.SSLv3, TlsVersion.TLSv1_0, TlsVersion.TLSv1_1)
+LEGACY_VERSIONS: tuple[TlsVersion, ...] = (
+    TlsVersion.SSLv2,
+    TlsVersion.SSLv3,
+    TlsVersion.TLSv1_0,
+    TlsVersion.TLSv1_1,
+)
 MODERN_VERSIONS: tuple[TlsVersion, ...] = (TlsVersion.TLSv1_2, TlsVersion.TLSv1_3)
 
 
@@ -233,7 +238,7 @@ class Finding:
 
 
 def to_json(value: Any) -> JsonValue:
-    """Plain JSON for any model: enums as values, None and empty optionals omitted, mapping keys as strings."""
+    """Plain JSON for any model: enums as values, None and empty optionals omitted, keys as strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, JsonValue] = {}
         for f in dataclasses.fields(value):

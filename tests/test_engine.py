@@ -1,0 +1,250 @@
+"""The rules engine and the shipped endpoint rules and policies, on fixed facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tlsaudit.engine import (
+    AllOf,
+    AnyOf,
+    FactTest,
+    Not,
+    available_policies,
+    evaluate,
+    evaluate_condition,
+    load_ruleset,
+)
+from tlsaudit.errors import RuleFileError
+from tlsaudit.models import (
+    EndpointFacts,
+    Finding,
+    FindingStatus,
+    ProtocolResult,
+    ProtocolStatus,
+    TlsVersion,
+)
+
+A, R, U = ProtocolStatus.ACCEPTED, ProtocolStatus.REJECTED, ProtocolStatus.UNKNOWN
+
+
+def endpoint(accepted: set[str], unknown: set[str] = frozenset()) -> EndpointFacts:  # type: ignore[assignment]
+    protocols = {}
+    for v in TlsVersion:
+        status = A if v.value in accepted else U if v.value in unknown else R
+        protocols[v] = ProtocolResult(status=status, reason="timeout after 5s" if status == U else "")
+    return EndpointFacts(
+        target="h", host="h.example", port=443, ip="192.0.2.1", sni="h.example", protocols=protocols
+    )
+
+
+def statuses(policy: str, ep: EndpointFacts) -> dict[str, FindingStatus]:
+    result = evaluate(load_ruleset(policy), endpoints=[ep])
+    return {f.rule_id: f.status for f in result.findings}
+
+
+def verdict(findings: dict[str, FindingStatus]) -> str:
+    values = set(findings.values())
+    for status in ("fail", "error", "warn"):
+        if FindingStatus(status) in values:
+            return status
+    return "pass"
+
+
+def test_every_policy_loads_and_selects_rules() -> None:
+    names = set(available_policies())
+    assert {
+        "sage-intacct-2018",
+        "pci-dss-3.2",
+        "nist-800-52r2",
+        "rfc-8996",
+        "mozilla-intermediate",
+        "mozilla-modern",
+    } <= names
+    for name in names:
+        assert load_ruleset(name).rules
+
+
+@pytest.mark.parametrize(
+    ("accepted", "expected"),
+    [
+        # policy:                sage    pci     nist    rfc     moz-int moz-modern
+        ({"TLSv1.2"}, ("pass", "pass", "fail", "pass", "pass", "fail")),
+        ({"TLSv1.3"}, ("pass", "pass", "pass", "pass", "pass", "pass")),
+        ({"TLSv1.2", "TLSv1.3"}, ("pass", "pass", "pass", "pass", "pass", "fail")),
+        ({"TLSv1.1", "TLSv1.2"}, ("fail", "pass", "fail", "fail", "fail", "fail")),
+        ({"TLSv1.0", "TLSv1.2"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
+        ({"TLSv1.1"}, ("fail", "pass", "fail", "fail", "fail", "fail")),
+        ({"SSLv3", "TLSv1.0"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
+        ({"TLSv1.0"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
+    ],
+)
+def test_policy_verdicts(accepted: set[str], expected: tuple[str, ...]) -> None:
+    policies = (
+        "sage-intacct-2018",
+        "pci-dss-3.2",
+        "nist-800-52r2",
+        "rfc-8996",
+        "mozilla-intermediate",
+        "mozilla-modern",
+    )
+    got = tuple(verdict(statuses(p, endpoint(accepted))) for p in policies)
+    assert got == expected
+
+
+def test_tls11_tls12_server_passes_pci_but_fails_sage() -> None:
+    ep = endpoint({"TLSv1.1", "TLSv1.2"})
+    assert statuses("sage-intacct-2018", ep)["endpoint.tls11-accepted"] == FindingStatus.FAIL
+    assert "endpoint.tls11-accepted" not in statuses("pci-dss-3.2", ep)
+    assert verdict(statuses("pci-dss-3.2", ep)) == "pass"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "fires", "quiet"),
+    [
+        ("endpoint.sslv2-accepted", {"SSLv2", "TLSv1.2"}, {"TLSv1.2"}),
+        ("endpoint.sslv3-accepted", {"SSLv3", "TLSv1.2"}, {"TLSv1.2"}),
+        ("endpoint.tls10-accepted", {"TLSv1.0", "TLSv1.2"}, {"TLSv1.2"}),
+        ("endpoint.tls11-accepted", {"TLSv1.1", "TLSv1.2"}, {"TLSv1.2"}),
+        ("endpoint.no-modern-tls", {"TLSv1.0", "TLSv1.1"}, {"TLSv1.3"}),
+        ("endpoint.no-tls11-or-higher", {"TLSv1.0"}, {"TLSv1.1"}),
+        ("endpoint.tls12-accepted", {"TLSv1.2"}, {"TLSv1.3"}),
+        ("endpoint.tls13-not-accepted", {"TLSv1.2"}, {"TLSv1.3"}),
+    ],
+)
+def test_each_endpoint_rule_fires_and_stays_quiet(rule_id: str, fires: set[str], quiet: set[str]) -> None:
+    ruleset = load_ruleset(Path(__file__).parent / "data" / "all-rules-policy.toml")
+    by_rule = {f.rule_id: f for f in evaluate(ruleset, endpoints=[endpoint(fires)]).findings}
+    assert by_rule[rule_id].status == FindingStatus.FAIL
+    assert by_rule[rule_id].remediation
+    by_rule = {f.rule_id: f for f in evaluate(ruleset, endpoints=[endpoint(quiet)]).findings}
+    assert by_rule[rule_id].status == FindingStatus.PASS
+
+
+def test_unknown_protocol_is_an_error_never_a_pass() -> None:
+    ep = endpoint({"TLSv1.2"}, unknown={"TLSv1.0"})
+    findings: list[Finding] = list(evaluate(load_ruleset(), endpoints=[ep]).findings)
+    tls10 = next(f for f in findings if f.rule_id == "endpoint.tls10-accepted")
+    assert tls10.status == FindingStatus.ERROR
+    assert "timeout after 5s" in tls10.message
+
+
+def test_all_unknown_endpoint_gives_errors_only() -> None:
+    ep = endpoint(set(), unknown={v.value for v in TlsVersion})
+    found = statuses("sage-intacct-2018", ep)
+    assert set(found.values()) == {FindingStatus.ERROR}
+
+
+def test_three_valued_logic() -> None:
+    facts = {"a": True, "b": None, "n": 5, "l": ("x", "y"), "v": "1.0.1e"}
+    t_a = FactTest(fact="a", op="equals", value=True)
+    t_b = FactTest(fact="b", op="equals", value=True)
+    f_n = FactTest(fact="n", op="gt", value=10)
+    assert evaluate_condition(AllOf(parts=(t_a, t_b)), facts, {}) is None
+    assert evaluate_condition(AllOf(parts=(f_n, t_b)), facts, {}) is False
+    assert evaluate_condition(AnyOf(parts=(t_a, t_b)), facts, {}) is True
+    assert evaluate_condition(AnyOf(parts=(f_n, t_b)), facts, {}) is None
+    assert evaluate_condition(Not(part=t_b), facts, {}) is None
+    assert evaluate_condition(FactTest(fact="b", op="exists", value=False), facts, {}) is True
+    assert evaluate_condition(FactTest(fact="l", op="contains", value="y"), facts, {}) is True
+    assert evaluate_condition(FactTest(fact="l", op="contains_any", value=["z"]), facts, {}) is False
+    assert evaluate_condition(FactTest(fact="n", op="le", value="$limit"), facts, {"limit": 5}) is True
+    assert (
+        evaluate_condition(FactTest(fact="v", op="version", value="<1.0.1c", scheme="openssl"), facts, {})
+        is False
+    )
+    assert (
+        evaluate_condition(FactTest(fact="v", op="version", value="<1.0.1f", scheme="openssl"), facts, {})
+        is True
+    )
+    assert evaluate_condition(FactTest(fact="l", op="matches", value="^y$"), facts, {}) is True
+
+
+RULE = """
+[[rule]]
+id = "custom.my-rule"
+title = "Mine"
+applies_to = "endpoint"
+status = "fail"
+severity = "high"
+message = "x"
+when = { fact = "protocol.TLSv1.0", equals = "accepted" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (RULE.replace('severity = "high"', 'severity = "high"\ncolour = "red"'), "unknown key(s): colour"),
+        (RULE.replace("protocol.TLSv1.0", "protocol.TLSv9"), "unknown fact 'protocol.TLSv9'"),
+        (RULE.replace('equals = "accepted"', 'version = ">=banana"'), "bad version specifier"),
+        (RULE.replace('"high"', '"urgent"'), "`severity` must be one of"),
+        (RULE + RULE, "duplicate rule id"),
+        (RULE.replace('message = "x"', 'message = "{nope}"'), "unknown fact {nope}"),
+        (RULE.replace('id = "custom.my-rule"', 'id = "Bad Id"'), "rule id"),
+        (RULE.replace("when = {", "when = {{"), "invalid TOML"),
+        (RULE.replace('equals = "accepted"', 'lt = "$missing"'), "unknown parameter"),
+        (
+            RULE.replace('when = { fact = "protocol.TLSv1.0", equals = "accepted" }', ""),
+            "missing key(s): when",
+        ),
+    ],
+)
+def test_broken_rule_files_name_the_place(tmp_path: Path, text: str, fragment: str) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "bad.toml").write_text(text)
+    with pytest.raises(RuleFileError) as info:
+        load_ruleset("sage-intacct-2018", [folder])
+    message = str(info.value)
+    assert fragment in message
+    assert "bad.toml" in message
+    if "TOML" not in fragment and "rule id" not in fragment:
+        assert "custom.my-rule" in message
+    assert ":" in message.split("bad.toml", 1)[1][:3] or "TOML" in fragment or "duplicate" in fragment
+
+
+def test_broken_rule_error_names_the_line(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "bad.toml").write_text(RULE.replace("protocol.TLSv1.0", "protocol.TLSv9"))
+    with pytest.raises(RuleFileError) as info:
+        load_ruleset("sage-intacct-2018", [folder])
+    assert info.value.line == 9
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[policy]\nid = "p"\ntitle = "t"\ninclude = ["nothing.*"]\n', "selects no rule"),
+        ('[policy]\nid = "p"\ntitle = "t"\ncolour = 1\n', "unknown policy key"),
+        (
+            '[policy]\nid = "p"\ntitle = "t"\n[policy.overrides."endpoint.nope"]\nseverity = "low"\n',
+            "override of an unknown rule",
+        ),
+        ('[policy]\nid = "p"\ntitle = "t"\n[policy.params]\nfoo = 1\n', "unknown parameter"),
+    ],
+)
+def test_broken_policies(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(RuleFileError, match=fragment):
+        load_ruleset(path)
+
+
+def test_policy_override_changes_severity(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        '[policy]\nid = "p"\ntitle = "t"\ninclude = ["endpoint.tls1*"]\n'
+        '[policy.overrides."endpoint.tls10-accepted"]\nseverity = "critical"\nstatus = "warn"\n'
+    )
+    ruleset = load_ruleset(path)
+    rule = next(r for r in ruleset.rules if r.id == "endpoint.tls10-accepted")
+    assert rule.severity.value == "critical" and rule.status.value == "warn"
+    assert {r.id for r in ruleset.rules} == {
+        "endpoint.tls10-accepted",
+        "endpoint.tls11-accepted",
+        "endpoint.tls12-accepted",
+        "endpoint.tls13-not-accepted",
+    }

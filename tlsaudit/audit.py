@@ -1,0 +1,86 @@
+"""Compose the stages: collect facts, evaluate the rules, build the report. The only place they meet."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tlsaudit.engine import RuleSet, evaluate
+from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
+from tlsaudit.probe.scanner import Scanner, ScanOptions, unknown_endpoint
+from tlsaudit.report import build_report
+
+
+@dataclass(slots=True)
+class Collected:
+    """What the collectors gathered so far; filled as results arrive, so an interrupted run keeps them."""
+
+    endpoints: list[EndpointFacts] = field(default_factory=list)
+    runtimes: list[RuntimeFacts] = field(default_factory=list)
+    captures: list[CaptureFacts] = field(default_factory=list)
+    planned: list[Target] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def scan_endpoints(
+    targets: Sequence[Target],
+    options: ScanOptions,
+    collected: Collected,
+    *,
+    on_endpoint: Callable[[EndpointFacts], None] | None = None,
+    on_planned: Callable[[int], None] | None = None,
+) -> None:
+    """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted')."""
+    collected.planned.extend(targets)
+
+    def record(facts: EndpointFacts) -> None:
+        collected.endpoints.append(facts)
+        if on_endpoint:
+            on_endpoint(facts)
+
+    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned)
+    try:
+        asyncio.run(scanner.scan(targets))
+    except KeyboardInterrupt:
+        collected.interrupted = True
+        done = {(e.host, e.port) for e in collected.endpoints}
+        for target in targets:
+            if (target.host, target.port) not in done:
+                collected.endpoints.append(
+                    unknown_endpoint(target, "", "interrupted before this endpoint finished")
+                )
+
+
+def speaks_tls(endpoint: EndpointFacts) -> bool:
+    """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
+    return any(
+        r.status == ProtocolStatus.ACCEPTED
+        or r.reason.startswith("alert")
+        or r.reason.startswith("negotiated")
+        for r in endpoint.protocols.values()
+    )
+
+
+def make_report(
+    ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    evaluation = evaluate(
+        ruleset, endpoints=collected.endpoints, runtimes=collected.runtimes, captures=collected.captures
+    )
+    report = build_report(
+        policy_id=ruleset.policy.id,
+        policy_title=ruleset.policy.title,
+        endpoints=collected.endpoints,
+        runtimes=collected.runtimes,
+        captures=collected.captures,
+        findings=evaluation.findings,
+        readiness=evaluation.readiness,
+        scope=scope,
+        source_host=socket.gethostname(),
+    )
+    if collected.interrupted:
+        report["interrupted"] = True
+    return report

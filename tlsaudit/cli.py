@@ -1,0 +1,405 @@
+"""Command line: parse options, call the composing module, render, choose the exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tlsaudit import __version__
+from tlsaudit.audit import Collected, make_report, scan_endpoints, speaks_tls
+from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_rule_file, load_ruleset
+from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
+from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
+from tlsaudit.models import Target
+from tlsaudit.probe.local_services import listening_services, loopback_targets
+from tlsaudit.probe.scanner import ScanOptions
+from tlsaudit.probe.targets import parse_target, parse_targets_file
+from tlsaudit.report import load_report, merge_reports
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+FAIL_ON = {"fail": {"fail"}, "warn": {"fail", "warn"}, "never": set()}
+
+
+def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
+    """1 when a finding reaches --fail-on; else 3 when anything could not be assessed; else 0."""
+    statuses = {f["status"] for f in report.get("findings", [])}
+    if statuses & FAIL_ON[fail_on]:
+        return EXIT_FINDINGS
+    incomplete = (
+        "error" in statuses
+        or report.get("interrupted", False)
+        or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
+    )
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+class Progress:
+    """A one-line counter on stderr, only when it is a terminal and not --quiet."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = 0
+        self.done = 0
+
+    def planned(self, count: int) -> None:
+        self.total += count
+        self._draw()
+
+    def finished(self, _facts: object) -> None:
+        self.done += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r  scanned {self.done}/{self.total} endpoints ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"tlsaudit: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_ruleset(policy: str, rules_dirs: Sequence[str], params: Mapping[str, Any] | None = None) -> RuleSet:
+    try:
+        return load_ruleset(policy, [Path(d) for d in rules_dirs], params)
+    except RuleFileError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+def _read_targets(args: Sequence[str], files: Sequence[str], sni: str | None) -> list[Target]:
+    targets: list[Target] = []
+    for text in args:
+        targets.append(parse_target(text, sni=sni))
+    for name in files:
+        if name == "-":
+            targets.extend(parse_targets_file(sys.stdin.read().splitlines(), "<stdin>"))
+            continue
+        try:
+            content = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read targets file {name}: {exc}") from exc
+        targets.extend(parse_targets_file(content.splitlines(), name))
+    if sni:
+        targets = [Target(raw=t.raw, host=t.host, port=t.port, sni=sni, starttls=t.starttls) for t in targets]
+    return targets
+
+
+def _emit(report: dict[str, Any], out: OutputOptions) -> None:
+    options = RenderOptions(
+        title=out.title,
+        client=out.client,
+        assessor=out.assessor,
+        logo=Path(out.logo) if out.logo else None,
+        color=sys.stdout.isatty() and not out.outputs,
+    )
+    try:
+        write_outputs(report, out.outputs or ["-"], out.fmt, options)
+    except OSError as exc:
+        _fail(f"cannot write the report: {exc}")
+    sys.exit(exit_code_for(report, out.fail_on))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputOptions:
+    fmt: str | None
+    outputs: tuple[str, ...]
+    fail_on: str
+    title: str | None = None
+    client: str | None = None
+    assessor: str | None = None
+    logo: str | None = None
+
+
+_render_output = [
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(sorted(FORMATS)),
+        default=None,
+        help="Output format (default: from each -o extension; text on the terminal).",
+    ),
+    click.option(
+        "-o", "--output", "outputs", multiple=True, help="Write the report here (repeatable; '-' = stdout)."
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(sorted(FAIL_ON)),
+        default="fail",
+        show_default=True,
+        help="Lowest finding status that makes the exit code 1.",
+    ),
+    click.option("--title", default=None, help="Report title (HTML cover)."),
+    click.option("--client", default=None, help="Client name for the report cover."),
+    click.option("--assessor", default=None, help="Assessor name for the report cover."),
+    click.option(
+        "--logo",
+        default=None,
+        type=click.Path(dir_okay=False, exists=True),
+        help="PNG, JPEG or SVG logo embedded in the HTML report.",
+    ),
+]
+
+_common_output = [
+    click.option(
+        "--policy", default=DEFAULT_POLICY, show_default=True, help="Policy name or a policy TOML file."
+    ),
+    click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Extra folder of rule tables (repeatable).",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+    *_render_output,
+]
+
+_scan_options = [
+    click.option(
+        "-f", "--targets-file", "files", multiple=True, help="File of targets, one per line ('-' = stdin)."
+    ),
+    click.option("--sni", default=None, help="Server name to send instead of the target's host name."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(0.1, 300),
+        default=5.0,
+        show_default=True,
+        help="Seconds allowed for each probe connection.",
+    ),
+    click.option(
+        "--retries",
+        type=click.IntRange(0, 5),
+        default=1,
+        show_default=True,
+        help="Retries of a probe that timed out or was reset, before 'unknown'.",
+    ),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 5000),
+        default=400,
+        show_default=True,
+        help="Connections open at once, in total.",
+    ),
+    click.option(
+        "--per-host",
+        type=click.IntRange(1, 100),
+        default=12,
+        show_default=True,
+        help="Connections open at once to one address.",
+    ),
+]
+
+
+def _apply(options: list[Any]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tlsaudit")
+def main() -> None:
+    """TLS readiness: which endpoints still accept TLS 1.0/1.1, and which local runtimes can do TLS 1.2+."""
+
+
+def _output(kw: dict[str, Any]) -> OutputOptions:
+    return OutputOptions(
+        fmt=kw["fmt"],
+        outputs=kw["outputs"],
+        fail_on=kw["fail_on"],
+        title=kw["title"],
+        client=kw["client"],
+        assessor=kw["assessor"],
+        logo=kw["logo"],
+    )
+
+
+def _scan_settings(kw: dict[str, Any]) -> ScanOptions:
+    return ScanOptions(
+        timeout=kw["timeout"], retries=kw["retries"], concurrency=kw["concurrency"], per_host=kw["per_host"]
+    )
+
+
+def _targets_or_fail(kw: dict[str, Any]) -> list[Target]:
+    try:
+        return _read_targets(kw["targets"], kw["files"], kw["sni"])
+    except UsageError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in {
+            "title": kw["title"],
+            "client": kw["client"],
+            "assessor": kw["assessor"],
+            **extra,
+        }.items()
+        if v
+    }
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@_apply(_scan_options)
+@_apply(_common_output)
+def scan(**kw: Any) -> None:
+    """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    parsed = _targets_or_fail(kw)
+    if not parsed:
+        _fail("no targets given (pass TARGET... or -f FILE)")
+    collected = Collected()
+    progress = Progress(not kw["quiet"])
+    scan_endpoints(
+        parsed, _scan_settings(kw), collected, on_endpoint=progress.finished, on_planned=progress.planned
+    )
+    progress.close()
+    _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
+
+
+@main.command()
+@click.argument("targets", nargs=-1)
+@click.option(
+    "--include-non-loopback",
+    is_flag=True,
+    help="Also scan services bound only to a non-loopback address of this machine.",
+)
+@click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
+@_apply(_scan_options)
+@_apply(_common_output)
+def audit(**kw: Any) -> None:
+    """This machine in one report: its listening TLS services plus any targets given."""
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    explicit = _targets_or_fail(kw)
+    local: list[Target] = []
+    if not kw["no_local"]:
+        local = loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
+    collected = Collected()
+    progress = Progress(not kw["quiet"])
+    scan_endpoints(
+        [*explicit, *local],
+        _scan_settings(kw),
+        collected,
+        on_endpoint=progress.finished,
+        on_planned=progress.planned,
+    )
+    progress.close()
+    explicit_keys = {(t.host, t.port) for t in explicit}
+    # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
+    collected.endpoints = [
+        e for e in collected.endpoints if (e.host, e.port) in explicit_keys or speaks_tls(e)
+    ]
+    report = make_report(ruleset, collected, _scope(kw, local_services_scanned=str(len(local))))
+    _emit(report, _output(kw))
+
+
+@main.command("report")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_apply(_render_output)
+def report_command(**kw: Any) -> None:
+    """Re-render saved JSON reports, or merge several into one (summary recomputed)."""
+    try:
+        loaded = [load_report(Path(p)) for p in kw["inputs"]]
+    except ReportInputError as exc:
+        _fail(str(exc))
+    report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
+    _emit(report, _output(kw))
+
+
+@main.group()
+def rules() -> None:
+    """Browse the rule tables and policies; validate your own."""
+
+
+@rules.command("list")
+@click.option("--policy", default=None, help="Only the rules this policy selects.")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
+def rules_list(policy: str | None, rules_dirs: tuple[str, ...]) -> None:
+    """Every rule, with its status, severity and the policies that use it."""
+    extra = [Path(d) for d in rules_dirs]
+    try:
+        base = load_ruleset(policy or DEFAULT_POLICY, extra)
+        policies = {name: load_ruleset(name, extra) for name in available_policies(extra)}
+    except RuleFileError as exc:
+        _fail(str(exc))
+    shown = base.rules if policy else base.all_rules
+    for rule in shown:
+        users = ",".join(
+            sorted(name for name, rs in policies.items() if any(r.id == rule.id for r in rs.rules))
+        )
+        click.echo(
+            f"{rule.id:48} {rule.status.value:5} {rule.severity.value:8} {rule.title}  [{users or '-'}]"
+        )
+    click.echo(f"{len(shown)} rules; policies: {', '.join(sorted(policies))}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False))
+def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
+    """One rule, with the text of its source."""
+    ruleset = _load_ruleset(DEFAULT_POLICY, rules_dirs)
+    for rule in ruleset.all_rules:
+        if rule.id == rule_id:
+            click.echo(f"{rule.id}  ({rule.source}:{rule.line})")
+            lines = Path(rule.source).read_text(encoding="utf-8").splitlines()
+            start = max(rule.line - 2, 0)
+            end = start + 1
+            while end < len(lines) and not lines[end].startswith("[[rule]]"):
+                end += 1
+            click.echo("\n".join(lines[start:end]).rstrip())
+            return
+    _fail(f"no rule {rule_id!r}; see 'tlsaudit rules list'")
+
+
+@rules.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def rules_check(path: str) -> None:
+    """Validate a rule table or a policy file (exit 2 with the place of the first mistake)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc}")
+    try:
+        if "[policy]" in text:
+            load_ruleset(file)
+            click.echo(f"{path}: policy OK")
+        else:
+            count = len(load_rule_file(file))
+            click.echo(f"{path}: {count} rule(s) OK")
+    except RuleFileError as exc:
+        _fail(str(exc))
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except TlsAuditError as exc:
+        _fail(str(exc))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,688 @@
+"""The rules engine: load rule tables and a policy (strictly), then turn facts into findings. No I/O
+beyond reading the rule files at load time; evaluation is pure."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tlsaudit import versions
+from tlsaudit.data import rules_dir
+from tlsaudit.errors import RuleFileError
+from tlsaudit.facts import (
+    FactSpec,
+    capture_facts,
+    endpoint_facts,
+    known_facts,
+    runtime_facts,
+)
+from tlsaudit.models import (
+    LEGACY_VERSIONS,
+    MODERN_VERSIONS,
+    READINESS_ORDER,
+    CaptureFacts,
+    EndpointFacts,
+    FactValue,
+    Finding,
+    FindingStatus,
+    ProtocolStatus,
+    Readiness,
+    RuntimeFacts,
+    Severity,
+    SubjectKind,
+)
+
+DEFAULT_POLICY = "sage-intacct-2018"
+DEFAULT_PARAMS: dict[str, int | float | str] = {"cert_expiry_warn_days": 30}
+APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
+RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node")
+RULE_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "applies_to",
+        "status",
+        "severity",
+        "message",
+        "remediation",
+        "references",
+        "when",
+        "runtime_kind",
+        "readiness",
+        "only_if",
+        "on_unknown",
+        "corrects",
+        "pass_message",
+    }
+)
+REQUIRED_RULE_KEYS = ("id", "title", "applies_to", "status", "severity", "message", "when")
+POLICY_KEYS = frozenset(
+    {"id", "title", "description", "references", "include", "exclude", "params", "overrides"}
+)
+OVERRIDE_KEYS = frozenset({"severity", "status", "on_unknown"})
+TESTS = (
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "version",
+    "contains",
+    "contains_any",
+    "matches",
+    "exists",
+)
+RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
+PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+SCHEMES = ("java", "openssl", "ibm", "dotnet-release", "plain")
+
+Tri = bool | None
+
+
+# ------------------------------------------------------------------------------------------ conditions
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FactTest:
+    fact: str
+    op: str
+    value: Any
+    scheme: str = "plain"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Not:
+    part: Condition
+
+
+Condition = FactTest | AllOf | AnyOf | Not
+
+
+def condition_facts(cond: Condition) -> list[str]:
+    if isinstance(cond, FactTest):
+        return [cond.fact]
+    if isinstance(cond, Not):
+        return condition_facts(cond.part)
+    return [name for part in cond.parts for name in condition_facts(part)]
+
+
+def _param(value: Any, params: Mapping[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        return params[value[1:]]
+    return value
+
+
+def _as_list(value: FactValue) -> tuple[Any, ...]:
+    if isinstance(value, tuple):
+        return value
+    return (value,)
+
+
+def evaluate_condition(cond: Condition, facts: Mapping[str, FactValue], params: Mapping[str, Any]) -> Tri:
+    """Three-valued: None when a fact the answer depends on is unknown."""
+    if isinstance(cond, AllOf):
+        results = [evaluate_condition(p, facts, params) for p in cond.parts]
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+    if isinstance(cond, AnyOf):
+        results = [evaluate_condition(p, facts, params) for p in cond.parts]
+        if any(r is True for r in results):
+            return True
+        return None if any(r is None for r in results) else False
+    if isinstance(cond, Not):
+        inner = evaluate_condition(cond.part, facts, params)
+        return None if inner is None else not inner
+    value = facts.get(cond.fact)
+    if cond.op == "exists":
+        return (value is not None) == bool(cond.value)
+    if value is None:
+        return None
+    expected = _param(cond.value, params)
+    match cond.op:
+        case "equals":
+            return value == (tuple(expected) if isinstance(expected, list) else expected)
+        case "not_equals":
+            return value != (tuple(expected) if isinstance(expected, list) else expected)
+        case "in":
+            return value in expected
+        case "not_in":
+            return value not in expected
+        case "lt" | "le" | "gt" | "ge":
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return None
+            number = float(expected)
+            return {"lt": value < number, "le": value <= number, "gt": value > number, "ge": value >= number}[
+                cond.op
+            ]
+        case "version":
+            return versions.satisfies(str(value), str(expected), cond.scheme)
+        case "contains":
+            return expected in _as_list(value)
+        case "contains_any":
+            return any(item in _as_list(value) for item in expected)
+        case "matches":
+            return any(re.search(str(expected), str(item)) is not None for item in _as_list(value))
+    raise AssertionError(f"unhandled test {cond.op}")
+
+
+# ------------------------------------------------------------------------------------------ rules
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    id: str
+    title: str
+    applies_to: str
+    status: FindingStatus
+    severity: Severity
+    message: str
+    when: Condition
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    runtime_kind: str | None = None
+    readiness: Readiness | None = None
+    only_if: Condition | None = None
+    on_unknown: FindingStatus = FindingStatus.ERROR
+    corrects: str = ""
+    pass_message: str = ""
+    source: str = ""
+    line: int = 0
+
+    @property
+    def subject_kind(self) -> SubjectKind:
+        if self.applies_to == "runtime":
+            return SubjectKind.RUNTIME
+        if self.applies_to == "capture":
+            return SubjectKind.CAPTURE
+        return SubjectKind.ENDPOINT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    id: str
+    title: str
+    description: str = ""
+    references: tuple[str, ...] = ()
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSet:
+    policy: Policy
+    rules: tuple[Rule, ...]
+    params: Mapping[str, Any]
+    all_rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evaluation:
+    findings: tuple[Finding, ...]
+    readiness: dict[str, Readiness]
+
+
+def _line_of(text: str, needle: str, start: int = 0) -> int | None:
+    lines = text.splitlines()
+    for number in range(start, len(lines)):
+        if needle in lines[number]:
+            return number + 1
+    return None
+
+
+class _RuleFile:
+    """One TOML file being loaded, for error messages that name the file, the rule and the line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+        try:
+            self.text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RuleFileError(self.name, f"cannot read: {exc}") from exc
+        try:
+            self.data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            found = re.search(r"line (\d+)", str(exc))
+            raise RuleFileError(
+                self.name, f"invalid TOML: {exc}", line=int(found.group(1)) if found else None
+            ) from exc
+
+    def error(self, message: str, *, rule_id: str | None = None, key: str | None = None) -> RuleFileError:
+        line = None
+        if rule_id:
+            line = _line_of(self.text, f'"{rule_id}"')
+            if key and line is not None:
+                line = _line_of(self.text, key, line - 1) or line
+        elif key:
+            line = _line_of(self.text, key)
+        return RuleFileError(self.name, message, line=line, rule_id=rule_id)
+
+
+def _parse_condition(
+    raw: Any, spec: Mapping[str, FactSpec], rf: _RuleFile, rule_id: str, key: str, params: Mapping[str, Any]
+) -> Condition:
+    if not isinstance(raw, dict):
+        raise rf.error(f"`{key}` must be a table (a condition)", rule_id=rule_id, key=key)
+    combos = [k for k in ("all", "any", "not") if k in raw]
+    if combos:
+        if len(raw) != 1:
+            raise rf.error(f"`{combos[0]}` must stand alone in its condition", rule_id=rule_id, key=key)
+        inner = raw[combos[0]]
+        if combos[0] == "not":
+            return Not(part=_parse_condition(inner, spec, rf, rule_id, key, params))
+        if not isinstance(inner, list) or not inner:
+            raise rf.error(f"`{combos[0]}` needs a non-empty list of conditions", rule_id=rule_id, key=key)
+        parts = tuple(_parse_condition(p, spec, rf, rule_id, key, params) for p in inner)
+        return AllOf(parts=parts) if combos[0] == "all" else AnyOf(parts=parts)
+    fact = raw.get("fact")
+    if not isinstance(fact, str):
+        raise rf.error("a condition needs `fact` (or all/any/not)", rule_id=rule_id, key=key)
+    if fact not in spec:
+        raise rf.error(f"unknown fact {fact!r}", rule_id=rule_id, key=fact)
+    unknown = set(raw) - {"fact", "scheme", *TESTS}
+    if unknown:
+        raise rf.error(f"unknown key(s) in condition: {', '.join(sorted(unknown))}", rule_id=rule_id, key=key)
+    ops = [k for k in TESTS if k in raw]
+    if len(ops) != 1:
+        raise rf.error(
+            f"a condition on {fact!r} needs exactly one test of {', '.join(TESTS)}", rule_id=rule_id, key=fact
+        )
+    op = ops[0]
+    value = raw[op]
+    scheme = raw.get("scheme", spec[fact].scheme)
+    if scheme not in SCHEMES:
+        raise rf.error(f"unknown version scheme {scheme!r}", rule_id=rule_id, key="scheme")
+    if isinstance(value, str) and value.startswith("$") and value[1:] not in params:
+        raise rf.error(f"unknown parameter {value!r}", rule_id=rule_id, key=value)
+    if op in ("in", "not_in", "contains_any") and not isinstance(value, list):
+        raise rf.error(f"`{op}` takes a list", rule_id=rule_id, key=op)
+    if op in ("lt", "le", "gt", "ge") and not (
+        isinstance(value, int | float) or (isinstance(value, str) and value.startswith("$"))
+    ):
+        raise rf.error(f"`{op}` takes a number or a $parameter", rule_id=rule_id, key=op)
+    if op == "version":
+        if not isinstance(value, str):
+            raise rf.error("`version` takes a specifier string such as '<1.0.1'", rule_id=rule_id, key=op)
+        try:
+            versions.satisfies("1.0", value, scheme)
+        except ValueError as exc:
+            raise rf.error(f"bad version specifier {value!r}: {exc}", rule_id=rule_id, key=op) from exc
+    if op == "matches":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            raise rf.error(f"bad regular expression {value!r}: {exc}", rule_id=rule_id, key=op) from exc
+    if op == "exists" and not isinstance(value, bool):
+        raise rf.error("`exists` takes true or false", rule_id=rule_id, key=op)
+    return FactTest(fact=fact, op=op, value=value, scheme=scheme)
+
+
+def _enum(cls: type[Any], value: Any, rf: _RuleFile, rule_id: str, key: str, allowed: Iterable[str]) -> Any:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise rf.error(
+            f"`{key}` must be one of {', '.join(allowed)}, not {value!r}", rule_id=rule_id, key=key
+        )
+    return cls(value)
+
+
+def _str_list(value: Any, rf: _RuleFile, rule_id: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise rf.error(f"`{key}` must be a list of strings", rule_id=rule_id, key=key)
+    return tuple(value)
+
+
+def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
+    if not isinstance(raw, dict):
+        raise rf.error("each [[rule]] must be a table")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+        raise rf.error(
+            f"rule id {rule_id!r} must be a namespaced lower-case id like 'endpoint.tls10-accepted'", key="id"
+        )
+    unknown = set(raw) - RULE_KEYS
+    if unknown:
+        first = sorted(unknown)[0]
+        raise rf.error(f"unknown key(s): {', '.join(sorted(unknown))}", rule_id=rule_id, key=first)
+    missing = [k for k in REQUIRED_RULE_KEYS if k not in raw]
+    if missing:
+        raise rf.error(f"missing key(s): {', '.join(missing)}", rule_id=rule_id)
+    for key in ("title", "message", "remediation", "corrects", "pass_message"):
+        if key in raw and not isinstance(raw[key], str):
+            raise rf.error(f"`{key}` must be a string", rule_id=rule_id, key=key)
+    applies_to = raw["applies_to"]
+    if applies_to not in APPLIES_TO:
+        raise rf.error(
+            f"`applies_to` must be one of {', '.join(APPLIES_TO)}", rule_id=rule_id, key="applies_to"
+        )
+    spec = known_facts(applies_to)
+    runtime_kind = raw.get("runtime_kind")
+    if runtime_kind is not None and (applies_to != "runtime" or runtime_kind not in RUNTIME_KINDS):
+        raise rf.error(
+            f"`runtime_kind` must be one of {', '.join(RUNTIME_KINDS)} on a runtime rule",
+            rule_id=rule_id,
+            key="runtime_kind",
+        )
+    status = _enum(FindingStatus, raw["status"], rf, rule_id, "status", ("fail", "warn", "pass"))
+    severity = _enum(Severity, raw["severity"], rf, rule_id, "severity", (s.value for s in Severity))
+    readiness = None
+    if "readiness" in raw:
+        if applies_to not in ("runtime", "capture"):
+            raise rf.error(
+                "`readiness` belongs on runtime and capture rules", rule_id=rule_id, key="readiness"
+            )
+        readiness = _enum(Readiness, raw["readiness"], rf, rule_id, "readiness", (r.value for r in Readiness))
+    on_unknown = _enum(
+        FindingStatus,
+        raw.get("on_unknown", "error"),
+        rf,
+        rule_id,
+        "on_unknown",
+        ("error", "skipped", "warn", "pass"),
+    )
+    when = _parse_condition(raw["when"], spec, rf, rule_id, "when", params)
+    only_if = (
+        _parse_condition(raw["only_if"], spec, rf, rule_id, "only_if", params) if "only_if" in raw else None
+    )
+    for key in ("message", "pass_message"):
+        for name in PLACEHOLDER.findall(raw.get(key, "")):
+            if name != "subject" and name not in spec:
+                raise rf.error(f"`{key}` names unknown fact {{{name}}}", rule_id=rule_id, key=key)
+    return Rule(
+        id=rule_id,
+        title=raw["title"],
+        applies_to=applies_to,
+        status=status,
+        severity=severity,
+        message=raw["message"],
+        remediation=raw.get("remediation", ""),
+        references=_str_list(raw.get("references", []), rf, rule_id, "references"),
+        when=when,
+        runtime_kind=runtime_kind,
+        readiness=readiness,
+        only_if=only_if,
+        on_unknown=on_unknown,
+        corrects=raw.get("corrects", ""),
+        pass_message=raw.get("pass_message", ""),
+        source=rf.name,
+        line=_line_of(rf.text, f'"{rule_id}"') or 0,
+    )
+
+
+def load_rule_file(path: Path, params: Mapping[str, Any] = DEFAULT_PARAMS) -> list[Rule]:
+    rf = _RuleFile(path)
+    unknown = set(rf.data) - {"rule"}
+    if unknown:
+        raise rf.error(
+            f"unknown top-level key(s): {', '.join(sorted(unknown))} (expected [[rule]] tables)",
+            key=sorted(unknown)[0],
+        )
+    raw_rules = rf.data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise rf.error("`rule` must be an array of tables: write [[rule]]", key="rule")
+    return [_parse_rule(raw, rf, params) for raw in raw_rules]
+
+
+def load_policy_file(path: Path) -> Policy:
+    rf = _RuleFile(path)
+    raw = rf.data.get("policy")
+    if set(rf.data) != {"policy"} or not isinstance(raw, dict):
+        raise rf.error("a policy file holds one [policy] table and nothing else")
+    unknown = set(raw) - POLICY_KEYS
+    if unknown:
+        first = sorted(unknown)[0]
+        raise rf.error(f"unknown policy key(s): {', '.join(sorted(unknown))}", key=first)
+    for key in ("id", "title"):
+        if not isinstance(raw.get(key), str):
+            raise rf.error(f"policy `{key}` must be a string", key=key)
+    overrides = raw.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise rf.error("`overrides` must be a table of rule ids", key="overrides")
+    for rule_id, override in overrides.items():
+        if not isinstance(override, dict) or set(override) - OVERRIDE_KEYS:
+            raise rf.error(
+                f"override of {rule_id} may set only {', '.join(sorted(OVERRIDE_KEYS))}", rule_id=rule_id
+            )
+    params = raw.get("params", {})
+    if not isinstance(params, dict):
+        raise rf.error("`params` must be a table", key="params")
+    unknown_params = set(params) - set(DEFAULT_PARAMS)
+    if unknown_params:
+        raise rf.error(
+            f"unknown parameter(s): {', '.join(sorted(unknown_params))}", key=sorted(unknown_params)[0]
+        )
+    return Policy(
+        id=raw["id"],
+        title=raw["title"],
+        description=str(raw.get("description", "")),
+        references=_str_list(raw.get("references", []), rf, raw["id"], "references"),
+        include=_str_list(raw.get("include", ["*"]), rf, raw["id"], "include"),
+        exclude=_str_list(raw.get("exclude", []), rf, raw["id"], "exclude"),
+        params=params,
+        overrides=overrides,
+        source=rf.name,
+    )
+
+
+def _table_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.toml") if "policies" not in p.relative_to(root).parts)
+
+
+def available_policies(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for root in (rules_dir(), *extra_dirs):
+        for path in sorted((root / "policies").glob("*.toml")):
+            found[path.stem] = path
+    return found
+
+
+def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = DEFAULT_PARAMS) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, Rule] = {}
+    for root in (rules_dir(), *extra_dirs):
+        if not root.is_dir():
+            raise RuleFileError(str(root), "rules folder not found")
+        for path in _table_files(root):
+            for rule in load_rule_file(path, params):
+                if rule.id in seen:
+                    first = seen[rule.id]
+                    raise RuleFileError(
+                        rule.source,
+                        f"duplicate rule id (first defined in {first.source}:{first.line})",
+                        line=rule.line,
+                        rule_id=rule.id,
+                    )
+                seen[rule.id] = rule
+                rules.append(rule)
+    return rules
+
+
+def resolve_policy(policy: str | Path, extra_dirs: Sequence[Path] = ()) -> Policy:
+    text = str(policy)
+    if text.endswith(".toml") or "/" in text or Path(text).is_file():
+        path = Path(text)
+        if not path.is_file():
+            raise RuleFileError(text, "policy file not found")
+        return load_policy_file(path)
+    known = available_policies(extra_dirs)
+    if text not in known:
+        raise RuleFileError(text, f"unknown policy (known: {', '.join(sorted(known))})")
+    return load_policy_file(known[text])
+
+
+def load_ruleset(
+    policy: str | Path = DEFAULT_POLICY,
+    extra_dirs: Sequence[Path] = (),
+    params: Mapping[str, Any] | None = None,
+) -> RuleSet:
+    """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError."""
+    pol = resolve_policy(policy, extra_dirs)
+    merged = {**DEFAULT_PARAMS, **pol.params, **(params or {})}
+    rules = load_all_rules(extra_dirs, merged)
+    ids = {r.id for r in rules}
+    for pattern in (*pol.include, *pol.exclude):
+        if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+            raise RuleFileError(
+                pol.source,
+                f"pattern {pattern!r} selects no rule",
+                line=_line_of(Path(pol.source).read_text(encoding="utf-8"), f'"{pattern}"'),
+            )
+    for rule_id in pol.overrides:
+        if rule_id not in ids:
+            raise RuleFileError(pol.source, "override of an unknown rule", rule_id=rule_id)
+    selected: list[Rule] = []
+    for rule in rules:
+        if not any(fnmatch.fnmatchcase(rule.id, p) for p in pol.include):
+            continue
+        if any(fnmatch.fnmatchcase(rule.id, p) for p in pol.exclude):
+            continue
+        override = pol.overrides.get(rule.id, {})
+        if override:
+            changes: dict[str, Any] = {}
+            if "severity" in override:
+                changes["severity"] = Severity(override["severity"])
+            if "status" in override:
+                changes["status"] = FindingStatus(override["status"])
+            if "on_unknown" in override:
+                changes["on_unknown"] = FindingStatus(override["on_unknown"])
+            rule = replace(rule, **changes)
+        selected.append(rule)
+    return RuleSet(policy=pol, rules=tuple(selected), params=merged, all_rules=tuple(rules))
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+def _render(template: str, subject: str, facts: Mapping[str, FactValue]) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "subject":
+            return subject
+        value = facts.get(name)
+        if value is None:
+            return "unknown"
+        if isinstance(value, tuple):
+            return ", ".join(str(v) for v in value) or "none"
+        return str(value)
+
+    return PLACEHOLDER.sub(sub, template)
+
+
+def _finding(rule: Rule, status: FindingStatus, subject: str, message: str) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        status=status,
+        severity=rule.severity,
+        subject=subject,
+        subject_kind=rule.subject_kind,
+        title=rule.title,
+        message=message,
+        remediation=rule.remediation if status in (FindingStatus.FAIL, FindingStatus.WARN) else "",
+        references=rule.references,
+        readiness=rule.readiness if status in (FindingStatus.FAIL, FindingStatus.WARN) else None,
+    )
+
+
+def judge(
+    rule: Rule,
+    subject: str,
+    facts: Mapping[str, FactValue],
+    params: Mapping[str, Any],
+    reasons: Mapping[str, str] | None = None,
+) -> Finding:
+    """One rule against one subject's facts."""
+    if rule.only_if is not None and evaluate_condition(rule.only_if, facts, params) is not True:
+        return _finding(rule, FindingStatus.SKIPPED, subject, f"{rule.title}: not applicable")
+    outcome = evaluate_condition(rule.when, facts, params)
+    if outcome is True:
+        return _finding(rule, rule.status, subject, _render(rule.message, subject, facts))
+    if outcome is False:
+        text = rule.pass_message or f"{rule.title}: no"
+        return _finding(rule, FindingStatus.PASS, subject, _render(text, subject, facts))
+    missing = [name for name in dict.fromkeys(condition_facts(rule.when)) if facts.get(name) is None]
+    details = []
+    for name in missing:
+        why = (reasons or {}).get(name)
+        details.append(f"{name} unknown" + (f" ({why})" if why else ""))
+    return _finding(
+        rule, rule.on_unknown, subject, f"{rule.title}: could not be assessed: {'; '.join(details)}"
+    )
+
+
+def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
+    reasons = {
+        f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN
+    }
+    for derived, group in (("modern_accepted", MODERN_VERSIONS), ("legacy_accepted", LEGACY_VERSIONS)):
+        why = sorted({reasons[f"protocol.{v.value}"] for v in group if f"protocol.{v.value}" in reasons})
+        if why:
+            reasons[derived] = "; ".join(why)
+    if ep.errors:
+        reasons.setdefault("reachable", "; ".join(ep.errors))
+    return reasons
+
+
+def evaluate(
+    ruleset: RuleSet,
+    *,
+    endpoints: Sequence[EndpointFacts] = (),
+    runtimes: Sequence[RuntimeFacts] = (),
+    captures: Sequence[CaptureFacts] = (),
+) -> Evaluation:
+    findings: list[Finding] = []
+    params = ruleset.params
+    endpoint_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.ENDPOINT]
+    for ep in endpoints:
+        facts = endpoint_facts(ep)
+        reasons = _endpoint_reasons(ep)
+        for rule in endpoint_rules:
+            if rule.applies_to == "certificate" and ep.certificate is None:
+                findings.append(_finding(rule, FindingStatus.SKIPPED, ep.subject, "no certificate collected"))
+            elif rule.applies_to == "cipher-suites" and not ep.cipher_suites:
+                findings.append(
+                    _finding(rule, FindingStatus.SKIPPED, ep.subject, "cipher suites not enumerated")
+                )
+            else:
+                findings.append(judge(rule, ep.subject, facts, params, reasons))
+    readiness: dict[str, Readiness] = {}
+    runtime_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.RUNTIME]
+    for rt in runtimes:
+        facts = runtime_facts(rt)
+        mine = [
+            judge(rule, rt.subject, facts, params)
+            for rule in runtime_rules
+            if rule.runtime_kind in (None, rt.kind)
+        ]
+        findings.extend(mine)
+        readiness[rt.subject] = runtime_readiness(rt, mine)
+    capture_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.CAPTURE]
+    for cap in captures:
+        facts = capture_facts(cap)
+        findings.extend(judge(rule, cap.subject, facts, params) for rule in capture_rules)
+    return Evaluation(findings=tuple(findings), readiness=readiness)
+
+
+def runtime_readiness(rt: RuntimeFacts, findings: Sequence[Finding]) -> Readiness:
+    """The worst readiness any matching rule implies; unknown when nothing could be judged."""
+    implied = [f.readiness for f in findings if f.readiness is not None]
+    if implied:
+        return max(implied, key=lambda r: READINESS_ORDER[r])
+    if rt.version is None or any(f.status == FindingStatus.ERROR for f in findings):
+        return Readiness.UNKNOWN
+    return Readiness.READY

@@ -1,0 +1,82 @@
+"""What every output format shares: the render options, the format record, and text hygiene helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tlsaudit.models import ALL_VERSIONS
+
+Report = dict[str, Any]
+VERSION_NAMES: tuple[str, ...] = tuple(v.value for v in ALL_VERSIONS)
+LEGACY_NAMES: frozenset[str] = frozenset(("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"))
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+PROBLEM_STATUSES: tuple[str, ...] = ("fail", "error", "warn")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderOptions:
+    """Presentation choices; they never change a verdict. Unset values fall back to the report's `scope`."""
+
+    title: str | None = None
+    client: str | None = None
+    assessor: str | None = None
+    logo: Path | None = None
+    color: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportFormat:
+    name: str
+    extensions: tuple[str, ...]
+    description: str
+    render: Callable[[Report, RenderOptions], str]
+
+
+def display_title(report: Report, options: RenderOptions) -> str:
+    scope = report.get("scope", {})
+    return options.title or scope.get("title") or "TLS readiness assessment"
+
+
+def display_client(report: Report, options: RenderOptions) -> str:
+    return options.client or report.get("scope", {}).get("client", "")
+
+
+def display_assessor(report: Report, options: RenderOptions) -> str:
+    return options.assessor or report.get("scope", {}).get("assessor", "")
+
+
+# C0 and C1 controls except tab and newline: they could drive a terminal, or make XML invalid.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_AND_NEWLINES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Untrusted text with control characters (escape sequences, NUL, ...) replaced; newlines kept."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def one_line(text: str) -> str:
+    """Untrusted text on a single line: controls replaced and every line break or tab turned into a space."""
+    return _CONTROL_AND_NEWLINES.sub(
+        lambda m: " " if m.group() in "\t\n\r" else "\N{REPLACEMENT CHARACTER}", text
+    )
+
+
+def problem_findings(report: Report) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
+
+
+def several_sources(report: Report) -> bool:
+    """True when the report merges data from more than one machine, so subjects need their machine named."""
+    return len(report.get("scope", {}).get("hosts", [])) > 1
+
+
+def subject_label(item: dict[str, Any], with_source: bool) -> str:
+    """A subject's id (a subject or a finding), followed by the machine it was seen from when asked."""
+    name: str = item["id"] if "id" in item else item["subject"]
+    source = item.get("source_host")
+    return f"{name} [from {source}]" if with_source and source else name

@@ -1,0 +1,403 @@
+"""HTML: one self-contained file for a client's management (inline CSS and SVG, nothing fetched).
+
+The template (`reports/report.html.j2`) and stylesheet (`reports/report.css`) are shipped data. Jinja2 runs
+with autoescape, and a Content-Security-Policy forbids every script, so attacker-controlled text (certificate
+subjects, banners, paths) stays inert text. A logo is checked (PNG, JPEG or SVG) and embedded as an <img>
+data URI: an image loaded that way never runs script, even an SVG one.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from tlsaudit.data import reports_dir
+from tlsaudit.errors import UsageError
+from tlsaudit.formats.base import (
+    LEGACY_NAMES,
+    PROBLEM_STATUSES,
+    SEVERITIES,
+    VERSION_NAMES,
+    RenderOptions,
+    Report,
+    display_assessor,
+    display_client,
+    display_title,
+    several_sources,
+    subject_label,
+)
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+MAX_EVIDENCE_CHARS = 4000
+VERDICT_WORDS = {
+    "pass": "Compliant",
+    "warn": "Compliant, with warnings",
+    "fail": "Not compliant",
+    "error": "Incomplete: some checks could not be assessed",
+}
+READINESS_WORDS = {
+    "ready": "Ready",
+    "ready-with-config": "Ready with configuration",
+    "needs-upgrade": "Needs upgrade",
+    "unknown": "Unknown",
+}
+_CERTIFICATE_DEFAULTS: dict[str, Any] = {
+    "san": [],
+    "not_after": "",
+    "days_left": None,
+    "key_type": "",
+    "key_bits": None,
+    "signature_algorithm": "",
+    "trusted": None,
+    "trust_error": "",
+    "hostname_match": None,
+}
+_SVG_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE[^>]*>\s*)?<svg[\s>]", re.DOTALL | re.I
+)
+
+
+class LogoError(UsageError):
+    """The logo file cannot be embedded."""
+
+
+def logo_data_uri(path: Path) -> str:
+    """A data URI for a PNG, JPEG or SVG logo, recognised by content (not by name)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LogoError(f"cannot read logo {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_LOGO_BYTES:
+        raise LogoError(f"logo {path} is larger than {MAX_LOGO_BYTES // 1024} KiB")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        mime = "image/png"
+    elif data.startswith(b"\xff\xd8\xff"):
+        mime = "image/jpeg"
+    elif _SVG_START.match(data.lstrip(b"\xef\xbb\xbf")):
+        mime = "image/svg+xml"
+    else:
+        raise LogoError(f"logo {path} is not a PNG, JPEG or SVG image")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(reports_dir())),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    env = _environment()
+    css = (reports_dir() / "report.css").read_text(encoding="utf-8")
+    template = env.get_template("report.html.j2")
+    return template.render(
+        css=Markup(css.replace("</", "<\\/")),  # noqa: S704 (our own stylesheet, cannot close <style>)
+        logo=logo_data_uri(options.logo) if options.logo else None,
+        **view_model(report, options),
+    )
+
+
+def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
+    """Everything the template shows, prepared from the report alone."""
+    summary = report["summary"]
+    with_source = several_sources(report)
+    scope = report.get("scope", {})
+    return {
+        "title": display_title(report, options),
+        "client": display_client(report, options),
+        "assessor": display_assessor(report, options),
+        "date": _human_date(report["generated_at"]),
+        "generated_at": report["generated_at"],
+        "tool_version": report["tool"]["version"],
+        "policy": report["policy"],
+        "source_hosts": scope.get("hosts", []),
+        "verdict": summary["verdict"],
+        "verdict_words": VERDICT_WORDS[summary["verdict"]],
+        "verdict_sentence": _verdict_sentence(report),
+        "summary": summary,
+        "counts": summary["counts"],
+        "chart": readiness_chart(summary),
+        "versions": VERSION_NAMES,
+        "legacy_versions": LEGACY_NAMES,
+        "endpoint_rows": [_endpoint_row(ep, with_source) for ep in report["endpoints"]],
+        "hosts": summary["hosts"],
+        "disagreeing_hosts": [h for h in summary["hosts"] if h.get("disagreements")],
+        "runtimes": [_runtime_row(rt, with_source) for rt in report["runtimes"]],
+        "captures": [
+            {"negotiated_version": "", "outcome": "", **cap, "label": subject_label(cap, with_source)}
+            for cap in report["captures"]
+        ],
+        "finding_groups": _finding_groups(report["findings"], with_source),
+        "top_issues": _top_issues(report["findings"]),
+        "passed_rules": _passed_rules(report["findings"]),
+        "readiness_words": READINESS_WORDS,
+        "certificates": [
+            {**_CERTIFICATE_DEFAULTS, **ep["certificate"], "label": subject_label(ep, with_source)}
+            for ep in report["endpoints"]
+            if "certificate" in ep
+        ],
+        "suites": [
+            {
+                "label": subject_label(ep, with_source),
+                "suites": [{"classes": [], **cs} for cs in ep["cipher_suites"]],
+            }
+            for ep in report["endpoints"]
+            if ep.get("cipher_suites")
+        ],
+        "collection_errors": _collection_errors(report, with_source),
+        "evidence": [
+            {"label": subject_label(rt, with_source), "items": [_clip_evidence(e) for e in rt["evidence"]]}
+            for rt in report["runtimes"]
+            if rt.get("evidence")
+        ],
+    }
+
+
+def _human_date(stamp: str) -> str:
+    try:
+        when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return stamp
+    return f"{when.day} {when:%B %Y}"
+
+
+def _verdict_sentence(report: Report) -> str:
+    summary = report["summary"]
+    ep, rt = summary["endpoints"], summary["runtimes"]
+    parts = []
+    if ep["total"]:
+        parts.append(
+            f"{ep['fail']} of {ep['total']} endpoint{'s' if ep['total'] != 1 else ''} failed the policy"
+            + (f", {ep['error']} could not be assessed" if ep["error"] else "")
+        )
+    if rt["total"]:
+        parts.append(
+            f"{rt['ready']} of {rt['total']} client runtime{'s' if rt['total'] != 1 else ''} "
+            "ready as installed"
+            + (
+                f", {rt['needs-upgrade']} need{'s' if rt['needs-upgrade'] == 1 else ''} an upgrade"
+                if rt["needs-upgrade"]
+                else ""
+            )
+        )
+    if not parts:
+        return "Nothing was assessed."
+    return "; ".join(parts) + "."
+
+
+def _protocol_class(version: str, status: str) -> str:
+    if status == "unknown":
+        return "unknown"
+    legacy = version in LEGACY_NAMES
+    if status == "accepted":
+        return "bad" if legacy else "good"
+    return "good-muted" if legacy else "neutral"
+
+
+def _endpoint_row(ep: dict[str, Any], with_source: bool) -> dict[str, Any]:
+    cells = []
+    for version in VERSION_NAMES:
+        result = ep["protocols"][version]
+        cells.append(
+            {
+                "status": result["status"],
+                "reason": result.get("reason", ""),
+                "css": _protocol_class(version, result["status"]),
+            }
+        )
+    return {
+        "label": subject_label(ep, with_source),
+        "target": ep["target"],
+        "sni": ep.get("sni", ""),
+        "starttls": ep.get("starttls", ""),
+        "cells": cells,
+        "verdict": ep["verdict"],
+    }
+
+
+def _runtime_row(rt: dict[str, Any], with_source: bool) -> dict[str, Any]:
+    return {
+        "label": subject_label(rt, with_source),
+        "kind": rt["kind"],
+        "path": rt["path"],
+        "version": rt.get("version", ""),
+        "readiness": rt["readiness"],
+        "verdict": rt["verdict"],
+        "details": rt.get("details", {}),
+        "errors": rt.get("errors", []),
+    }
+
+
+def _finding_groups(findings: Sequence[dict[str, Any]], with_source: bool) -> list[dict[str, Any]]:
+    """Problems by severity, then by rule: each rule once, with its remediation and affected subjects."""
+    groups = []
+    for severity in SEVERITIES:
+        rules: dict[str, dict[str, Any]] = {}
+        for f in findings:
+            if f["severity"] != severity or f["status"] not in PROBLEM_STATUSES:
+                continue
+            rule = rules.setdefault(
+                f["rule_id"],
+                {
+                    "rule_id": f["rule_id"],
+                    "title": f["title"],
+                    "remediation": f.get("remediation", ""),
+                    "references": f.get("references", []),
+                    "statuses": set(),
+                    "items": [],
+                },
+            )
+            rule["statuses"].add(f["status"])
+            rule["items"].append(
+                {"subject": subject_label(f, with_source), "message": f["message"], "status": f["status"]}
+            )
+        if rules:
+            for rule in rules.values():
+                rule["status"] = next(s for s in PROBLEM_STATUSES if s in rule["statuses"])
+            groups.append({"severity": severity, "rules": list(rules.values())})
+    return groups
+
+
+def _top_issues(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The failing rules for the executive summary: most severe first, then most widespread."""
+    rules: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        if f["status"] != "fail":
+            continue
+        entry = rules.setdefault(
+            f["rule_id"], {"title": f["title"], "severity": f["severity"], "subjects": set()}
+        )
+        entry["subjects"].add((f["subject"], f.get("source_host", "")))
+    ranked = sorted(
+        rules.values(), key=lambda r: (SEVERITIES.index(r["severity"]), -len(r["subjects"]), r["title"])
+    )
+    return [{"title": r["title"], "severity": r["severity"], "count": len(r["subjects"])} for r in ranked[:8]]
+
+
+def _passed_rules(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    rules: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        if f["status"] == "pass":
+            rules.setdefault(f["rule_id"], {"rule_id": f["rule_id"], "title": f["title"], "count": 0})[
+                "count"
+            ] += 1
+    return sorted(rules.values(), key=lambda r: r["rule_id"])
+
+
+def _collection_errors(report: Report, with_source: bool) -> list[dict[str, Any]]:
+    out = []
+    for list_name in ("endpoints", "runtimes", "captures"):
+        for item in report[list_name]:
+            if item.get("errors"):
+                out.append({"label": subject_label(item, with_source), "errors": item["errors"]})
+    return out
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    return (
+        text[:MAX_EVIDENCE_CHARS]
+        + f"\n… ({len(text) - MAX_EVIDENCE_CHARS} more characters in the JSON report)"
+    )
+
+
+def _clip_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "command": " ".join(evidence["argv"]),
+        "exit_code": evidence.get("exit_code"),
+        "stdout": _clip(evidence.get("stdout", "")),
+        "stderr": _clip(evidence.get("stderr", "")),
+        "note": evidence.get("note", ""),
+    }
+
+
+# ---------------------------------------------------------------- the readiness chart (inline SVG)
+
+_CHART_COLOURS = {
+    "pass": "#2f855a",
+    "warn": "#b7791f",
+    "error": "#6b7280",
+    "fail": "#c53030",
+    "ready": "#2f855a",
+    "ready-with-config": "#68a063",
+    "needs-upgrade": "#c53030",
+    "unknown": "#6b7280",
+}
+_CHART_LABELS = {
+    "pass": "pass",
+    "warn": "warn",
+    "error": "not assessed",
+    "fail": "fail",
+    "ready": "ready",
+    "ready-with-config": "ready with config",
+    "needs-upgrade": "needs upgrade",
+    "unknown": "unknown",
+}
+
+
+def readiness_chart(summary: dict[str, Any]) -> Markup:
+    """Stacked bars (endpoints by verdict, runtimes by readiness), each segment labelled in words."""
+    bars: list[tuple[str, list[tuple[str, int]]]] = []
+    ep = summary["endpoints"]
+    if ep["total"]:
+        bars.append(("Endpoints", [(k, ep[k]) for k in ("pass", "warn", "error", "fail")]))
+    rt = summary["runtimes"]
+    if rt["total"]:
+        bars.append(
+            (
+                "Client runtimes",
+                [(k, rt[k]) for k in ("ready", "ready-with-config", "unknown", "needs-upgrade")],
+            )
+        )
+    if not bars:
+        return Markup("")
+    width, label_w, bar_h, gap = 640, 130, 26, 40
+    bar_w = width - label_w - 10
+    height = len(bars) * (bar_h + gap) + 4
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="Readiness chart">'
+    ]
+    for row, (name, segments) in enumerate(bars):
+        y = row * (bar_h + gap) + 2
+        total = sum(n for _, n in segments) or 1
+        parts.append(f'<text x="0" y="{y + bar_h / 2 + 5}" class="chart-name">{escape(name)}</text>')
+        x = float(label_w)
+        legend_x = float(label_w)
+        for key, count in segments:
+            if count:
+                w = bar_w * count / total
+                colour = _CHART_COLOURS[key]
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
+                    f"<title>{count} {escape(_CHART_LABELS[key])}</title></rect>"
+                )
+                if w > 28:
+                    mid, base = x + w / 2, y + bar_h / 2 + 5
+                    parts.append(f'<text x="{mid:.1f}" y="{base}" class="chart-count">{count}</text>')
+                x += w
+            if count:
+                legend = f"{count} {_CHART_LABELS[key]}"
+                parts.append(
+                    f'<rect x="{legend_x:.1f}" y="{y + bar_h + 8}" width="10" height="10" '
+                    f'fill="{_CHART_COLOURS[key]}"></rect>'
+                    f'<text x="{legend_x + 14:.1f}" y="{y + bar_h + 17}" class="chart-legend">'
+                    f"{escape(legend)}</text>"
+                )
+                legend_x += 14 + 7.2 * len(legend) + 16
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (numbers and escaped words only)

@@ -1,0 +1,98 @@
+"""JUnit XML for CI test tabs: a test suite per host, a test case per rule and subject.
+
+Suites: one per scanned host name and port for endpoints, one per machine for runtimes and captures.
+`fail` is a <failure>, `error` (could not be assessed) an <error>, `skipped` a <skipped>; `warn` passes
+with the warning in <system-out>, so CI gates on the exit code, not on warnings.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+from tlsaudit.formats.base import RenderOptions, Report, strip_controls
+
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _x(text: Any) -> str:
+    """Text XML 1.0 can carry: no control characters, surrogates or U+FFFE/U+FFFF, even escaped."""
+    return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", strip_controls(str(text)))
+
+
+def _suite_names(report: Report) -> dict[tuple[str, str, str], str]:
+    """Suite name for each subject key (kind, source host, id)."""
+    names: dict[tuple[str, str, str], str] = {}
+    for ep in report["endpoints"]:
+        host = f"[{ep['host']}]" if ":" in ep["host"] else ep["host"]
+        names[("endpoint", ep.get("source_host", ""), ep["id"])] = f"{host}:{ep['port']}"
+    for rt in report["runtimes"]:
+        machine = rt.get("host") or rt.get("source_host") or "local"
+        names[("runtime", rt.get("source_host", ""), rt["id"])] = f"runtimes on {machine}"
+    for cap in report["captures"]:
+        names[("capture", cap.get("source_host", ""), cap["id"])] = (
+            f"captures on {cap.get('source_host') or 'local'}"
+        )
+    return names
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    names = _suite_names(report)
+    suites: dict[str, list[Mapping[str, Any]]] = {}
+    for finding in report["findings"]:
+        key = (finding["subject_kind"], finding.get("source_host", ""), finding["subject"])
+        suites.setdefault(names.get(key, finding["subject"]), []).append(finding)
+    root = ET.Element("testsuites", name=f"tlsaudit {_x(report['policy']['id'])}")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for suite_name in sorted(suites):
+        findings = suites[suite_name]
+        suite = ET.SubElement(root, "testsuite", name=_x(suite_name), timestamp=report["generated_at"][:19])
+        counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+        for finding in findings:
+            counts["tests"] += 1
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=_x(f"{finding['rule_id']}: {finding['subject']}"),
+                classname=_x(finding["rule_id"]),
+                time="0",
+            )
+            detail = _detail(finding)
+            status = finding["status"]
+            if status == "fail":
+                counts["failures"] += 1
+                ET.SubElement(
+                    case, "failure", message=_x(finding["message"]), type=finding["severity"]
+                ).text = detail
+            elif status == "error":
+                counts["errors"] += 1
+                ET.SubElement(
+                    case, "error", message=_x(finding["message"]), type="not-assessed"
+                ).text = detail
+            elif status == "skipped":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=_x(finding["message"]))
+            elif status == "warn":
+                ET.SubElement(case, "system-out").text = "WARNING: " + detail
+        for name, value in counts.items():
+            suite.set(name, str(value))
+            totals[name] += value
+    for name, value in totals.items():
+        root.set(name, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _detail(finding: Mapping[str, Any]) -> str:
+    lines = [
+        f"{finding['title']} [{finding['severity']}]",
+        f"Subject: {finding['subject']}",
+        finding["message"],
+    ]
+    if finding.get("remediation"):
+        lines.append(f"Remediation: {finding['remediation']}")
+    if finding.get("references"):
+        lines.append("References: " + ", ".join(finding["references"]))
+    return _x("\n".join(lines))

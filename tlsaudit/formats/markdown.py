@@ -1,0 +1,159 @@
+"""Markdown for CI job summaries (GitHub-flavoured tables).
+
+Untrusted text (certificate subjects, banners, paths) is put on one line, its Markdown punctuation is
+backslash-escaped and `< > &` become entities, so it can neither break a table nor inject a link or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tlsaudit.formats.base import (
+    PROBLEM_STATUSES,
+    SEVERITIES,
+    VERSION_NAMES,
+    RenderOptions,
+    Report,
+    display_title,
+    one_line,
+    several_sources,
+    subject_label,
+)
+
+_MARKUP = re.compile(r"([\\`*_\[\]|~#!])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+VERDICT_MARK = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL", "error": "⛔ ERROR"}
+PROTOCOL_WORD = {"accepted": "accepted", "rejected": "rejected", "unknown": "unknown ❓"}
+
+
+def md(text: Any) -> str:
+    """Inert Markdown for any untrusted value, safe inside a table cell."""
+    escaped = _MARKUP.sub(r"\\\1", one_line(str(text)))
+    return "".join(_ENTITIES.get(ch, ch) for ch in escaped)
+
+
+def code(text: Any) -> str:
+    """A code span for identifiers: backticks cannot close it early and a pipe cannot split a table cell."""
+    return "`" + one_line(str(text)).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return [_row(header), _row(["---"] * len(header)), *(_row(r) for r in rows)]
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    summary = report["summary"]
+    with_source = several_sources(report)
+    policy = report["policy"]
+    lines = [
+        f"## {VERDICT_MARK[summary['verdict']]}: {md(display_title(report, options))}",
+        "",
+        f"Policy: **{md(policy['title'] or policy['id'])}** ({code(policy['id'])}), "
+        f"generated {md(report['generated_at'])} by tlsaudit {md(report['tool']['version'])}.",
+        "",
+    ]
+    counts = summary["counts"]
+    lines += _table(
+        ["Findings", "fail", "error", "warn", "pass", "skipped"],
+        [["count", *(str(counts[k]) for k in ("fail", "error", "warn", "pass", "skipped"))]],
+    )
+    lines.append("")
+    if report["endpoints"]:
+        ep = summary["endpoints"]
+        lines.append(
+            f"**Endpoints:** {ep['total']} (fail {ep['fail']}, error {ep['error']}, "
+            f"warn {ep['warn']}, pass {ep['pass']})"
+        )
+    if report["runtimes"]:
+        rt = summary["runtimes"]
+        lines.append(
+            f"**Runtimes:** {rt['total']} (ready {rt['ready']}, ready-with-config {rt['ready-with-config']}, "
+            f"needs-upgrade {rt['needs-upgrade']}, unknown {rt['unknown']})"
+        )
+    lines.append("")
+    lines += _endpoints(report, with_source)
+    lines += _hosts(report)
+    lines += _runtimes(report, with_source)
+    lines += _findings(report, with_source)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _endpoints(report: Report, with_source: bool) -> list[str]:
+    if not report["endpoints"]:
+        return []
+    rows = []
+    for ep in report["endpoints"]:
+        cells = [md(subject_label(ep, with_source))]
+        cells += [PROTOCOL_WORD[ep["protocols"][v]["status"]] for v in VERSION_NAMES]
+        cells.append(VERDICT_MARK[ep["verdict"]])
+        rows.append(cells)
+    return ["### Endpoints", "", *_table(["Endpoint", *VERSION_NAMES, "Verdict"], rows), ""]
+
+
+def _hosts(report: Report) -> list[str]:
+    split = [h for h in report["summary"]["hosts"] if h.get("disagreements")]
+    if not split:
+        return []
+    rows = [
+        [md(h["name"]), str(h["port"]), md(", ".join(h["addresses"])), md(", ".join(h["disagreements"]))]
+        for h in split
+    ]
+    return [
+        "### Addresses that disagree",
+        "",
+        *_table(["Name", "Port", "Addresses", "Versions that differ"], rows),
+        "",
+    ]
+
+
+def _runtimes(report: Report, with_source: bool) -> list[str]:
+    if not report["runtimes"]:
+        return []
+    rows = [
+        [
+            md(subject_label(rt, with_source)),
+            md(rt["kind"]),
+            md(rt.get("version", "unknown")),
+            md(rt["readiness"]),
+            VERDICT_MARK[rt["verdict"]],
+        ]
+        for rt in report["runtimes"]
+    ]
+    return ["### Runtimes", "", *_table(["Runtime", "Kind", "Version", "Readiness", "Verdict"], rows), ""]
+
+
+def _findings(report: Report, with_source: bool) -> list[str]:
+    problems = [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
+    if not problems:
+        return ["### Findings", "", "No failing, unassessed or warning findings.", ""]
+    rows = [
+        [
+            md(f["severity"]),
+            md(f["status"]),
+            code(f["rule_id"]),
+            md(subject_label(f, with_source)),
+            md(f["message"]),
+        ]
+        for f in problems
+    ]
+    lines = ["### Findings", "", *_table(["Severity", "Status", "Rule", "Subject", "Message"], rows), ""]
+    lines += ["### Remediation", ""]
+    seen: set[str] = set()
+    for severity in SEVERITIES:
+        for f in problems:
+            if f["severity"] != severity or f["rule_id"] in seen:
+                continue
+            seen.add(f["rule_id"])
+            refs = ", ".join(md(r) for r in f.get("references", []))
+            text = f"- **{md(f['title'])}** ({code(f['rule_id'])}, {md(severity)}): "
+            text += md(f.get("remediation") or "no remediation recorded")
+            if refs:
+                text += f" References: {refs}"
+            lines.append(text)
+    lines.append("")
+    return lines

@@ -1,0 +1,44 @@
+"""Open a TCP connection to one address, with a deadline, mapping failures to probe errors."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+
+from tlsaudit.errors import ProbeError
+
+READ_CHUNK = 16384
+
+
+def describe_os_error(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, ConnectionAbortedError | BrokenPipeError):
+        return "connection aborted"
+    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "network unreachable"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "address not available"
+    return f"network error: {exc.strerror or exc.__class__.__name__}"
+
+
+async def open_tcp(ip: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect without a deadline of its own: callers wrap the whole probe in one timeout."""
+    try:
+        reader, writer = await asyncio.open_connection(ip, port, limit=READ_CHUNK * 4)
+    except OSError as exc:
+        raise ProbeError(describe_os_error(exc)) from exc
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
+def abort(writer: asyncio.StreamWriter) -> None:
+    """Drop the connection at once: a probe never finishes a handshake, so nothing is owed to the peer."""
+    transport = writer.transport
+    if not transport.is_closing():
+        transport.abort()
