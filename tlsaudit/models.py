@@ -215,8 +215,6 @@ class CaptureFacts:
     completed: bool | None = None
     client_result: str = ""  # what the client itself reported ("OK TLSv1.3", "FAIL ...")
     observed: bool = True  # False: nothing could be observed (client did not run, timed out unconnected)
-    # The runtime's readiness by the version tables, attached by the audit so rules can compare.
-    runtime_readiness: Readiness | None = None
 
     @property
     def subject(self) -> str:

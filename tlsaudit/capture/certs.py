@@ -132,4 +132,6 @@ def generate_credentials(
             serialization.BestAvailableEncryption(TRUSTSTORE_PASSWORD.encode()),
         )
     )
-    return CaptureCredentials(cert_file=cert_file, key_file=key_file, ca_file=ca_file, truststore_p12=truststore)
+    return CaptureCredentials(
+        cert_file=cert_file, key_file=key_file, ca_file=ca_file, truststore_p12=truststore
+    )

@@ -133,7 +133,9 @@ async def _finish_handshake(
 ) -> Capture:
     if hello.sslv2_format:
         # OpenSSL 3 no longer reads SSLv2-format hellos; what the client offered is all there is to see.
-        return Capture(peer=peer, hello=hello, outcome="not completed: SSLv2-format ClientHello", started_at=started)
+        return Capture(
+            peer=peer, hello=hello, outcome="not completed: SSLv2-format ClientHello", started_at=started
+        )
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_side=True)
     incoming.write(already_read)
@@ -155,7 +157,9 @@ async def _finish_handshake(
             except TimeoutError:
                 return Capture(peer=peer, hello=hello, outcome="timeout during handshake", started_at=started)
             if not data:
-                return Capture(peer=peer, hello=hello, outcome="client closed during handshake", started_at=started)
+                return Capture(
+                    peer=peer, hello=hello, outcome="client closed during handshake", started_at=started
+                )
             incoming.write(data)
         except ssl.SSLError as exc:
             with contextlib.suppress(Exception):
@@ -283,5 +287,3 @@ class CaptureServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-

@@ -1,71 +1,58 @@
 """Names for the codes a ClientHello carries, and which offered suites are weak.
 
-Codes without a known name keep their hex form (`0x1301`), GREASE values are dropped from name lists
-(they are noise by design, RFC 8701) but kept in the raw `ClientHelloInfo`.
+Names come from the IANA registries in `tls/constants.py`; unknown codes keep their hex form. GREASE
+values are dropped from the name lists (noise by design, RFC 8701) but stay in the raw `ClientHelloInfo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from tlsaudit.tls.client_hello_parse import is_grease
+from tlsaudit.tls.constants import (
+    SuiteClass,
+    classify,
+    extension_name,
+    group_name,
+    is_grease,
+    signature_scheme_name,
+    ssl2_cipher_name,
+    suite_name,
+)
 
-# Substrings of IANA suite names (TLS_/SSL_ prefix) that make a suite weak whatever the protocol version.
-WEAK_SUITE_MARKERS: dict[str, str] = {
-    "_RC4_": "rc4",
-    "_3DES_": "3des",
-    "_DES_": "des",
-    "_DES40_": "export",
-    "_EXPORT": "export",
-    "_NULL_": "null",
-    "_anon_": "anon",
-    "_RC2_": "rc2",
-    "_IDEA_": "idea",
-    "_MD5": "md5",
+# A client that offers any of these classes would let a careless server pick a broken suite.
+WEAK_CLASSES: frozenset[str] = frozenset(
+    {
+        SuiteClass.NULL,
+        SuiteClass.ANON,
+        SuiteClass.EXPORT,
+        SuiteClass.RC4,
+        SuiteClass.DES,
+        SuiteClass.THREE_DES,
+        SuiteClass.RC2,
+        SuiteClass.IDEA,
+        SuiteClass.MD5,
+    }
+)
+
+_NAMERS: dict[str, Callable[[int], str]] = {
+    "suite": suite_name,
+    "group": group_name,
+    "signature_scheme": signature_scheme_name,
+    "extension": extension_name,
+    "sslv2_cipher": ssl2_cipher_name,
 }
 
 
-def _hex(code: int) -> str:
-    return f"0x{code:04X}"
-
-
-def suite_label(code: int) -> str:
-    return _hex(code)
-
-
-def group_label(code: int) -> str:
-    return _hex(code)
-
-
-def signature_scheme_label(code: int) -> str:
-    return _hex(code)
-
-
-def extension_label(code: int) -> str:
-    return _hex(code)
-
-
 def labels(codes: Iterable[int], *, kind: str) -> tuple[str, ...]:
-    """Names of the non-GREASE codes, in the client's order."""
-    namer = {
-        "suite": suite_label,
-        "group": group_label,
-        "signature_scheme": signature_scheme_label,
-        "extension": extension_label,
-    }[kind]
+    """Names of the non-GREASE codes, in the client's order. `kind`: a key of `_NAMERS`."""
+    namer = _NAMERS[kind]
     return tuple(namer(c) for c in codes if not is_grease(c))
 
 
-def weak_suite_classes(name: str) -> tuple[str, ...]:
-    """Weakness classes of one suite, from its IANA name (`TLS_RSA_WITH_RC4_128_SHA` -> ("rc4",))."""
-    found: list[str] = []
-    probe = name if name.endswith("_") else name + "_"
-    for marker, klass in WEAK_SUITE_MARKERS.items():
-        if marker in probe and klass not in found:
-            found.append(klass)
-    return tuple(found)
+def weak_suite_codes(codes: Iterable[int]) -> tuple[int, ...]:
+    """The offered suites that are weak (see WEAK_CLASSES), in the client's order."""
+    return tuple(c for c in codes if not is_grease(c) and classify(c) & WEAK_CLASSES)
 
 
-def weak_suites(names: Iterable[str]) -> tuple[str, ...]:
-    """The offered suites that are weak, in the client's order (signalling values are never weak)."""
-    return tuple(n for n in names if not n.endswith("_SCSV") and weak_suite_classes(n))
+def weak_suites(codes: Iterable[int]) -> tuple[str, ...]:
+    return tuple(suite_name(c) for c in weak_suite_codes(codes))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import tempfile
@@ -112,71 +113,79 @@ def client_result(run: ClientRun, result: ProcessResult) -> str:
     return f"FAIL exit {result.exit_code}: {_first_line(result.stderr) or _first_line(result.stdout)}"
 
 
-def capture_to_facts(run: ClientRun, capture: Capture, result_line: str) -> CaptureFacts:
+def capture_to_facts(
+    capture: Capture,
+    *,
+    client: str,
+    runtime: RuntimeFacts | None = None,
+    client_result: str = "",
+) -> CaptureFacts:
     """One connection the listener served, as facts."""
     hello = capture.hello
-    common = {
-        "client": run.client,
-        "runtime": run.runtime.subject,
-        "runtime_kind": run.runtime.kind,
-        "peer": capture.peer,
-        "outcome": capture.outcome,
-        "client_result": result_line,
-        "negotiated_version": capture.negotiated_version,
-        "negotiated_cipher": capture.negotiated_cipher,
-        "completed": capture.completed,
-    }
+    common = CaptureFacts(
+        client=client,
+        runtime=runtime.subject if runtime else None,
+        runtime_kind=runtime.kind if runtime else "",
+        peer=capture.peer,
+        legacy_version="",
+        versions_offered=(),
+        cipher_suites=(),
+        outcome=capture.outcome,
+        client_result=client_result,
+        negotiated_version=capture.negotiated_version,
+        negotiated_cipher=capture.negotiated_cipher,
+        completed=capture.completed,
+    )
     if hello is None:
-        return CaptureFacts(legacy_version="", versions_offered=(), cipher_suites=(), **common)  # type: ignore[arg-type]
-    suites = labels(hello.cipher_suites, kind="suite")
-    return CaptureFacts(
+        return common
+    suites = labels(hello.cipher_suites, kind="suite") + labels(hello.sslv2_cipher_kinds, kind="sslv2_cipher")
+    return dataclasses.replace(
+        common,
         legacy_version=version_label(hello.legacy_version),
         versions_offered=hello.versions_offered,
         versions_exact=hello.versions_exact,
         cipher_suites=suites,
-        weak_suites=weak_suites(suites),
+        weak_suites=weak_suites(hello.cipher_suites),
         sni=hello.sni,
         groups=labels(hello.groups, kind="group"),
         signature_algorithms=labels(hello.signature_algorithms, kind="signature_scheme"),
         extensions=labels(hello.extensions, kind="extension"),
         alpn=hello.alpn,
         hello_format=hello.format_name if hello.sslv2_format else "",
-        **common,  # type: ignore[arg-type]
     )
 
 
-def facts_for_run(run: ClientRun, captures: Sequence[Capture], result: ProcessResult | None) -> list[CaptureFacts]:
+def facts_for_run(
+    run: ClientRun, captures: Sequence[Capture], result: ProcessResult | None
+) -> list[CaptureFacts]:
     """Facts for one client run: one per connection, or one saying why nothing was seen."""
-    base = {"client": run.client, "runtime": run.runtime.subject, "runtime_kind": run.runtime.kind}
+    base = CaptureFacts(
+        client=run.client,
+        runtime=run.runtime.subject,
+        runtime_kind=run.runtime.kind,
+        legacy_version="",
+        versions_offered=(),
+        cipher_suites=(),
+    )
     if run.unavailable or result is None:
-        return [
-            CaptureFacts(
-                legacy_version="",
-                versions_offered=(),
-                cipher_suites=(),
-                outcome=run.unavailable or "not run",
-                observed=False,
-                **base,  # type: ignore[arg-type]
-            )
-        ]
+        return [dataclasses.replace(base, outcome=run.unavailable or "not run", observed=False)]
     line = client_result(run, result)
     if captures:
         ordered = sorted(captures, key=lambda c: c.started_at)
-        return [capture_to_facts(run, c, line) for c in ordered]
+        return [
+            capture_to_facts(c, client=run.client, runtime=run.runtime, client_result=line) for c in ordered
+        ]
     # The client never connected: either it gave up before any TLS (a pin that leaves it nothing to
     # offer, e.g. a JDK asked for TLS 1.0 only) or it could not run at all.
     attempted = line.startswith("FAIL") and not result.timed_out and not _NOT_A_TLS_FAILURE.search(line)
     errors = tuple(e for e in (_first_line(result.stderr),) if e)
     return [
-        CaptureFacts(
-            legacy_version="",
-            versions_offered=(),
-            cipher_suites=(),
+        dataclasses.replace(
+            base,
             outcome="no ClientHello: client gave up before connecting" if attempted else "no connection",
             client_result=line,
             observed=attempted,
             errors=errors,
-            **base,  # type: ignore[arg-type]
         )
     ]
 
@@ -281,7 +290,9 @@ async def probe_runtimes_async(
         for rt in runtimes:
             for run in client_runs(rt, credentials, timeout=timeout, java_classpaths=classpaths):
                 error = compile_errors.get(rt.path, "")
-                runs.append(run if not error else ClientRun(client=run.client, runtime=rt, argv=(), unavailable=error))
+                runs.append(
+                    run if not error else ClientRun(client=run.client, runtime=rt, argv=(), unavailable=error)
+                )
 
         async def limited(run: ClientRun) -> list[CaptureFacts]:
             async with limit:

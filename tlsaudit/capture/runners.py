@@ -33,7 +33,9 @@ class ClientRun:
 
     def resolved_argv(self, host: str, port: int) -> list[str]:
         url = f"https://{host}:{port}/"
-        return [a.replace("{url}", url).replace("{host}", host).replace("{port}", str(port)) for a in self.argv]
+        return [
+            a.replace("{url}", url).replace("{host}", host).replace("{port}", str(port)) for a in self.argv
+        ]
 
 
 def client_file(name: str) -> str:
@@ -107,19 +109,27 @@ def php_runs(rt: RuntimeFacts, credentials: CaptureCredentials) -> list[ClientRu
     script = client_file("probe.php")
     return [
         ClientRun(client="php ext/curl", runtime=rt, argv=(rt.path, *trust, script, "curl", "{url}")),
-        ClientRun(client="php streams https://", runtime=rt, argv=(rt.path, *trust, script, "https", "{url}")),
+        ClientRun(
+            client="php streams https://", runtime=rt, argv=(rt.path, *trust, script, "https", "{url}")
+        ),
         ClientRun(client="php streams tls://", runtime=rt, argv=(rt.path, *trust, script, "tls", "{url}")),
     ]
 
 
 def python_runs(rt: RuntimeFacts, credentials: CaptureCredentials) -> list[ClientRun]:
     env = {"SSL_CERT_FILE": str(credentials.ca_file)} if credentials.ca_file else {}
-    return [ClientRun(client="python urllib", runtime=rt, argv=(rt.path, client_file("probe.py"), "{url}"), env=env)]
+    return [
+        ClientRun(
+            client="python urllib", runtime=rt, argv=(rt.path, client_file("probe.py"), "{url}"), env=env
+        )
+    ]
 
 
 def node_runs(rt: RuntimeFacts, credentials: CaptureCredentials) -> list[ClientRun]:
     env = {"NODE_EXTRA_CA_CERTS": str(credentials.ca_file)} if credentials.ca_file else {}
-    return [ClientRun(client="node https", runtime=rt, argv=(rt.path, client_file("probe.js"), "{url}"), env=env)]
+    return [
+        ClientRun(client="node https", runtime=rt, argv=(rt.path, client_file("probe.js"), "{url}"), env=env)
+    ]
 
 
 def curl_runs(rt: RuntimeFacts, credentials: CaptureCredentials, timeout: float) -> list[ClientRun]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
+from tlsaudit.models import TlsVersion
+from tlsaudit.tls.constants import version_from_code
 
 CONTENT_HANDSHAKE = 22
 CONTENT_ALERT = 21
@@ -29,25 +31,13 @@ EXT_PADDING = 21
 EXT_SUPPORTED_VERSIONS = 43
 EXT_KEY_SHARE = 51
 
-_VERSION_NAMES: dict[int, str] = {
-    0x0002: "SSLv2",
-    0x0300: "SSLv3",
-    0x0301: "TLSv1.0",
-    0x0302: "TLSv1.1",
-    0x0303: "TLSv1.2",
-    0x0304: "TLSv1.3",
-}
-_VERSION_ORDER = list(_VERSION_NAMES.values())
-
-
-def is_grease(value: int) -> bool:
-    """RFC 8701 GREASE value: 0x0A0A, 0x1A1A, ... 0xFAFA."""
-    return (value & 0x0F0F) == 0x0A0A and (value >> 8) == (value & 0xFF)
+_VERSION_ORDER: tuple[TlsVersion, ...] = tuple(TlsVersion)
 
 
 def version_label(code: int) -> str:
-    """`TLSv1.2` for 0x0303; an unknown code keeps its hex form."""
-    return _VERSION_NAMES.get(code, f"0x{code:04X}")
+    """`TLSv1.2` for 0x0303; an unknown code (a draft, GREASE) keeps its hex form."""
+    version = version_from_code(code)
+    return version.value if version is not None else f"0x{code:04X}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,13 +72,11 @@ class ClientHelloInfo:
         minimum the client would accept is not on the wire, so only the maximum is listed (see
         `versions_exact`). An SSLv2-format hello adds SSLv2 when it carries SSLv2 cipher kinds.
         """
-        if self.supported_versions:
-            named = {_VERSION_NAMES[v] for v in self.supported_versions if v in _VERSION_NAMES}
-        else:
-            named = {_VERSION_NAMES[self.legacy_version]} if self.legacy_version in _VERSION_NAMES else set()
-            if self.sslv2_format and self.sslv2_cipher_kinds:
-                named.add("SSLv2")
-        return tuple(v for v in _VERSION_ORDER if v in named)
+        codes = self.supported_versions or (self.legacy_version,)
+        named = {v for v in map(version_from_code, codes) if v is not None}
+        if self.sslv2_format and self.sslv2_cipher_kinds:
+            named.add(TlsVersion.SSLv2)
+        return tuple(v.value for v in _VERSION_ORDER if v in named)
 
     @property
     def versions_exact(self) -> bool:
