@@ -129,7 +129,13 @@ def generate_credentials(
     truststore.write_bytes(
         pkcs12.serialize_java_truststore(
             [pkcs12.PKCS12Certificate(ca_cert, b"tlsaudit-capture-ca")],
-            serialization.BestAvailableEncryption(TRUSTSTORE_PASSWORD.encode()),
+            # SHA-1/3DES PBE and a SHA-1 MAC: the only PKCS#12 protection JDK 8 to 11.0.11 can read
+            # (PBES2/AES arrived in 11.0.12); it guards nothing secret here.
+            serialization.PrivateFormat.PKCS12.encryption_builder()
+            .kdf_rounds(10000)
+            .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+            .hmac_hash(hashes.SHA1())
+            .build(TRUSTSTORE_PASSWORD.encode()),
         )
     )
     return CaptureCredentials(

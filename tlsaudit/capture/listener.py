@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,7 +41,7 @@ class Capture:
     negotiated_cipher: str | None = None
     completed: bool = False
     started_at: float = 0.0
-    error: str = ""
+    raw_hello: bytes = b""  # the client's first flight as received, up to the end of the ClientHello
 
 
 OnCapture = Callable[[Capture], None]
@@ -108,9 +109,10 @@ async def handle_connection(
                 hello = hello_reader.feed(data)
             except PeerError as exc:
                 return Capture(peer=peer, hello=None, outcome=str(exc), started_at=started)
-        return await _finish_handshake(
+        capture = await _finish_handshake(
             reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout
         )
+        return dataclasses.replace(capture, raw_hello=hello_reader.buffered[: hello.wire_length])
     except (ConnectionError, OSError) as exc:
         return Capture(
             peer=peer, hello=hello, outcome=f"connection error: {exc.__class__.__name__}", started_at=started

@@ -8,11 +8,12 @@ raises `PeerError`, and nothing else: what a client sends is a fact about the cl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
 from tlsaudit.models import TlsVersion
-from tlsaudit.tls.constants import version_from_code
+from tlsaudit.tls.constants import alert_name, version_from_code
 
 CONTENT_HANDSHAKE = 22
 CONTENT_ALERT = 21
@@ -59,6 +60,7 @@ class ClientHelloInfo:
     key_share_groups: tuple[int, ...] = ()
     padding_length: int | None = None
     records: int = 1
+    wire_length: int = 0  # bytes of the first flight up to the end of the ClientHello (records included)
 
     @property
     def format_name(self) -> str:
@@ -135,7 +137,9 @@ def _describe_non_tls(data: bytes) -> str:
     if head[:5] in (b"SSH-2", b"SSH-1"):
         return "not TLS: SSH banner"
     if head[:1] == bytes([CONTENT_ALERT]):
-        return "not TLS ClientHello: client sent an alert first"
+        if len(data) >= 7:
+            return f"no ClientHello: client sent alert {alert_name(data[6])} instead"
+        return "no ClientHello: client sent an alert instead"
     return f"not TLS: first bytes {head.hex()}"
 
 
@@ -221,7 +225,8 @@ def _try_parse_records(data: bytes) -> ClientHelloInfo | None:
                 raise PeerError(f"ClientHello of {body_length} bytes is implausibly large")
             if len(handshake) >= 4 + body_length:
                 body = bytes(handshake[4 : 4 + body_length])
-                return _parse_body(body, record_version=record_version, records=records)
+                info = _parse_body(body, record_version=record_version, records=records)
+                return dataclasses.replace(info, wire_length=pos)
 
 
 def _parse_body(body: bytes, *, record_version: int, records: int) -> ClientHelloInfo:
@@ -372,6 +377,7 @@ def _try_parse_sslv2(data: bytes) -> ClientHelloInfo | None:
         else:
             sslv2_kinds.append(kind)
     return ClientHelloInfo(
+        wire_length=2 + length,
         sslv2_format=True,
         record_version=0x0002,
         legacy_version=version,
