@@ -134,7 +134,7 @@ def generate_credentials(
             serialization.PrivateFormat.PKCS12.encryption_builder()
             .kdf_rounds(10000)
             .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-            .hmac_hash(hashes.SHA1())
+            .hmac_hash(hashes.SHA1())  # noqa: S303  (trust store MAC for old JDKs, not a security control)
             .build(TRUSTSTORE_PASSWORD.encode()),
         )
     )
