@@ -193,7 +193,8 @@ def runtime_facts(rt: RuntimeFacts) -> dict[str, FactValue]:
 def capture_facts(cap: CaptureFacts, runtime_readiness: Readiness | None = None) -> dict[str, FactValue]:
     """Facts of one observed client. `runtime_readiness`: its runtime's readiness by the runtime rules."""
     offered = tuple(v.value for v in TlsVersion if v.value in cap.versions_offered)
-    facts: dict[str, FactValue] = {
+    facts: dict[str, FactValue] = dict.fromkeys(CAPTURE_FACTS)
+    facts |= {
         "capture.client": cap.client,
         "capture.runtime_kind": cap.runtime_kind or None,
         "capture.outcome": cap.outcome or None,

@@ -91,7 +91,11 @@ async def handle_connection(
 ) -> Capture:
     """Serve one client and describe it. Never raises for anything the client does."""
     peername = writer.get_extra_info("peername")
-    peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+    if isinstance(peername, tuple):
+        host = str(peername[0])
+        peer = f"[{host}]:{peername[1]}" if ":" in host else f"{host}:{peername[1]}"
+    else:
+        peer = str(peername)
     started = time.time()
     hello_reader = ClientHelloReader()
     hello: ClientHelloInfo | None = None
