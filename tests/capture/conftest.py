@@ -24,7 +24,7 @@ def tool(name: str) -> str:
 
 def php_with_curl() -> RuntimeFacts:
     php = tool("php")
-    mods = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30).stdout.split()
+    mods = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30, check=False).stdout.split()
     if "curl" not in mods:
         pytest.skip("php-curl is not installed (apt-get install php-curl)")
     return RuntimeFacts(kind="php", path=php, version=None)
@@ -32,7 +32,9 @@ def php_with_curl() -> RuntimeFacts:
 
 def java17() -> RuntimeFacts:
     if not (DEBIAN_JDK17 / "bin" / "java").is_file():
-        pytest.skip(f"OpenJDK 17 is not installed at {DEBIAN_JDK17} (apt-get install openjdk-17-jdk-headless)")
+        pytest.skip(
+            f"OpenJDK 17 is not installed at {DEBIAN_JDK17} (apt-get install openjdk-17-jdk-headless)"
+        )
     return RuntimeFacts(kind="java", path=str(DEBIAN_JDK17), version="17.0.21")
 
 

@@ -56,13 +56,20 @@ async def raw_client(port: int, payload: bytes, *, pause: float = 0.0, chunk: in
 
 
 async def subprocess_client(*argv: str) -> int:
-    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
     return await asyncio.wait_for(proc.wait(), 30)
 
 
 def test_curl_trusting_the_ca_completes_tls13(creds: CaptureCredentials) -> None:
     curl = tool("curl")
-    [cap] = serve(creds, lambda port: subprocess_client(curl, "-sS", "--cacert", str(creds.ca_file), f"https://localhost:{port}/"))
+    [cap] = serve(
+        creds,
+        lambda port: subprocess_client(
+            curl, "-sS", "--cacert", str(creds.ca_file), f"https://localhost:{port}/"
+        ),
+    )
     assert cap.outcome == "completed TLSv1.3"
     assert cap.completed and cap.negotiated_version == "TLSv1.3"
     assert cap.hello is not None and cap.hello.sni == "localhost"
@@ -78,7 +85,7 @@ def test_curl_without_the_ca_aborts_with_an_alert(creds: CaptureCredentials) -> 
 
 
 def test_a_tls10_only_client_completes_tls10(creds: CaptureCredentials) -> None:
-    """Security level 0 on the listener: a client limited to TLS 1.0 still completes, so it is seen doing so."""
+    """Security level 0 on the listener: a client limited to TLS 1.0 still completes, and is seen to."""
 
     async def client(port: int) -> None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -87,7 +94,9 @@ def test_a_tls10_only_client_completes_tls10(creds: CaptureCredentials) -> None:
         with pytest.warns(DeprecationWarning):
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=ctx, server_hostname="localhost"
+        )
         writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert (await reader.read(15)).startswith(b"HTTP/1.1 200")
         writer.close()
@@ -114,7 +123,8 @@ def test_hello_trickling_in_split_records_is_read_and_answered(creds: CaptureCre
     (length,) = struct.unpack(">H", whole[3:5])
     message = whole[5 : 5 + length]
     split = b"".join(
-        whole[:3] + struct.pack(">H", len(message[i : i + 50])) + message[i : i + 50] for i in range(0, len(message), 50)
+        whole[:3] + struct.pack(">H", len(message[i : i + 50])) + message[i : i + 50]
+        for i in range(0, len(message), 50)
     )
     answers: list[bytes] = []
 
@@ -130,7 +140,7 @@ def test_hello_trickling_in_split_records_is_read_and_answered(creds: CaptureCre
 
 def test_silent_and_stalled_clients(creds: CaptureCredentials) -> None:
     async def client(port: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.close()
         await raw_client(port, (RECORDED / "curl.bin").read_bytes()[:40], pause=1.0)
 

@@ -39,18 +39,24 @@ def default_probe() -> tuple[list[RuntimeFacts], list[CaptureFacts]]:
             runtimes.append(named(kind, binary))
         except pytest.skip.Exception:
             continue
-    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "OPENSSL_CONF")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "OPENSSL_CONF")
+    }
     return runtimes, probe_runtimes(runtimes, timeout=30, env=env)
 
 
-def probed(default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]], rt: RuntimeFacts) -> dict[str, CaptureFacts]:
+def probed(
+    default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]], rt: RuntimeFacts
+) -> dict[str, CaptureFacts]:
     runtimes, captures = default_probe
     if rt.subject not in {r.subject for r in runtimes}:
         pytest.skip(f"{rt.subject} was not available for the probe")
     return by_client(captures, rt)
 
 
-def test_php_curl_and_streams_complete_tls13(default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]]) -> None:
+def test_php_curl_and_streams_complete_tls13(
+    default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]],
+) -> None:
     clients = probed(default_probe, php_with_curl())
     assert set(clients) == {"php ext/curl", "php streams https://", "php streams tls://"}
     for cap in clients.values():
@@ -87,7 +93,9 @@ def test_jdk11010_still_offers_tls10(default_probe: tuple[list[RuntimeFacts], li
         assert facts["capture.offers_modern"] is True
 
 
-def test_python_curl_node_openssl_defaults(default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]]) -> None:
+def test_python_curl_node_openssl_defaults(
+    default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]],
+) -> None:
     # pyenv's Python raises the default context's minimum to TLS 1.2; Debian's keeps OpenSSL's.
     assert probed(default_probe, this_python())["python urllib"].versions_offered == MODERN
     assert probed(default_probe, debian_python())["python urllib"].versions_offered == OPENSSL3_CLIENT
@@ -120,7 +128,10 @@ def test_java_tool_options_pin_to_tls10() -> None:
     captures = probe_runtimes([j17, j11], timeout=30, env=env)
     for cap in by_client(captures, j17).values():
         assert cap.versions_offered == ()
-        assert cap.outcome in ("client closed without sending anything", "no ClientHello: client gave up before connecting")
+        assert cap.outcome in (
+            "client closed without sending anything",
+            "no ClientHello: client gave up before connecting",
+        )
         assert "No appropriate protocol" in cap.client_result
         facts = capture_facts(cap, Readiness.READY)
         assert facts["capture.offers_modern"] is False
@@ -146,7 +157,8 @@ def test_curlrc_in_home_pins_tls11(tmp_path: Path) -> None:
 def test_openssl_conf_max_tls11_pins_python(tmp_path: Path) -> None:
     cnf = tmp_path / "openssl.cnf"
     cnf.write_text(
-        "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = tls\n[tls]\nMaxProtocol = TLSv1.1\n"
+        "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = tls\n"
+        "[tls]\nMaxProtocol = TLSv1.1\n"
     )
     debian, pyenv = debian_python(), this_python()
     captures = probe_runtimes([debian, pyenv], timeout=30, env={**os.environ, "OPENSSL_CONF": str(cnf)})
