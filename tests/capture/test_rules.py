@@ -136,3 +136,37 @@ def test_version_table_check(
     table: Readiness | None, modern: bool, completed: bool, expected: str | None
 ) -> None:
     assert version_table_check(table, modern, completed) == expected
+
+
+def test_tls13_only_client_is_warned_about_tls12_servers(policy: Path) -> None:
+    tls13_only = capture(versions_offered=("TLSv1.3",))
+    result = statuses(policy, tls13_only)
+    assert result["capture.tls12-not-offered"] == FindingStatus.WARN
+    assert result["capture.no-tls12-offered"] == FindingStatus.PASS
+    assert statuses(policy, capture())["capture.tls12-not-offered"] == FindingStatus.PASS
+
+
+def test_runtime_doing_better_than_its_table(tmp_path: Path) -> None:
+    """A runtime rule that calls this JDK needs-upgrade, against a client that completed TLS 1.3."""
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "strict.toml").write_text(
+        "[[rule]]\n"
+        'id = "runtime.test-old-java"\n'
+        'title = "Old Java"\n'
+        'applies_to = "runtime"\n'
+        'runtime_kind = "java"\n'
+        'status = "fail"\n'
+        'severity = "high"\n'
+        'readiness = "needs-upgrade"\n'
+        'message = "{subject} is old."\n'
+        'when = { fact = "version", version = "<99" }\n'
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[policy]\nid = "t"\ntitle = "t"\ninclude = ["capture.*", "runtime.test-*"]\n')
+    ruleset = load_ruleset(policy, extra_dirs=[rules_dir])
+    result = evaluate(ruleset, runtimes=[JDK17], captures=[capture()])
+    assert result.readiness[JDK17.subject] == Readiness.NEEDS_UPGRADE
+    found = {f.rule_id: f.status for f in result.findings if f.subject_kind.value == "capture"}
+    assert found["capture.version-table-too-pessimistic"] == FindingStatus.WARN
+    assert found["capture.contradicts-version-table"] == FindingStatus.PASS
