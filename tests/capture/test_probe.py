@@ -182,3 +182,11 @@ def test_a_client_that_cannot_run_is_unknown_not_a_failure(tmp_path: Path) -> No
     facts = capture_facts(cap, Readiness.READY)
     assert facts["capture.offers_modern"] is None
     assert facts["capture.version_table_check"] is None
+
+
+def test_dotnet_without_an_sdk_is_recorded_as_not_probed(tmp_path: Path) -> None:
+    runtime_only = RuntimeFacts(kind="dotnet", path=str(tmp_path), version="8.0.8")
+    [cap] = probe_runtimes([runtime_only], timeout=10)
+    assert cap.client == "dotnet HttpClient"
+    assert not cap.observed
+    assert cap.outcome.startswith("not probed: no .NET SDK")

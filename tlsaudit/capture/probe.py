@@ -24,6 +24,7 @@ from tlsaudit.capture.runners import (
     ClientRun,
     client_file,
     curl_runs,
+    dotnet_binary,
     dotnet_runs,
     find_javac,
     java_major,
@@ -196,7 +197,9 @@ def client_runs(
     *,
     timeout: float,
     java_classpaths: Mapping[str, Path | None],
+    dotnet_sdks: Mapping[str, bool] | None = None,
 ) -> list[ClientRun]:
+    dotnet_sdks = dotnet_sdks or {}
     if rt.kind == "php":
         return php_runs(rt, credentials)
     if rt.kind == "java":
@@ -210,7 +213,7 @@ def client_runs(
     if rt.kind == "openssl":
         return openssl_runs(rt, credentials)
     if rt.kind == "dotnet":
-        return dotnet_runs(rt)
+        return dotnet_runs(rt, credentials, dotnet_sdks.get(rt.path, False))
     return []
 
 
@@ -259,6 +262,12 @@ async def prepare_java_clients(
     return classpaths, errors
 
 
+async def has_dotnet_sdk(rt: RuntimeFacts, env: Mapping[str, str], timeout: float) -> bool:
+    """`dotnet --list-sdks` prints one line per installed SDK; a runtime-only install prints none."""
+    result = await run_process([str(dotnet_binary(rt)), "--list-sdks"], env, timeout)
+    return result.exit_code == 0 and bool(result.stdout.strip())
+
+
 async def run_client(
     run: ClientRun, credentials: CaptureCredentials, env: Mapping[str, str], timeout: float
 ) -> list[CaptureFacts]:
@@ -286,9 +295,14 @@ async def probe_runtimes_async(
         workdir = Path(tmp)
         credentials = generate_credentials(workdir / "pki")
         classpaths, compile_errors = await prepare_java_clients(runtimes, workdir, base_env, timeout)
+        sdks = {
+            rt.path: await has_dotnet_sdk(rt, base_env, timeout) for rt in runtimes if rt.kind == "dotnet"
+        }
         runs: list[ClientRun] = []
         for rt in runtimes:
-            for run in client_runs(rt, credentials, timeout=timeout, java_classpaths=classpaths):
+            for run in client_runs(
+                rt, credentials, timeout=timeout, java_classpaths=classpaths, dotnet_sdks=sdks
+            ):
                 error = compile_errors.get(rt.path, "")
                 runs.append(
                     run if not error else ClientRun(client=run.client, runtime=rt, argv=(), unavailable=error)

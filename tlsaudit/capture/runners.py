@@ -155,12 +155,32 @@ def openssl_runs(rt: RuntimeFacts, credentials: CaptureCredentials) -> list[Clie
     return [ClientRun(client="openssl s_client", runtime=rt, argv=argv)]
 
 
-def dotnet_runs(rt: RuntimeFacts) -> list[ClientRun]:
+def dotnet_binary(rt: RuntimeFacts) -> Path:
+    path = Path(rt.path)
+    return path / "dotnet" if path.is_dir() else path
+
+
+def dotnet_runs(rt: RuntimeFacts, credentials: CaptureCredentials, has_sdk: bool) -> list[ClientRun]:
+    """HttpClient through `dotnet fsi` (SDK only). On Linux .NET uses OpenSSL, so SSL_CERT_FILE
+    carries the trust; on Windows (Schannel) the CA would have to be in the certificate store."""
+    dotnet = str(dotnet_binary(rt))
+    if not has_sdk:
+        return [
+            ClientRun(
+                client="dotnet HttpClient",
+                runtime=rt,
+                argv=(),
+                unavailable="not probed: no .NET SDK (dotnet fsi) to run the HttpClient client",
+            )
+        ]
+    env = {"SSL_CERT_FILE": str(credentials.ca_file), "DOTNET_CLI_TELEMETRY_OPTOUT": "1"}
+    if credentials.ca_file is None:
+        env = {"DOTNET_CLI_TELEMETRY_OPTOUT": "1"}
     return [
         ClientRun(
             client="dotnet HttpClient",
             runtime=rt,
-            argv=(),
-            unavailable="not probed: the .NET HttpClient runner is not implemented yet",
+            argv=(dotnet, "fsi", "--quiet", client_file("probe.fsx"), "{url}"),
+            env=env,
         )
     ]
