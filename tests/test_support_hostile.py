@@ -87,20 +87,23 @@ def test_huge_record_server_claims_more_than_it_sends(servers: contextlib.ExitSt
 
 
 @pytest.mark.parametrize(
-    "payload", [ALERT_HANDSHAKE_FAILURE, SERVER_HELLO_TLS12], ids=["alert", "server-hello"]
+    ("payload", "interval"),
+    [(ALERT_HANDSHAKE_FAILURE, 0.05), (SERVER_HELLO_TLS12, 0.01)],
+    ids=["alert", "server-hello"],
 )
-def test_drip_server_sends_one_byte_at_a_time(payload: bytes, servers: contextlib.ExitStack) -> None:
-    interval = 0.05
+def test_drip_server_sends_one_byte_at_a_time(
+    payload: bytes, interval: float, servers: contextlib.ExitStack
+) -> None:
     address = servers.enter_context(drip_server(payload=payload, interval=interval))
-    started = time.monotonic()
     chunks: list[bytes] = []
     with connect(address) as sock:
+        started = time.monotonic()
         while sum(map(len, chunks)) < len(payload):
             chunks.append(sock.recv(1024))
     elapsed = time.monotonic() - started
     assert b"".join(chunks) == payload
-    assert max(map(len, chunks)) <= 2  # a byte per send; two at most if the reader was late
-    assert elapsed >= interval * (len(payload) - 1) * 0.9
+    assert len(chunks) >= 3  # several separate arrivals, not one burst (a busy reader may merge a few)
+    assert elapsed >= interval * (len(payload) - 1) * 0.9  # the server paced every byte
 
 
 def test_server_hello_constant_is_well_formed() -> None:
@@ -123,4 +126,4 @@ def test_hostile_servers_stop_cleanly() -> None:
             ended = True  # ...or reset them, having left the client's bytes unread
         assert ended
         sock.close()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5

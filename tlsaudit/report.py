@@ -313,6 +313,16 @@ def schema_errors(report: Any) -> list[str]:
 
 def validate_report(report: Any) -> None:
     """Raise ReportInputError naming the first problems if `report` does not follow the schema."""
+    if not isinstance(report, dict):
+        raise ReportInputError(
+            f"not a valid tlsaudit report: a JSON object is expected, not {type(report).__name__}"
+        )
+    version = report.get("schema_version")
+    if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".", maxsplit=1)[0]:
+        raise ReportInputError(
+            f"not a valid tlsaudit report: schema_version {version!r} is not supported "
+            f"(this tlsaudit reads {SCHEMA_VERSION.split('.', maxsplit=1)[0]}.x)"
+        )
     errors = schema_errors(report)
     if errors:
         shown = "; ".join(errors[:5])

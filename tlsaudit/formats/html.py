@@ -9,6 +9,7 @@ data URI: an image loaded that way never runs script, even an SVG one.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -55,6 +56,7 @@ _CERTIFICATE_DEFAULTS: dict[str, Any] = {
     "key_type": "",
     "key_bits": None,
     "signature_algorithm": "",
+    "signature_hash": "",
     "trusted": None,
     "trust_error": "",
     "hostname_match": None,
@@ -149,14 +151,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
             for ep in report["endpoints"]
             if "certificate" in ep
         ],
-        "suites": [
-            {
-                "label": subject_label(ep, with_source),
-                "suites": [{"classes": [], **cs} for cs in ep["cipher_suites"]],
-            }
-            for ep in report["endpoints"]
-            if ep.get("cipher_suites")
-        ],
+        "suite_groups": _suite_groups(report["endpoints"], with_source),
         "collection_errors": _collection_errors(report, with_source),
         "evidence": [
             {"label": subject_label(rt, with_source), "items": [_clip_evidence(e) for e in rt["evidence"]]}
@@ -269,6 +264,20 @@ def _finding_groups(findings: Sequence[dict[str, Any]], with_source: bool) -> li
                 rule["status"] = next(s for s in PROBLEM_STATUSES if s in rule["statuses"])
             groups.append({"severity": severity, "rules": list(rules.values())})
     return groups
+
+
+def _suite_groups(endpoints: Sequence[dict[str, Any]], with_source: bool) -> list[dict[str, Any]]:
+    """Endpoints that accept exactly the same suites share one entry: fleets share configurations."""
+    groups: dict[str, dict[str, Any]] = {}
+    for ep in endpoints:
+        if not ep.get("cipher_suites"):
+            continue
+        suites = [{"classes": [], **cs} for cs in ep["cipher_suites"]]
+        key = json.dumps(suites, sort_keys=True)
+        groups.setdefault(key, {"suites": suites, "labels": []})["labels"].append(
+            subject_label(ep, with_source)
+        )
+    return list(groups.values())
 
 
 def _top_issues(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
