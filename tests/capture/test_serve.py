@@ -40,7 +40,11 @@ def test_run_capture_server_reports_each_connection(tmp_path: Path) -> None:
         )
         port, creds = await asyncio.wait_for(listening, 30)
         assert creds.ca_file is not None and creds.ca_file.is_file()
-        for extra in (["--cacert", str(creds.ca_file)], ["--tls-max", "1.1", "-k"]):
+        for extra in (
+            ["--cacert", str(creds.ca_file)],
+            ["--tls-max", "1.1", "-k"],
+            ["--tls-max", "1.2", "-k", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256:NULL-SHA256:@SECLEVEL=0"],
+        ):
             proc = await asyncio.create_subprocess_exec(
                 curl,
                 "-sS",
@@ -56,7 +60,10 @@ def test_run_capture_server_reports_each_connection(tmp_path: Path) -> None:
         await asyncio.wait_for(server, 10)
         return seen
 
-    modern, pinned = asyncio.run(main())
+    modern, pinned, weak = asyncio.run(main())
+    assert weak.weak_suites == ("TLS_RSA_WITH_NULL_SHA256",)
+    assert "weak: TLS_RSA_WITH_NULL_SHA256" in format_line(weak)
+    assert weak.versions_offered == ("TLSv1.2",) and not weak.versions_exact
     line = format_line(modern)
     assert "offers TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3" in line
     assert "survives TLS 1.2-only" in line and "completed TLSv1.3" in line and "sni=localhost" in line

@@ -7,18 +7,17 @@ exactly one client. What the listener saw becomes `CaptureFacts`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tlsaudit.capture.certs import CaptureCredentials, generate_credentials
 from tlsaudit.capture.listener import Capture, CaptureServer
 from tlsaudit.capture.naming import labels, weak_suites
+from tlsaudit.capture.process import ProcessResult, run_process
 from tlsaudit.capture.runners import (
     JAVA_SOURCE_LAUNCH_MIN,
     ClientRun,
@@ -40,49 +39,10 @@ from tlsaudit.tls.client_hello_parse import version_label
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 CLIENT_HOST = "localhost"
 DEFAULT_TIMEOUT = 30.0
-OUTPUT_LIMIT = 4000
 # A client that never reached the listener for one of these reasons tells nothing about its TLS.
 _NOT_A_TLS_FAILURE = re.compile(
     r"refused|resolve|getaddrinfo|not known|ENOTFOUND|ECONNREFUSED|UnknownHost|No route", re.IGNORECASE
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessResult:
-    argv: tuple[str, ...]
-    exit_code: int | None
-    stdout: str = ""
-    stderr: str = ""
-    timed_out: bool = False
-    start_error: str = ""
-
-
-async def run_process(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> ProcessResult:
-    """Run argv (no shell) with a timeout; the process is killed when it runs over."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(env),
-        )
-    except OSError as exc:
-        return ProcessResult(argv=tuple(argv), exit_code=None, start_error=f"{exc.__class__.__name__}: {exc}")
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        out, err = await proc.communicate()
-        return ProcessResult(
-            argv=tuple(argv), exit_code=None, stdout=_text(out), stderr=_text(err), timed_out=True
-        )
-    return ProcessResult(argv=tuple(argv), exit_code=proc.returncode, stdout=_text(out), stderr=_text(err))
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")[:OUTPUT_LIMIT]
 
 
 def _first_line(text: str) -> str:

