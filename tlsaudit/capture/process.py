@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +23,8 @@ class ProcessResult:
 
 
 async def run_process(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> ProcessResult:
-    """Run argv (no shell) with a timeout; the process is killed when it runs over."""
+    """Run argv (no shell) with a timeout. The client runs in a session of its own so that, when it
+    runs over, it is killed together with any helper it spawned (dotnet, javac servers)."""
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -29,15 +32,18 @@ async def run_process(argv: Sequence[str], env: Mapping[str, str], timeout: floa
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=dict(env),
+            start_new_session=True,
         )
     except OSError as exc:
         return ProcessResult(argv=tuple(argv), exit_code=None, start_error=f"{exc.__class__.__name__}: {exc}")
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        out, err = await proc.communicate()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = b"", b""
+        with contextlib.suppress(TimeoutError):
+            out, err = await asyncio.wait_for(proc.communicate(), 5)
         return ProcessResult(
             argv=tuple(argv), exit_code=None, stdout=_text(out), stderr=_text(err), timed_out=True
         )
