@@ -88,6 +88,19 @@ def test_recorded_hellos_of_real_clients(name: str) -> None:
     assert "supported_versions" in names and "key_share" in names
 
 
+def test_recorded_pinned_hellos() -> None:
+    """curl --tls-max 1.1 drops supported_versions (only the maximum is on the wire); JDK 11.0.10 under
+    JAVA_TOOL_OPTIONS=-Djdk.tls.client.protocols=TLSv1 lists TLS 1.0 alone in supported_versions."""
+    curl = parse_client_hello(recorded("curl_tls_max_1.1"))
+    assert curl.legacy_version == 0x0302 and curl.supported_versions == ()
+    assert curl.versions_offered == ("TLSv1.1",) and not curl.versions_exact
+    assert curl.alpn == ("h2", "http/1.1")
+    java = parse_client_hello(recorded("jdk11010_tlsv1_pinned"))
+    assert java.legacy_version == 0x0301 and java.supported_versions == (0x0301,)
+    assert java.versions_offered == ("TLSv1.0",) and java.versions_exact
+    assert 0x1301 not in java.cipher_suites
+
+
 def test_openssl_clients_pad_their_hello_to_512_bytes() -> None:
     info = parse_client_hello(recorded("curl"))
     assert info.padding_length is not None and info.padding_length > 0

@@ -7,6 +7,7 @@ parser tests also run where these clients are not installed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
@@ -51,6 +52,14 @@ async def record() -> None:
             "java17_https": java_runs(java17, creds, classpaths[java17.path])[0],
             "jdk11010_https": java_runs(java11, creds, classpaths[java11.path])[0],
         }
+        # Pinned variants: no supported_versions, a lone legacy version.
+        curl = runs["curl"]
+        runs["curl_tls_max_1.1"] = dataclasses.replace(
+            curl, argv=(curl.argv[0], "--tls-max", "1.1", *curl.argv[1:])
+        )
+        runs["jdk11010_tlsv1_pinned"] = dataclasses.replace(
+            runs["jdk11010_https"], env={"JAVA_TOOL_OPTIONS": "-Djdk.tls.client.protocols=TLSv1"}
+        )
         for name, run in runs.items():
             seen: list[Capture] = []
             async with CaptureServer("127.0.0.1", 0, seen.append, creds) as server:
