@@ -133,8 +133,15 @@ def facts_for_run(
     line = client_result(run, result)
     if captures:
         ordered = sorted(captures, key=lambda c: c.started_at)
+        # A client that reconnects (a fallback retry) shows each attempt; names stay unique per report.
         return [
-            capture_to_facts(c, client=run.client, runtime=run.runtime, client_result=line) for c in ordered
+            capture_to_facts(
+                c,
+                client=run.client if i == 0 else f"{run.client} #{i + 1}",
+                runtime=run.runtime,
+                client_result=line,
+            )
+            for i, c in enumerate(ordered)
         ]
     # The client never connected: either it gave up before any TLS (a pin that leaves it nothing to
     # offer, e.g. a JDK asked for TLS 1.0 only) or it could not run at all.
