@@ -67,12 +67,12 @@ def test_clients_per_kind_and_trust_settings(tmp_path: Path) -> None:
     )
     assert node[0].env == {"NODE_EXTRA_CA_CERTS": "/tmp/ca.pem"}
     [java_https, _] = client_runs(
-        RuntimeFacts(kind="java", path="/jdk", version="8"),
+        RuntimeFacts(kind="java", path=str(tmp_path), version="8"),
         CREDS,
         timeout=10,
-        java_classpaths={"/jdk": Path("/cp")},
+        java_classpaths={str(tmp_path): Path("/cp")},
     )
-    assert java_https.argv[0] == "/jdk/bin/java"
+    assert java_https.argv[0] == str(tmp_path / "bin" / "java")
     assert "-Djavax.net.ssl.trustStore=/tmp/t.p12" in java_https.argv
     assert java_https.argv[-5:] == ("-cp", "/cp", "Probe", "https", "{url}")
     assert java_https.resolved_argv("localhost", 4433)[-1] == "https://localhost:4433/"
