@@ -10,7 +10,7 @@ from tlsaudit.capture.certs import CaptureCredentials
 from tlsaudit.capture.listener import Capture
 from tlsaudit.capture.probe import client_runs, facts_for_run
 from tlsaudit.capture.process import ProcessResult
-from tlsaudit.capture.runners import CLIENTS_DIR, java_binary, java_major
+from tlsaudit.capture.runners import CLIENTS_DIR, dotnet_binary, dotnet_probe_targets, java_binary, java_major
 from tlsaudit.models import RuntimeFacts
 
 CREDS = CaptureCredentials(
@@ -91,3 +91,24 @@ def test_reconnecting_client_gets_one_subject_per_connection() -> None:
     assert [f.client for f in facts] == ["python urllib", "python urllib #2"]
     assert [f.peer for f in facts] == ["127.0.0.1:1", "127.0.0.1:2"]
     assert len({f.subject for f in facts}) == 2
+
+
+def test_dotnet_is_probed_once_per_host_through_its_newest_core_runtime(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    for name, version in (("Microsoft.NETCore.App", "6.0.8"), ("Microsoft.NETCore.App", "8.0.8")):
+        (shared / name / version).mkdir(parents=True)
+    (tmp_path / "dotnet").write_text("")
+
+    def rt(name: str, version: str, product: str = "core") -> RuntimeFacts:
+        return RuntimeFacts(
+            kind="dotnet",
+            path=str(shared / name / version),
+            version=version,
+            details={"product": product, "runtime_name": name},
+        )
+
+    core6, core8 = rt("Microsoft.NETCore.App", "6.0.8"), rt("Microsoft.NETCore.App", "8.0.8")
+    asp = rt("Microsoft.AspNetCore.App", "8.0.8")
+    framework = RuntimeFacts(kind="dotnet", path="HKLM/x", version="4.8", details={"product": "framework"})
+    assert dotnet_binary(core6) == tmp_path / "dotnet"
+    assert dotnet_probe_targets([core6, asp, core8, framework]) == [core8]

@@ -24,6 +24,7 @@ from tlsaudit.capture.runners import (
     client_file,
     curl_runs,
     dotnet_binary,
+    dotnet_probe_targets,
     dotnet_runs,
     find_javac,
     java_major,
@@ -258,6 +259,8 @@ async def probe_runtimes_async(
     """Run every default client of every runtime against its own listener; facts in runtime order."""
     base_env = dict(os.environ if env is None else env)
     limit = asyncio.Semaphore(max(1, concurrency))
+    dotnet_targets = dotnet_probe_targets(runtimes)
+    runtimes = [rt for rt in runtimes if rt.kind != "dotnet" or rt in dotnet_targets]
     with tempfile.TemporaryDirectory(prefix="tlsaudit-capture-") as tmp:
         workdir = Path(tmp)
         credentials = generate_credentials(workdir / "pki")

@@ -156,8 +156,33 @@ def openssl_runs(rt: RuntimeFacts, credentials: CaptureCredentials) -> list[Clie
 
 
 def dotnet_binary(rt: RuntimeFacts) -> Path:
+    """The `dotnet` host of a runtime given as the host itself, its folder, or a shared framework
+    folder (`<root>/shared/Microsoft.NETCore.App/8.0.8`, as `dotnet --list-runtimes` names them)."""
     path = Path(rt.path)
-    return path / "dotnet" if path.is_dir() else path
+    if not path.is_dir():
+        return path
+    if (path / "dotnet").is_file() or len(path.parents) < 3:
+        return path / "dotnet"
+    return path.parents[2] / "dotnet"
+
+
+def _version_key(version: str | None) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version or "")[:4])
+
+
+def dotnet_probe_targets(runtimes: Sequence[RuntimeFacts]) -> list[RuntimeFacts]:
+    """One .NET runtime per dotnet host: the newest Microsoft.NETCore.App, which `dotnet fsi` rolls
+    forward to anyway. The .NET Framework (Windows registry) and ASP.NET Core entries are not probed."""
+    best: dict[Path, RuntimeFacts] = {}
+    for rt in runtimes:
+        if rt.kind != "dotnet" or rt.details.get("product") == "framework":
+            continue
+        if rt.details.get("runtime_name") not in (None, "Microsoft.NETCore.App"):
+            continue
+        host = dotnet_binary(rt)
+        if host not in best or _version_key(rt.version) > _version_key(best[host].version):
+            best[host] = rt
+    return list(best.values())
 
 
 def dotnet_runs(rt: RuntimeFacts, credentials: CaptureCredentials, has_sdk: bool) -> list[ClientRun]:
