@@ -199,3 +199,19 @@ def test_python2_runs_the_same_client_snippet() -> None:
     [cap] = probe_runtimes([RuntimeFacts(kind="python", path=str(py27), version="2.7.18")], timeout=30)
     assert cap.client_result == "OK HTTP 200"
     assert cap.completed and "TLSv1.2" in cap.versions_offered
+
+
+def test_java_source_launch_without_a_javac(tmp_path: Path) -> None:
+    """JDK 11+ runs `java Probe.java` when no javac is around to compile the client first."""
+    import asyncio
+
+    from tlsaudit.capture.certs import generate_credentials
+    from tlsaudit.capture.probe import run_client
+    from tlsaudit.capture.runners import java_runs
+
+    jdk = java17()
+    creds = generate_credentials(tmp_path)
+    [https, _] = java_runs(jdk, creds, classpath=None)
+    assert https.argv[-3].endswith("Probe.java")
+    [cap] = asyncio.run(run_client(https, creds, dict(os.environ), 60))
+    assert cap.completed and cap.versions_offered == MODERN
