@@ -3,6 +3,7 @@ the pins (JAVA_TOOL_OPTIONS, .curlrc, OPENSSL_CONF) that only the handshake reve
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.capture.conftest import debian_python, java17, jdk11010, named, php_with_curl, this_python
-from tlsaudit.capture.probe import probe_runtimes
+from tlsaudit.capture.certs import generate_credentials
+from tlsaudit.capture.probe import probe_runtimes, run_client
+from tlsaudit.capture.runners import java_runs
 from tlsaudit.facts import capture_facts
 from tlsaudit.models import CaptureFacts, Readiness, RuntimeFacts
 
@@ -203,12 +206,6 @@ def test_python2_runs_the_same_client_snippet() -> None:
 
 def test_java_source_launch_without_a_javac(tmp_path: Path) -> None:
     """JDK 11+ runs `java Probe.java` when no javac is around to compile the client first."""
-    import asyncio
-
-    from tlsaudit.capture.certs import generate_credentials
-    from tlsaudit.capture.probe import run_client
-    from tlsaudit.capture.runners import java_runs
-
     jdk = java17()
     creds = generate_credentials(tmp_path)
     [https, _] = java_runs(jdk, creds, classpath=None)
