@@ -153,7 +153,8 @@ def test_curlrc_in_home_pins_tls11(tmp_path: Path) -> None:
     assert not cap.versions_exact  # no supported_versions: only the maximum is on the wire
     assert cap.legacy_version == "TLSv1.1"
     assert cap.client_result.startswith("FAIL")
-    assert cap.outcome.startswith("client aborted: alert")  # its security level refuses our TLS 1.1 signature
+    # Its security level refuses our TLS 1.1 signature: it sends an alert, or its reset overtakes it.
+    assert cap.outcome.startswith(("client aborted: alert", "client reset the connection during handshake"))
     assert capture_facts(cap)["capture.offers_modern"] is False
 
 

@@ -117,7 +117,14 @@ async def handle_connection(
             reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout
         )
         return dataclasses.replace(capture, raw_hello=hello_reader.buffered[: hello.wire_length])
-    except (ConnectionError, OSError) as exc:
+    except ConnectionResetError:
+        # A client that aborts often closes with our reply unread: the kernel answers with a reset,
+        # which can overtake its alert. Either way the client gave up.
+        phase = "during handshake" if hello is not None else "before its ClientHello was complete"
+        return Capture(
+            peer=peer, hello=hello, outcome=f"client reset the connection {phase}", started_at=started
+        )
+    except OSError as exc:
         return Capture(
             peer=peer, hello=hello, outcome=f"connection error: {exc.__class__.__name__}", started_at=started
         )
