@@ -39,6 +39,22 @@ class BrowserError(RuntimeError):
     pass
 
 
+@contextmanager
+def chromium_or_skip() -> Iterator[Browser]:
+    """A running Chromium for a test, or a pytest skip that names what is missing."""
+    import pytest
+
+    pytest.importorskip("websockets", reason="websockets (CDP client for the browser tests) is not installed")
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    browser = Browser(executable)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
 @dataclass
 class PageResult:
     console_errors: list[str] = field(default_factory=list)

@@ -4,6 +4,9 @@
 from attacker-controlled input (e.g. a certificate served by a loopback server): it renders the HTML, loads
 it once as shipped and once with its Content-Security-Policy removed (so that escaping alone is proven), and
 asserts that no script ran, no event handler exists and the hostile text is shown as text.
+
+    with chromium_or_skip() as browser:
+        assert_report_html_inert(report, browser, tmp_path, expected_text=XSS_COMMON_NAME)
 """
 
 from __future__ import annotations

@@ -268,6 +268,14 @@ def test_text_view_words_and_verdict() -> None:
     assert "disagree on TLSv1.0" in text
 
 
+def test_interrupted_runs_say_so() -> None:
+    report = sample_report()
+    report["interrupted"] = True
+    for fmt in ("text", "markdown", "html"):
+        assert "interrupted before every subject finished" in render(report, fmt, OPTIONS), fmt
+    assert "interrupted before" not in render(sample_report(), "text", OPTIONS)
+
+
 def test_text_colour_only_when_asked() -> None:
     coloured = render(sample_report(), "text", RenderOptions(color=True))
     assert "\x1b[31m" in coloured and "\x1b[0m" in coloured
@@ -407,3 +415,14 @@ def test_hostile_text_constants_are_hostile() -> None:
     # guards the guard: the payloads the tests rely on really hold markup, formulas and control characters
     assert "<script>" in HOSTILE_SUBJECT and "onerror" in HOSTILE_SUBJECT
     assert HOSTILE_TEXT.startswith("=") and "\x1b" in HOSTILE_TEXT and "|" in HOSTILE_TEXT
+
+
+def test_html_replaces_control_characters() -> None:
+    html = render(hostile_report(), "html", OPTIONS)
+    assert "\x1b" not in html and "\x07" not in html and "\ufffd[31mred" in html
+
+
+def test_breakable_escapes_before_adding_break_points() -> None:
+    from tlsaudit.formats.html import breakable
+
+    assert str(breakable('<b x="1">a.b:c</b>')) == "&lt;b x=&#34;1&#34;&gt;a.<wbr>b:<wbr>c&lt;/b&gt;"

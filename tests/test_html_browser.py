@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Browser, find_chromium
+from tests.browser import Browser, chromium_or_skip, find_chromium
 from tests.html_checks import PWNED_PROBE, assert_report_html_inert, render_html
 from tests.report_samples import HOSTILE_SUBJECT, big_report, hostile_report, sample_report
 from tlsaudit.formats import RenderOptions
@@ -27,12 +27,8 @@ SECTIONS = ("#cover", "#summary", "#endpoints", "#runtimes", "#findings", "#evid
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM is not None
-    instance = Browser(CHROMIUM)
-    try:
+    with chromium_or_skip() as instance:
         yield instance
-    finally:
-        instance.close()
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -304,6 +304,17 @@ def test_merge_keeps_the_most_recent_result_for_the_same_subject() -> None:
     assert len(merged["runtimes"]) == 2
 
 
+def test_merge_keeps_the_interrupted_flag() -> None:
+    stopped = sample_report(source_host="scanner")
+    stopped["interrupted"] = True
+    merged = merge_reports([stopped, _runtime_report("web-01", 10, php_ready=True)])
+    assert merged["interrupted"] is True
+    assert schema_errors(merged) == []
+    assert "interrupted" not in merge_reports(
+        [sample_report(), _runtime_report("web-01", 10, php_ready=True)]
+    )
+
+
 def test_merge_refuses_different_policies() -> None:
     other = sample_report()
     other["policy"] = {"id": "pci-dss-3.2", "title": "PCI"}

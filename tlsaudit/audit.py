@@ -10,7 +10,7 @@ from typing import Any
 
 from tlsaudit.engine import RuleSet, evaluate
 from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
-from tlsaudit.probe.scanner import Scanner, ScanOptions, unknown_endpoint
+from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
 
 
@@ -32,8 +32,12 @@ def scan_endpoints(
     *,
     on_endpoint: Callable[[EndpointFacts], None] | None = None,
     on_planned: Callable[[int], None] | None = None,
+    enrichers: Sequence[Enricher] = (),
 ) -> None:
-    """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted')."""
+    """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted').
+
+    `enrichers` add certificate, cipher-suite and STARTTLS facts (see tlsaudit.probe.depth).
+    """
     collected.planned.extend(targets)
 
     def record(facts: EndpointFacts) -> None:
@@ -41,7 +45,7 @@ def scan_endpoints(
         if on_endpoint:
             on_endpoint(facts)
 
-    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned)
+    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned, enrichers=enrichers)
     try:
         asyncio.run(scanner.scan(targets))
     except KeyboardInterrupt:

@@ -12,6 +12,8 @@ from tlsaudit.models import (
     LEGACY_VERSIONS,
     MODERN_VERSIONS,
     CaptureFacts,
+    CertificateInfo,
+    CipherSuiteResult,
     EndpointFacts,
     FactValue,
     ProtocolStatus,
@@ -45,31 +47,84 @@ ENDPOINT_FACTS: dict[str, FactSpec] = {
     "port": FactSpec(type="int", doc="TCP port"),
 }
 
+# ---------------------------------------------------------------- endpoint: STARTTLS
+STARTTLS_FACTS: dict[str, FactSpec] = {
+    "starttls.refused": FactSpec(
+        type="bool", doc="the server refused STARTTLS (unknown when STARTTLS was not used)"
+    ),
+    "starttls.refusal": FactSpec(type="str", doc="what the server answered when it refused STARTTLS"),
+}
+
 # ---------------------------------------------------------------- endpoint: certificate
 CERTIFICATE_FACTS: dict[str, FactSpec] = {
-    "certificate.days_left": FactSpec(type="int", doc="days until notAfter (negative once expired)"),
+    "certificate.subject": FactSpec(type="str", doc="subject DN of the leaf"),
+    "certificate.issuer": FactSpec(type="str", doc="issuer DN of the leaf"),
+    "certificate.names": FactSpec(type="list", doc="subjectAltName entries (DNS:..., IP:...)"),
+    "certificate.not_after": FactSpec(type="str", doc="notAfter of the leaf (ISO 8601, UTC)"),
+    "certificate.not_before": FactSpec(type="str", doc="notBefore of the leaf (ISO 8601, UTC)"),
+    "certificate.days_left": FactSpec(type="int", doc="whole days until notAfter (negative once expired)"),
     "certificate.expired": FactSpec(type="bool", doc="notAfter is in the past"),
     "certificate.not_yet_valid": FactSpec(type="bool", doc="notBefore is in the future"),
-    "certificate.trusted": FactSpec(type="bool", doc="the chain validates to a trusted root"),
+    "certificate.trusted": FactSpec(
+        type="bool",
+        doc="the chain validates to a trusted root (system store + --ca-file); dates and name judged apart",
+    ),
+    "certificate.trust_error": FactSpec(type="str", doc="why path validation failed"),
     "certificate.self_signed": FactSpec(type="bool", doc="the leaf is self-signed"),
-    "certificate.hostname_match": FactSpec(type="bool", doc="the leaf matches the name scanned"),
-    "certificate.key_type": FactSpec(type="str", doc="RSA, EC, Ed25519, DSA, ..."),
+    "certificate.hostname_match": FactSpec(
+        type="bool", doc="the leaf's subjectAltName covers the name scanned"
+    ),
+    "certificate.key_type": FactSpec(type="str", doc="RSA, EC, Ed25519, Ed448, DSA"),
     "certificate.key_bits": FactSpec(type="int", doc="public key size in bits"),
     "certificate.signature_hash": FactSpec(
-        type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...)"
+        type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...; intrinsic for EdDSA)"
     ),
-    "certificate.chain_complete": FactSpec(type="bool", doc="the server sent every intermediate needed"),
+    "certificate.chain_signature_hashes": FactSpec(
+        type="list", doc="hashes of the signatures on every certificate sent except self-signed roots"
+    ),
+    "certificate.chain_complete": FactSpec(
+        type="bool", doc="the server sent every intermediate needed (unknown under an unknown root)"
+    ),
     "certificate.chain_in_order": FactSpec(type="bool", doc="each certificate is signed by the next one"),
 }
 
 # ---------------------------------------------------------------- endpoint: cipher suites
 CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
-    "cipher_suites.accepted": FactSpec(type="list", doc="every suite accepted, any version"),
+    "cipher_suites.accepted": FactSpec(type="list", doc="every suite accepted, any version (IANA names)"),
     "cipher_suites.classes": FactSpec(
-        type="list", doc="classes of the accepted suites (rc4, 3des, null, ...)"
+        type="list",
+        doc="classes of the accepted suites: null anon export rc4 des 3des idea rc2 seed cbc aead "
+        "forward-secrecy no-forward-secrecy md5 sha1-mac psk srp gost tls13",
     ),
     "cipher_suites.server_preference": FactSpec(type="bool", doc="the server imposes its own order"),
+    "cipher_suites.forward_secrecy": FactSpec(
+        type="bool", doc="at least one accepted suite has forward secrecy"
+    ),
+    "cipher_suites.tls12_aead": FactSpec(
+        type="bool", doc="TLS 1.2 accepts an AEAD suite (unknown when TLS 1.2 was not enumerated)"
+    ),
+    "cipher_suites.outside_mozilla_intermediate": FactSpec(
+        type="list", doc="accepted suites that Mozilla's intermediate configuration does not list"
+    ),
 }
+
+# Mozilla Server Side TLS 5.7, intermediate configuration (IANA names of its OpenSSL list).
+MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
+    {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    }
+)
 
 # ---------------------------------------------------------------- runtime
 RUNTIME_FACTS: dict[str, FactSpec] = {
@@ -122,7 +177,7 @@ CAPTURE_FACTS: dict[str, FactSpec] = {
 def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
     """Facts a rule with this `applies_to` may name."""
     if applies_to in ("endpoint", "certificate", "cipher-suites"):
-        return {**ENDPOINT_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
+        return {**ENDPOINT_FACTS, **STARTTLS_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
     if applies_to == "capture":
@@ -144,32 +199,75 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts["modern_accepted"] = _any_accepted(ep, MODERN_VERSIONS)
     facts["legacy_accepted"] = _any_accepted(ep, LEGACY_VERSIONS)
     facts["reachable"] = any(r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()) or None
-    cert = ep.certificate
-    if cert is not None:
-        facts.update(
-            {
-                "certificate.days_left": cert.days_left,
-                "certificate.expired": None if cert.days_left is None else cert.days_left < 0,
-                "certificate.trusted": cert.trusted,
-                "certificate.self_signed": cert.self_signed,
-                "certificate.hostname_match": cert.hostname_match,
-                "certificate.key_type": cert.key_type or None,
-                "certificate.key_bits": cert.key_bits,
-                "certificate.signature_hash": cert.signature_hash or None,
-                "certificate.chain_complete": cert.chain_complete,
-                "certificate.chain_in_order": cert.chain_in_order,
-            }
-        )
+    facts.update(starttls_facts(ep))
+    if ep.certificate is not None:
+        facts.update(certificate_facts(ep.certificate))
     if ep.cipher_suites:
-        suites: list[str] = []
-        classes: set[str] = set()
-        for cs in ep.cipher_suites:
-            suites.extend(s for s in cs.accepted if s not in suites)
-            classes.update(cs.classes)
-        facts["cipher_suites.accepted"] = tuple(suites)
-        facts["cipher_suites.classes"] = tuple(sorted(classes))
-        prefs = [cs.server_preference for cs in ep.cipher_suites if cs.server_preference is not None]
-        facts["cipher_suites.server_preference"] = all(prefs) if prefs else None
+        facts.update(cipher_suite_facts(ep.cipher_suites))
+    return facts
+
+
+def starttls_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    if ep.starttls_refused is not None:
+        return {"starttls.refused": True, "starttls.refusal": ep.starttls_refused}
+    # STARTTLS worked if any probe got an answer through it.
+    worked = ep.starttls is not None and any(
+        r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()
+    )
+    return {"starttls.refused": False if worked else None, "starttls.refusal": None}
+
+
+def certificate_facts(cert: CertificateInfo) -> dict[str, FactValue]:
+    return {
+        "certificate.subject": cert.subject,
+        "certificate.issuer": cert.issuer,
+        "certificate.names": cert.san,
+        "certificate.not_after": cert.not_after or None,
+        "certificate.not_before": cert.not_before or None,
+        "certificate.days_left": cert.days_left,
+        "certificate.expired": None if cert.days_left is None else cert.days_left < 0,
+        "certificate.not_yet_valid": cert.not_yet_valid,
+        "certificate.trusted": cert.trusted,
+        "certificate.trust_error": cert.trust_error or None,
+        "certificate.self_signed": cert.self_signed,
+        "certificate.hostname_match": cert.hostname_match,
+        "certificate.key_type": cert.key_type or None,
+        "certificate.key_bits": cert.key_bits,
+        "certificate.signature_hash": cert.signature_hash or None,
+        "certificate.chain_signature_hashes": cert.chain_signature_hashes,
+        "certificate.chain_complete": cert.chain_complete,
+        "certificate.chain_in_order": cert.chain_in_order,
+    }
+
+
+def cipher_suite_facts(results: tuple[CipherSuiteResult, ...]) -> dict[str, FactValue]:
+    """Facts over every version's suites. An enumeration that failed part-way makes the list facts
+    unknown: judging a partial list could pass a server whose weak suite was never reached."""
+    suites: list[str] = []
+    classes: set[str] = set()
+    per_suite_fs = False
+    tls12_aead: bool | None = None
+    for cs in results:
+        suites.extend(s for s in cs.accepted if s not in suites)
+        classes.update(cs.classes)
+        if cs.accepted and ("forward-secrecy" in cs.classes or cs.version == TlsVersion.TLSv1_3):
+            per_suite_fs = True
+        if cs.version == TlsVersion.TLSv1_2 and cs.accepted:
+            tls12_aead = "aead" in cs.classes
+    prefs = [cs.server_preference for cs in results if cs.server_preference is not None]
+    facts: dict[str, FactValue] = {
+        "cipher_suites.accepted": tuple(suites),
+        "cipher_suites.classes": tuple(sorted(classes)),
+        "cipher_suites.server_preference": all(prefs) if prefs else None,
+        "cipher_suites.forward_secrecy": per_suite_fs if suites else None,
+        "cipher_suites.tls12_aead": tls12_aead,
+        "cipher_suites.outside_mozilla_intermediate": tuple(
+            s for s in suites if s not in MOZILLA_INTERMEDIATE_SUITES
+        ),
+    }
+    if any(cs.errors for cs in results):
+        for name in ("accepted", "classes", "forward_secrecy", "tls12_aead", "outside_mozilla_intermediate"):
+            facts[f"cipher_suites.{name}"] = None
     return facts
 
 

@@ -272,6 +272,8 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
     scope = _merge_scope([source.get("scope", {}) for _, source in ordered])
     if scope:
         merged["scope"] = scope
+    if any(source.get("interrupted") for source in reports):
+        merged["interrupted"] = True
     merged["summary"] = {}
     for kind, list_name in _SUBJECT_LISTS.items():
         merged[list_name] = [item for key, item in subjects.items() if key[0] == kind]

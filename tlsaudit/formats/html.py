@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from tlsaudit.data import reports_dir
 from tlsaudit.errors import UsageError
 from tlsaudit.formats.base import (
+    INTERRUPTED_NOTE,
     LEGACY_NAMES,
     PROBLEM_STATUSES,
     SEVERITIES,
@@ -32,6 +33,7 @@ from tlsaudit.formats.base import (
     display_client,
     display_title,
     several_sources,
+    strip_controls,
     subject_label,
 )
 
@@ -89,6 +91,19 @@ def logo_data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _clean(value: Any) -> Any:
+    """Every value the template prints: control characters (escape sequences, NUL) become U+FFFD."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
+
+
+def breakable(value: Any) -> Markup:
+    """Escaped text with line-break opportunities after dots and colons, for long host names in tables."""
+    escaped = str(escape(strip_controls(str(value))))
+    return Markup(escaped.replace(".", ".<wbr>").replace(":", ":<wbr>"))  # noqa: S704 (escaped first)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(reports_dir())),
@@ -97,7 +112,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_clean,
     )
+    env.filters["breakable"] = breakable
     return env
 
 
@@ -129,6 +146,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "verdict": summary["verdict"],
         "verdict_words": VERDICT_WORDS[summary["verdict"]],
         "verdict_sentence": _verdict_sentence(report),
+        "interrupted_note": INTERRUPTED_NOTE if report.get("interrupted") else "",
         "summary": summary,
         "counts": summary["counts"],
         "chart": readiness_chart(summary),
