@@ -58,3 +58,16 @@ def debian_python() -> RuntimeFacts:
 
 def named(kind: str, binary: str) -> RuntimeFacts:
     return RuntimeFacts(kind=kind, path=tool(binary), version=None)
+
+
+def default_context_minimum(python: RuntimeFacts) -> int:
+    """`ssl.create_default_context().minimum_version` of that interpreter: 771 (TLS 1.2) for CPython
+    built with its own defaults, -2 (whatever OpenSSL allows) for Debian's build."""
+    out = subprocess.run(
+        [python.path, "-c", "import ssl; print(int(ssl.create_default_context().minimum_version))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return int(out.stdout)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.capture.conftest import debian_python, java17, jdk11010, named, php_with_curl, this_python
+from tests.capture.conftest import (
+    debian_python,
+    default_context_minimum,
+    java17,
+    jdk11010,
+    named,
+    php_with_curl,
+    this_python,
+)
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.probe import probe_runtimes, run_client
 from tlsaudit.capture.runners import java_runs
@@ -99,9 +107,10 @@ def test_jdk11010_still_offers_tls10(default_probe: tuple[list[RuntimeFacts], li
 def test_python_curl_node_openssl_defaults(
     default_probe: tuple[list[RuntimeFacts], list[CaptureFacts]],
 ) -> None:
-    # pyenv's Python raises the default context's minimum to TLS 1.2; Debian's keeps OpenSSL's.
-    assert probed(default_probe, this_python())["python urllib"].versions_offered == MODERN
-    assert probed(default_probe, debian_python())["python urllib"].versions_offered == OPENSSL3_CLIENT
+    # CPython's own default context starts at TLS 1.2; Debian's build leaves the minimum to OpenSSL.
+    for python in (this_python(), debian_python()):
+        expected = MODERN if default_context_minimum(python) == 0x0303 else OPENSSL3_CLIENT
+        assert probed(default_probe, python)["python urllib"].versions_offered == expected
     curl = probed(default_probe, named("curl", "curl"))["curl"]
     assert curl.versions_offered == OPENSSL3_CLIENT and curl.client_result == "OK HTTP 200"
     node = probed(default_probe, named("node", "node"))["node https"]
@@ -164,18 +173,19 @@ def test_openssl_conf_max_tls11_pins_python(tmp_path: Path) -> None:
         "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = tls\n"
         "[tls]\nMaxProtocol = TLSv1.1\n"
     )
-    debian, pyenv = debian_python(), this_python()
-    captures = probe_runtimes([debian, pyenv], timeout=30, env={**os.environ, "OPENSSL_CONF": str(cnf)})
-    [deb] = by_client(captures, debian).values()
-    assert deb.versions_offered == ("TLSv1.1",)
-    assert deb.client_result.startswith("FAIL")
-    # pyenv's Python asks for at least TLS 1.2, the config allows at most 1.1: it sends an alert, no hello.
-    [own] = by_client(captures, pyenv).values()
-    assert own.versions_offered == ()
-    assert "NO_PROTOCOLS_AVAILABLE" in own.client_result
-    assert own.outcome == "no ClientHello: client sent alert protocol_version instead"
-    for cap in (deb, own):
+    pythons = [debian_python(), this_python()]
+    captures = probe_runtimes(pythons, timeout=30, env={**os.environ, "OPENSSL_CONF": str(cnf)})
+    for python in pythons:
+        [cap] = by_client(captures, python).values()
+        assert cap.client_result.startswith("FAIL")
         assert capture_facts(cap, Readiness.READY)["capture.version_table_check"] == "too-optimistic"
+        if default_context_minimum(python) == 0x0303:
+            # At least TLS 1.2 asked for, at most 1.1 allowed: an alert, no ClientHello at all.
+            assert cap.versions_offered == ()
+            assert "NO_PROTOCOLS_AVAILABLE" in cap.client_result
+            assert cap.outcome == "no ClientHello: client sent alert protocol_version instead"
+        else:
+            assert cap.versions_offered == ("TLSv1.1",)
 
 
 def test_a_client_that_cannot_run_is_unknown_not_a_failure(tmp_path: Path) -> None:
