@@ -112,3 +112,16 @@ def test_dotnet_is_probed_once_per_host_through_its_newest_core_runtime(tmp_path
     framework = RuntimeFacts(kind="dotnet", path="HKLM/x", version="4.8", details={"product": "framework"})
     assert dotnet_binary(core6) == tmp_path / "dotnet"
     assert dotnet_probe_targets([core6, asp, core8, framework]) == [core8]
+
+
+def test_client_output_is_inert_and_bounded() -> None:
+    rt = RuntimeFacts(kind="python", path="/usr/bin/python3", version=None)
+    [run] = client_runs(rt, CREDS, timeout=10, java_classpaths={})
+    noisy = ProcessResult(
+        argv=(), exit_code=1, stdout="FAIL \x1b]0;owned\x07 " + "x" * 1000, stderr="\x1b[2Jboom"
+    )
+    [facts] = facts_for_run(run, [], noisy)
+    assert "\x1b" not in facts.client_result and "\x07" not in facts.client_result
+    assert facts.client_result.startswith("FAIL \\x1b]0;owned\\x07 ")
+    assert len(facts.client_result) == 300
+    assert facts.errors == ("\\x1b[2Jboom",)

@@ -289,3 +289,15 @@ def test_corrupted_real_hellos_only_ever_raise_peer_error(offset: int, junk: byt
     data[offset : offset + len(junk)] = junk
     with contextlib.suppress(PeerError):
         parse_client_hello(bytes(data))
+
+
+def test_names_the_peer_chose_stay_inert() -> None:
+    hostile = b"evil\x1b[31m\\.example"
+    sni = extension(
+        0, struct.pack(">H", len(hostile) + 3) + b"\x00" + struct.pack(">H", len(hostile)) + hostile
+    )
+    alpn = extension(16, struct.pack(">H", 4) + b"\x03h\x072")
+    info = parse_client_hello(tls_hello(suites=[0x1301], extensions=sni + alpn))
+    assert info.sni == "evil\\x1b[31m\\x5c.example"
+    assert info.alpn == ("h\\x072",)
+    assert all(0x20 <= ord(c) < 0x7F for c in info.sni)

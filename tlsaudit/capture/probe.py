@@ -35,7 +35,7 @@ from tlsaudit.capture.runners import (
     python_runs,
 )
 from tlsaudit.models import CaptureFacts, RuntimeFacts
-from tlsaudit.tls.client_hello_parse import version_label
+from tlsaudit.tls.client_hello_parse import printable, version_label
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 CLIENT_HOST = "localhost"
@@ -53,8 +53,17 @@ def _first_line(text: str) -> str:
     return ""
 
 
+RESULT_LIMIT = 300
+
+
 def client_result(run: ClientRun, result: ProcessResult) -> str:
-    """One line saying what the client itself reported: `OK ...`, `FAIL ...`, `UNAVAILABLE ...`."""
+    """One line saying what the client itself reported: `OK ...`, `FAIL ...`, `UNAVAILABLE ...`.
+
+    Control characters are escaped and the line is bounded: it goes into reports as it is."""
+    return printable(_client_result(run, result).encode("utf-8", "replace"))[:RESULT_LIMIT]
+
+
+def _client_result(run: ClientRun, result: ProcessResult) -> str:
     if result.start_error:
         return f"UNAVAILABLE {result.start_error}"
     if result.timed_out:
@@ -147,7 +156,7 @@ def facts_for_run(
     # The client never connected: either it gave up before any TLS (a pin that leaves it nothing to
     # offer, e.g. a JDK asked for TLS 1.0 only) or it could not run at all.
     attempted = line.startswith("FAIL") and not result.timed_out and not _NOT_A_TLS_FAILURE.search(line)
-    errors = tuple(e for e in (_first_line(result.stderr),) if e)
+    errors = tuple(printable(e.encode())[:RESULT_LIMIT] for e in (_first_line(result.stderr),) if e)
     return [
         dataclasses.replace(
             base,

@@ -93,6 +93,12 @@ class ClientHelloInfo:
         return offered[-1] if offered else None
 
 
+def printable(raw: bytes) -> str:
+    """Peer-chosen bytes as inert text: printable ASCII kept, anything else as a \\xNN escape (so a
+    name can never carry a terminal control sequence into a report)."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in raw)
+
+
 class _Cursor:
     """Bounds-checked reads over a bytes object; every overrun is a PeerError."""
 
@@ -306,7 +312,7 @@ def _parse_extension(ext_type: int, data: _Cursor, fields: _ExtensionFields) -> 
             name = names.vector(1)
             if not name.remaining:
                 raise PeerError("empty ALPN protocol name")
-            alpn.append(name.take(name.remaining).decode("ascii", "backslashreplace"))
+            alpn.append(printable(name.take(name.remaining)))
         fields.alpn = tuple(alpn)
     elif ext_type == EXT_KEY_SHARE:
         shares = _single_vector(data, 2)
@@ -335,7 +341,7 @@ def _parse_sni(data: _Cursor) -> str | None:
         name = names.vector(2)
         raw = name.take(name.remaining)
         if name_type == 0 and host is None:
-            host = raw.decode("ascii", "backslashreplace")
+            host = printable(raw)
     return host
 
 
