@@ -6,6 +6,7 @@ import asyncio
 import socket
 import ssl
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -164,3 +165,24 @@ def test_listens_on_both_loopback_addresses_on_one_port(creds: CaptureCredential
     caps = asyncio.run(main())
     assert sorted(c.peer.rsplit(":", 1)[0] for c in caps) == ["127.0.0.1", "[::1]"]
     assert {c.outcome for c in caps} == {"not TLS: plain HTTP request"}
+
+
+def test_a_client_trickling_bytes_meets_the_connection_deadline(creds: CaptureCredentials) -> None:
+    hello = (RECORDED / "curl.bin").read_bytes()
+
+    async def client(port: int) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for i in range(len(hello)):
+                writer.write(hello[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        except ConnectionError:
+            pass  # the listener gave up on us, as it should
+        finally:
+            writer.close()
+
+    begin = time.monotonic()
+    [cap] = serve(creds, lambda port: asyncio.wait_for(client(port), 5), io_timeout=0.4)
+    assert cap.outcome == "timeout: connection still open after 1.2 s"
+    assert time.monotonic() - begin < 8

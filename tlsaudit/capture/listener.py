@@ -23,6 +23,7 @@ from tlsaudit.tls.client_hello_parse import ClientHelloInfo, ClientHelloReader
 READ_SIZE = 65536
 DEFAULT_IO_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 3.0
+DEADLINE_FACTOR = 3
 _OPENSSL_VERSION_NAMES = {"TLSv1": "TLSv1.0", "SSLv3": "SSLv3"}
 HTTP_RESPONSE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 17\r\nConnection: close\r\n\r\n"
@@ -82,6 +83,11 @@ async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:
     return await asyncio.wait_for(reader.read(READ_SIZE), timeout)
 
 
+@dataclass(slots=True)
+class _Progress:
+    hello: ClientHelloInfo | None = None
+
+
 async def handle_connection(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
@@ -89,7 +95,10 @@ async def handle_connection(
     *,
     io_timeout: float = DEFAULT_IO_TIMEOUT,
 ) -> Capture:
-    """Serve one client and describe it. Never raises for anything the client does."""
+    """Serve one client and describe it. Never raises for anything the client does.
+
+    Each read waits at most `io_timeout`; the whole connection at most DEADLINE_FACTOR times that,
+    so a client trickling a byte at a time cannot hold it open for long."""
     peername = writer.get_extra_info("peername")
     if isinstance(peername, tuple):
         host = str(peername[0])
@@ -97,6 +106,33 @@ async def handle_connection(
     else:
         peer = str(peername)
     started = time.time()
+    progress = _Progress()
+    deadline = io_timeout * DEADLINE_FACTOR
+    try:
+        async with asyncio.timeout(deadline):
+            return await _serve(reader, writer, context, peer, started, io_timeout, progress)
+    except TimeoutError:
+        return Capture(
+            peer=peer,
+            hello=progress.hello,
+            outcome=f"timeout: connection still open after {deadline:g} s",
+            started_at=started,
+        )
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+async def _serve(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    context: ssl.SSLContext,
+    peer: str,
+    started: float,
+    io_timeout: float,
+    progress: _Progress,
+) -> Capture:
     hello_reader = ClientHelloReader()
     hello: ClientHelloInfo | None = None
     try:
@@ -113,6 +149,7 @@ async def handle_connection(
                 hello = hello_reader.feed(data)
             except PeerError as exc:
                 return Capture(peer=peer, hello=None, outcome=str(exc), started_at=started)
+        progress.hello = hello
         capture = await _finish_handshake(
             reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout
         )
@@ -128,10 +165,6 @@ async def handle_connection(
         return Capture(
             peer=peer, hello=hello, outcome=f"connection error: {exc.__class__.__name__}", started_at=started
         )
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
 async def _finish_handshake(
