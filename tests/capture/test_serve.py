@@ -64,7 +64,9 @@ def test_run_capture_server_reports_each_connection(tmp_path: Path) -> None:
     assert weak.weak_suites == ("TLS_RSA_WITH_NULL_SHA256",)
     assert "weak: TLS_RSA_WITH_NULL_SHA256" in format_line(weak)
     assert weak.versions_offered == ("TLSv1.2",) and not weak.versions_exact
+    assert modern.client.startswith("curl (pid ")  # the process behind the connection, found by psutil
     line = format_line(modern)
+    assert line.startswith(f"{modern.client} from 127.0.0.1:")
     assert "offers TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3" in line
     assert "survives TLS 1.2-only" in line and "completed TLSv1.3" in line and "sni=localhost" in line
     assert "FAILS a TLS 1.2-only server" in format_line(pinned)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from tlsaudit.capture.attribution import process_for_connection
 from tlsaudit.capture.certs import CaptureCredentials
 from tlsaudit.errors import PeerError
 from tlsaudit.tls.client_hello_parse import ClientHelloInfo, ClientHelloReader
@@ -43,6 +44,7 @@ class Capture:
     completed: bool = False
     started_at: float = 0.0
     raw_hello: bytes = b""  # the client's first flight as received, up to the end of the ClientHello
+    process: str = ""  # the local process that connected, when asked for and found ("curl (pid 42)")
 
 
 OnCapture = Callable[[Capture], None]
@@ -275,7 +277,9 @@ class CaptureServer:
         credentials: CaptureCredentials,
         *,
         io_timeout: float = DEFAULT_IO_TIMEOUT,
+        identify_processes: bool = False,
     ) -> None:
+        self.identify_processes = identify_processes
         self.hosts = (host,) if isinstance(host, str) else tuple(host)
         self.requested_port = port
         self.on_capture = on_capture
@@ -296,11 +300,22 @@ class CaptureServer:
         if task is not None:
             self._tasks.add(task)
         try:
+            process = await self._identify(writer) if self.identify_processes else None
             capture = await handle_connection(reader, writer, self.context, io_timeout=self.io_timeout)
+            if process:
+                capture = dataclasses.replace(capture, process=process)
             self.on_capture(capture)
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _identify(self, writer: asyncio.StreamWriter) -> str | None:
+        """Name the connecting process while its socket is still open (psutil, in a thread)."""
+        peer = writer.get_extra_info("peername")
+        local = writer.get_extra_info("sockname")
+        if not isinstance(peer, tuple) or not isinstance(local, tuple):
+            return None
+        return await asyncio.to_thread(process_for_connection, int(peer[1]), int(local[1]))
 
     async def start(self) -> None:
         """Listen on the first host (port 0: any free port), then best effort on the others, same port.

@@ -63,8 +63,11 @@ def format_line(facts: CaptureFacts) -> str:
     offered = ",".join(facts.versions_offered) or "-"
     if facts.versions_offered and not facts.versions_exact:
         offered = "up to " + offered
+    who = (
+        facts.client if facts.client == facts.peer or not facts.peer else f"{facts.client} from {facts.peer}"
+    )
     parts = [
-        facts.peer or facts.client,
+        who,
         f"offers {offered}",
         verdict(facts),
         f"sni={facts.sni}" if facts.sni else "no sni",
@@ -85,7 +88,8 @@ def capture_json(facts: CaptureFacts) -> dict[str, Any]:
 
 
 def connection_facts(capture: Capture) -> CaptureFacts:
-    return capture_to_facts(capture, client=capture.peer)
+    """Facts of one connection; the client is named by its process when it was found."""
+    return capture_to_facts(capture, client=capture.process or capture.peer)
 
 
 async def run_capture_server(
@@ -97,6 +101,7 @@ async def run_capture_server(
     on_listening: Callable[[int, CaptureCredentials], None] | None = None,
     stop: asyncio.Event | None = None,
     io_timeout: float = 10.0,
+    identify_processes: bool = True,
 ) -> None:
     """Serve until `stop` is set or the task is cancelled; `on_capture` gets each connection's facts.
 
@@ -109,7 +114,9 @@ async def run_capture_server(
         def report(capture: Capture) -> None:
             on_capture(connection_facts(capture))
 
-        async with CaptureServer(host, port, report, creds, io_timeout=io_timeout) as server:
+        async with CaptureServer(
+            host, port, report, creds, io_timeout=io_timeout, identify_processes=identify_processes
+        ) as server:
             if on_listening is not None:
                 on_listening(server.port, creds)
             await (stop or asyncio.Event()).wait()
