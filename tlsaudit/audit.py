@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from typing import Any
 
 from tlsaudit.engine import RuleSet, evaluate
 from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
+from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
 
@@ -47,7 +47,7 @@ def scan_endpoints(
 
     scanner = Scanner(options, on_endpoint=record, on_planned=on_planned, enrichers=enrichers)
     try:
-        asyncio.run(scanner.scan(targets))
+        run_loop(scanner.scan(targets))
     except KeyboardInterrupt:
         collected.interrupted = True
         done = {(e.host, e.port) for e in collected.endpoints}

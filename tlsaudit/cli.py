@@ -18,7 +18,6 @@ from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, Usag
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import depth_enrichers
-from tlsaudit.probe.local_services import listening_services, loopback_targets
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
@@ -366,6 +365,8 @@ def audit(**kw: Any) -> None:
     explicit = _targets_or_fail(kw)
     local: list[Target] = []
     if not kw["no_local"]:
+        from tlsaudit.probe.local_services import listening_services, loopback_targets
+
         local = [
             with_service_settings(t, sni=None, starttls=None)
             for t in loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])

@@ -132,8 +132,117 @@ RUNTIME_FACTS: dict[str, FactSpec] = {
     "version": FactSpec(type="version", doc="runtime version, normalised per kind"),
 }
 
+
 # Details each inspector reports, "details.<name>". Inspectors add their own entries here.
-RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {}
+def _d(type_: str, doc: str, scheme: str = "plain") -> FactSpec:
+    return FactSpec(type=type_, doc=doc, scheme=scheme)
+
+
+RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
+    # every kind
+    "inspect_error": _d("str", "why the runtime could not be assessed (timeout, crash, not executable, ...)"),
+    "tls_library": _d(
+        "str", "TLS library in use: OpenSSL, LibreSSL, NSS, GnuTLS, Schannel, SecureTransport, ..."
+    ),
+    "tls_library_version": _d("version", "version of that TLS library", "openssl"),
+    "tls_library_version_source": _d("str", "where tls_library_version was read (e.g. libssl soname)"),
+    "min_version": _d("str", "default minimum protocol (TLSv1.0 .. TLSv1.3, or library-default)"),
+    "max_version": _d("str", "default maximum protocol (TLSv1.0 .. TLSv1.3, or library-default)"),
+    "security_level": _d("int", "OpenSSL security level in effect (0-5)"),
+    "windows_version": _d("version", "Windows version (6.1 = 7/2008 R2, 6.2 = 8/2012, 10.0 = 10/11)"),
+    # php (ext/curl and streams) and curl
+    "php_sapi": _d("str", "PHP SAPI that was run (cli)"),
+    "php_ini": _d("str", "php.ini the PHP binary loaded"),
+    "curl_loaded": _d("bool", "PHP: ext/curl is loaded"),
+    "openssl_loaded": _d("bool", "PHP: ext/openssl is loaded (needed by https:// and ssl:// streams)"),
+    "curl_version": _d("version", "libcurl version"),
+    "curl_has_ssl": _d("bool", "libcurl was built with TLS (CURL_VERSION_SSL / Features: SSL)"),
+    "curl_https": _d("bool", "curl lists https among its protocols"),
+    "curl_ssl_backend": _d("str", "libcurl TLS backend in use (OpenSSL, NSS, GnuTLS, Schannel, ...)"),
+    "curl_ssl_version": _d("version", "version of libcurl's TLS backend", "openssl"),
+    "curl_ssl_version_text": _d("str", "curl_version()['ssl_version'] as printed"),
+    "curl_ssl_backend_selected_by": _d("str", "set when CURL_SSL_BACKEND chose a MultiSSL backend"),
+    "curl_ssl_alternates": _d("list", "MultiSSL: backends built in but not in use"),
+    "openssl_runtime_library": _d("str", "PHP streams: library ext/openssl runs with (OpenSSL, LibreSSL)"),
+    "openssl_runtime_version": _d("version", "PHP streams: runtime OpenSSL version (php -i)", "openssl"),
+    "openssl_runtime_version_source": _d(
+        "str", "phpinfo, or the header version when phpinfo has no library line"
+    ),
+    "openssl_header_version": _d(
+        "version", "PHP: OpenSSL header version ext/openssl was built with", "openssl"
+    ),
+    "stream_transports": _d("list", "PHP: stream_get_transports() (ssl, tls, tlsv1.2, ...)"),
+    # java
+    "java_version": _d("version", "java.version as the banner prints it", "java"),
+    "java_major": _d("int", "Java feature release (6, 7, 8, 11, 17, ...)"),
+    "java_build": _d("str", "build string of the runtime"),
+    "vendor": _d(
+        "str", "Oracle, OpenJDK, IBM, Azul Zulu, Amazon Corretto, Eclipse Temurin, GraalVM, Debian, ..."
+    ),
+    "vendor_version": _d("str", "java.vendor.version"),
+    "runtime_version": _d("str", "java.runtime.version"),
+    "ibm_sr_fp": _d("version", "IBM Java service refresh and fix pack (SR6 FP25)", "ibm"),
+    "default_client_protocols": _d("list", "protocols the default SSLContext enables for clients"),
+    "default_protocols_source": _d("str", "probe or -XshowSettings:security:tls"),
+    "showsettings_protocols": _d("list", "Enabled Protocols from -XshowSettings:security:tls"),
+    "supported_protocols": _d("list", "protocols the JSSE provider supports at all"),
+    "disabled_algorithms": _d("list", "effective jdk.tls.disabledAlgorithms"),
+    "disabled_algorithms_file": _d("list", "jdk.tls.disabledAlgorithms as written in java.security"),
+    "pinned_client_protocols": _d("list", "jdk.tls.client.protocols when set"),
+    "pin_source": _d(
+        "str", "where jdk.tls.client.protocols came from (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, ...)"
+    ),
+    "https_protocols": _d("list", "https.protocols when set (HttpsURLConnection only)"),
+    "https_protocols_source": _d("str", "where https.protocols came from"),
+    "security_properties_override": _d("str", "-Djava.security.properties file, when set"),
+    "ibm_override_default_tls": _d("bool", "IBM: com.ibm.jsse2.overrideDefaultTLS=true"),
+    "ibm_override_default_protocol": _d("str", "IBM: com.ibm.jsse2.overrideDefaultProtocol"),
+    "option_variables": _d("list", "JVM option variables set in the environment"),
+    "java_security_path": _d("str", "java.security file read"),
+    "java_home": _d("str", "java.home of the runtime"),
+    "probe_error": _d("str", "why the TLS client probe gave no answer"),
+    # python
+    "openssl_version_text": _d("str", "ssl.OPENSSL_VERSION"),
+    "has_tls12": _d("bool", "ssl.HAS_TLSv1_2 (3.7+)"),
+    "has_tls13": _d("bool", "ssl.HAS_TLSv1_3 (3.7+)"),
+    "protocol_tlsv1_2": _d("bool", "ssl.PROTOCOL_TLSv1_2 exists (2.7.9+/3.4+)"),
+    "has_sni": _d("bool", "ssl.HAS_SNI"),
+    "default_suites_openssl": _d(
+        "bool", "built --with-ssl-default-suites=openssl (OpenSSL's policy decides)"
+    ),
+    "ssl_error": _d("str", "the ssl module or its default context failed"),
+    "min_max_source": _d("str", "openssl.cnf min/max_version were read from (interpreters that cannot tell)"),
+    # node
+    "node_options": _d("str", "NODE_OPTIONS in the environment"),
+    # openssl
+    "openssl_cli_version": _d("version", "version of the openssl command", "openssl"),
+    "openssldir": _d("str", "OPENSSLDIR"),
+    "compiled_security_level": _d("int", "-DOPENSSL_TLS_SECURITY_LEVEL the library was built with"),
+    "config_source": _d("str", "OPENSSL_CONF or OPENSSLDIR"),
+    "config_path": _d("str", "openssl.cnf in effect"),
+    "config_exists": _d("bool", "that file exists"),
+    "config_system_default": _d("str", "how the system_default section was reached, or why not"),
+    "cipher_string": _d("str", "CipherString of the system_default section"),
+    "security_level_source": _d("str", "CipherString, compiled default or library default"),
+    # dotnet
+    "product": _d("str", "framework (.NET Framework) or core (.NET Core / .NET 5+)"),
+    "runtime_name": _d("str", "Microsoft.NETCore.App, Microsoft.AspNetCore.App, ..."),
+    "framework_release": _d("version", "Release DWORD of NDP\\v4\\Full", "dotnet-release"),
+    "sch_use_strong_crypto_64": _d("int", "SchUseStrongCrypto, 64-bit registry view"),
+    "sch_use_strong_crypto_32": _d("int", "SchUseStrongCrypto, 32-bit registry view (Wow6432Node)"),
+    "system_default_tls_versions_64": _d("int", "SystemDefaultTlsVersions, 64-bit registry view"),
+    "system_default_tls_versions_32": _d("int", "SystemDefaultTlsVersions, 32-bit registry view"),
+    "registry_tls_opt_in": _d("bool", "SchUseStrongCrypto=1 or SystemDefaultTlsVersions=1 in both views"),
+    "schannel_tls12_client_enabled": _d("bool", "Schannel offers TLS 1.2 as a client by default"),
+    "schannel_tls12_client_explicitly_disabled": _d(
+        "bool", "TLS 1.2\\Client Enabled=0 or DisabledByDefault=1"
+    ),
+    **{
+        f"schannel_{v}_client_{what}_value": _d("int", f"SCHANNEL {v} Client {what} DWORD, when set")
+        for v in ("tls10", "tls11", "tls12", "tls13")
+        for what in ("enabled", "disabled_by_default")
+    },
+}
 
 # ---------------------------------------------------------------- capture
 CAPTURE_FACTS: dict[str, FactSpec] = {

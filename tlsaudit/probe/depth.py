@@ -14,7 +14,6 @@ from collections.abc import Callable
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import CipherSuiteResult, EndpointFacts, ProtocolStatus, TlsVersion
 from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
-from tlsaudit.probe.chain_fetch import fetch_chain
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
 from tlsaudit.probe.connect import abort, open_tls_stream
 from tlsaudit.probe.scanner import EndpointProbes, Enricher
@@ -57,6 +56,8 @@ async def endpoint_chain(
         if probe is not None and probe.certificate_chain and _accepted(facts, version):
             return probe.certificate_chain
     if _accepted(facts, TlsVersion.TLSv1_3) or collected.target.starttls is not None:
+        from tlsaudit.probe.chain_fetch import fetch_chain  # pyOpenSSL only when a full handshake is needed
+
         return await fetch_chain(
             collected.ip,
             collected.target.port,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import Awaitable, Callable
-from xml.sax.saxutils import quoteattr
 
 from tlsaudit.errors import ProbeError, UsageError
 
@@ -50,6 +49,12 @@ IMPLICIT_TLS_PORTS: frozenset[int] = frozenset({443, 465, 636, 853, 990, 993, 99
 IMPLICIT_TLS_SCHEMES: frozenset[str] = frozenset(
     {"https", "smtps", "imaps", "pop3s", "ftps", "ldaps", "xmpps"}
 )
+
+
+def _xml_attribute(value: str) -> str:
+    """A quoted XML attribute value (the stdlib helper drags in urllib at import time)."""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return f'"{escaped}"'
 
 
 class StartTlsRefused(ProbeError):
@@ -309,7 +314,7 @@ async def _xml_until(s: _Session, markers: tuple[bytes, ...], what: str) -> byte
 async def _xmpp(s: _Session, server_name: str) -> None:
     header = (
         "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        f"xmlns:stream='http://etherx.jabber.org/streams' to={quoteattr(server_name)} version='1.0'>"
+        f"xmlns:stream='http://etherx.jabber.org/streams' to={_xml_attribute(server_name)} version='1.0'>"
     )
     await s.send(header.encode())
     features = await _xml_until(s, (b"</stream:features>", b"<stream:features/>"), "stream features")
