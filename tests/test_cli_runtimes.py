@@ -77,3 +77,35 @@ def test_openssl_conf_max_protocol_pin_is_caught(tmp_path: Path) -> None:
     assert code == 1
     failing = {f["subject"] for f in report["findings"] if f["status"] == "fail"}
     assert any("python" in s for s in failing) and any("openssl" in s for s in failing)
+
+
+def test_probe_catches_a_pin_the_version_table_cannot_see() -> None:
+    code, report = runtimes(
+        "--probe",
+        "--kind",
+        "java",
+        "--no-system-search",
+        "--java-home",
+        "/usr/lib/jvm/java-17-openjdk-amd64",
+        env={"JAVA_TOOL_OPTIONS": "-Djdk.tls.client.protocols=TLSv1"},
+    )
+    assert code == 1
+    assert report["captures"], "the probe recorded no client"
+    for capture in report["captures"]:
+        assert "TLSv1.2" not in capture.get("versions_offered", [])
+    failed = {f["rule_id"] for f in report["findings"] if f["status"] == "fail"}
+    assert "capture.no-tls12-offered" in failed
+
+
+def test_probe_of_an_unpinned_jdk17_shows_tls13_and_tls12_only() -> None:
+    _, report = runtimes(
+        "--probe",
+        "--kind",
+        "java",
+        "--no-system-search",
+        "--java-home",
+        "/usr/lib/jvm/java-17-openjdk-amd64",
+    )
+    assert report["captures"]
+    for capture in report["captures"]:
+        assert set(capture["versions_offered"]) == {"TLSv1.2", "TLSv1.3"}
