@@ -15,6 +15,7 @@ from tlsaudit import __version__
 from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
 from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_rule_file, load_ruleset
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
+from tlsaudit.facts import known_facts
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.inspectors import INSPECTORS, InspectOptions
 from tlsaudit.models import Target
@@ -576,6 +577,22 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
             click.echo("\n".join(lines[start:end]).rstrip())
             return
     _fail(f"no rule {rule_id!r}; see 'tlsaudit rules list'")
+
+
+@rules.command("facts")
+@click.option(
+    "--applies-to",
+    type=click.Choice(["endpoint", "runtime", "capture"]),
+    default=None,
+    help="Only the facts of this subject kind.",
+)
+def rules_facts(applies_to: str | None) -> None:
+    """The facts rules may name, with their types and version schemes."""
+    for kind in [applies_to] if applies_to else ["endpoint", "runtime", "capture"]:
+        click.echo(f"[{kind}]")
+        for name, spec in sorted(known_facts(kind).items()):
+            scheme = f" ({spec.scheme})" if spec.type == "version" else ""
+            click.echo(f"  {name:44} {spec.type}{scheme:10} {spec.doc}")
 
 
 @rules.command("check")
