@@ -125,3 +125,15 @@ def test_client_output_is_inert_and_bounded() -> None:
     assert facts.client_result.startswith("FAIL \\x1b]0;owned\\x07 ")
     assert len(facts.client_result) == 300
     assert facts.errors == ("\\x1b[2Jboom",)
+
+
+def test_a_stalled_connection_is_not_an_observation() -> None:
+    rt = RuntimeFacts(kind="python", path="/usr/bin/python3", version=None)
+    [run] = client_runs(rt, CREDS, timeout=10, java_classpaths={})
+    result = ProcessResult(argv=(), exit_code=None, timed_out=True)
+    stalled = Capture(peer="127.0.0.1:5", hello=None, outcome="timeout before sending anything")
+    closed = Capture(peer="127.0.0.1:6", hello=None, outcome="client closed without sending anything")
+    [a] = facts_for_run(run, [stalled], result)
+    [b] = facts_for_run(run, [closed], ProcessResult(argv=(), exit_code=1, stdout="FAIL no protocol"))
+    assert not a.observed and a.client_result == "FAIL timeout"
+    assert b.observed and b.versions_offered == ()

@@ -108,7 +108,9 @@ def capture_to_facts(
         completed=capture.completed,
     )
     if hello is None:
-        return common
+        # A client that stalled tells nothing; one that closed, sent an alert or spoke something else
+        # has shown it offers no TLS here.
+        return dataclasses.replace(common, observed=not capture.outcome.startswith("timeout"))
     suites = labels(hello.cipher_suites, kind="suite") + labels(hello.sslv2_cipher_kinds, kind="sslv2_cipher")
     return dataclasses.replace(
         common,
