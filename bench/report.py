@@ -54,7 +54,7 @@ def outcome(runs: list[ToolRun], tls: list[Endpoint], silent: list[Endpoint]) ->
 
 def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
     header = (
-        f"{'tool (mode)':<31} {'endpoints':>9} {'wall s':>7} {'start s':>7} {'cpu s':>6} "
+        f"{'tool (mode)':<34} {'endpoints':>9} {'wall s':>7} {'start s':>7} {'cpu s':>6} "
         f"{'srv cpu':>7} {'ep/s':>7} "
         f"{'peak MB':>7} "
         f"{'verdicts right':>16}"
@@ -63,7 +63,7 @@ def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
     for o in outcomes:
         flag = "  TIMED OUT" if o.run.timed_out else ""
         lines.append(
-            f"{o.label:<31} {o.run.targets:>9} {o.run.wall_seconds:>7.2f} "
+            f"{o.label:<34} {o.run.targets:>9} {o.run.wall_seconds:>7.2f} "
             f"{startup.get(o.run.tool, 0.0):>7.2f} {o.run.cpu_seconds:>6.2f} "
             f"{o.run.server_cpu_seconds:>7.2f} {o.rate:>7.1f} "
             f"{o.run.peak_rss_bytes / MB:>7.1f} {o.tls.percent:>7.2f}% "
