@@ -1,0 +1,303 @@
+"""Start the loopback lab, run every scanner on the same endpoints, score, print and record."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.lab import Lab, running_lab
+from bench.measure import TreeMemorySampler, run_measured, tree_cpu_seconds
+from bench.model import Endpoint, ToolRun
+from bench.nginx import LabError
+from bench.report import (
+    Outcome,
+    mismatch_section,
+    outcome,
+    ratios,
+    record,
+    silent_section,
+    table,
+    write_record,
+)
+from bench.scanners import sslscan, sslyze
+from bench.scanners import tlsaudit as tlsaudit_scanner
+from bench.scanners.common import RunSpec, ScannerUnavailable
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+TOOLS = ("tlsaudit", "sslscan", "sslyze")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python bench/run.py",
+        description="Benchmark tlsaudit's version sweep against sslscan and sslyze on loopback endpoints.",
+    )
+    parser.add_argument("--endpoints", type=int, default=105, help="TLS endpoints (nginx), default 105")
+    parser.add_argument("--silent", type=int, default=3, help="silent TCP endpoints, default 3 (0: none)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma list among tlsaudit,sslscan,sslyze")
+    parser.add_argument(
+        "--sslscan-pool",
+        type=int,
+        default=0,
+        help="parallel sslscan processes, one per endpoint (default: 4 x CPUs); 0 or less: default",
+    )
+    parser.add_argument(
+        "--connect-timeout", type=float, default=3.0, help="per-connection timeout given to the tools (s)"
+    )
+    parser.add_argument("--run-timeout", type=float, default=150.0, help="hard limit for one tool run (s)")
+    parser.add_argument(
+        "--budget", type=float, default=540.0, help="hard limit for all tool runs together (s)"
+    )
+    parser.add_argument(
+        "--tlsaudit-arg",
+        action="append",
+        default=[],
+        help="extra argument for `tlsaudit scan` (repeatable, e.g. --tlsaudit-arg=--timeout=3)",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions of each TLS-only run (median)")
+    parser.add_argument("--sslyze-repeat", type=int, default=1, help="at most this many sslyze repetitions")
+    parser.add_argument("--nginx-workers", type=int, default=0, help="nginx worker processes (default: CPUs)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON record goes")
+    args = parser.parse_args(argv)
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in args.tools if t not in TOOLS]
+    if unknown:
+        parser.error(f"unknown tool(s): {', '.join(unknown)}")
+    if args.endpoints < 1 or args.silent < 0 or args.repeat < 1 or args.sslyze_repeat < 1:
+        parser.error("--endpoints, --repeat and --sslyze-repeat must be >= 1, --silent >= 0")
+    if args.sslscan_pool <= 0:
+        args.sslscan_pool = 4 * (os.cpu_count() or 1)
+    return args
+
+
+def spread(tls: list[Endpoint], silent: list[Endpoint]) -> list[Endpoint]:
+    """Silent endpoints placed evenly among the TLS ones (not all at the start or at the end)."""
+    if not silent:
+        return list(tls)
+    mixed = list(tls)
+    step = len(tls) // (len(silent) + 1) or 1
+    for i, endpoint in enumerate(silent):
+        mixed.insert(min(len(mixed), (i + 1) * step + i), endpoint)
+    return mixed
+
+
+def machine() -> dict[str, Any]:
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+class Session:
+    """Runs the selected tools one after the other, each bounded by the run limit and the budget."""
+
+    def __init__(self, args: argparse.Namespace, lab: Lab, workdir: Path) -> None:
+        self.args = args
+        self.lab = lab
+        self.workdir = workdir
+        self.deadline = time.monotonic() + args.budget
+        self.outcomes: list[Outcome] = []
+        self.skipped: dict[str, str] = {}
+        self.versions: dict[str, str] = {}
+        self.budgets: dict[str, str] = {}
+        self.startup: dict[str, float] = {}
+        self.machine = machine()
+
+    def measure_startup(self, tool: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        """Median time of a do-nothing invocation: the fixed cost inside every wall time."""
+        times = []
+        for _ in range(3):
+            with TreeMemorySampler() as sampler:
+                done = run_measured(argv, timeout=60, sampler=sampler, env=env)
+            times.append(done.seconds)
+        self.startup[tool] = sorted(times)[1]
+
+    def spec(self, tool: str, mode: str, endpoints: list[Endpoint], attempt: int) -> RunSpec | None:
+        remaining = self.deadline - time.monotonic()
+        if remaining < 5:
+            self.skipped[f"{tool} ({mode})"] = "overall time budget used up"
+            return None
+        # a fresh directory per run: a run that writes nothing must not be scored on an older file
+        slug = "".join(c if c.isalnum() else "-" for c in f"{tool}-{mode}-{attempt}")
+        workdir = self.workdir / slug
+        workdir.mkdir(parents=True)
+        return RunSpec(
+            endpoints=endpoints,
+            mode=mode,
+            workdir=workdir,
+            timeout=min(self.args.run_timeout, remaining),
+            connect_timeout=self.args.connect_timeout,
+        )
+
+    def measure(
+        self, tool: str, mode: str, endpoints: list[Endpoint], runner: Callable[[RunSpec], ToolRun]
+    ) -> None:
+        repeats = 1 if mode.startswith("mixed") else self.args.repeat
+        if tool == "sslyze":
+            repeats = min(repeats, self.args.sslyze_repeat)
+        runs = []
+        for i in range(repeats):
+            spec = self.spec(tool, mode, endpoints, i)
+            if spec is None:
+                break
+            progress = f"  {tool} ({mode}): {len(endpoints)} endpoints, run {i + 1}/{repeats} ..."
+            print(progress, file=sys.stderr, flush=True)
+            server_before = tree_cpu_seconds(self.lab.nginx_pid)
+            result = runner(spec)
+            server_cpu = tree_cpu_seconds(self.lab.nginx_pid) - server_before
+            runs.append(replace(result, server_cpu_seconds=server_cpu))
+        if runs:
+            self.outcomes.append(outcome(runs, self.lab.tls, self.lab.silent))
+
+    def run_tlsaudit(self) -> None:
+        try:
+            tlsaudit_scanner.check_available()
+        except ScannerUnavailable as exc:
+            self.skipped["tlsaudit"] = str(exc)
+            return
+        extra = tlsaudit_scanner.scan_args(self.args.tlsaudit_arg, self.args.connect_timeout)
+        full = tlsaudit_scanner.scan_args(
+            self.args.tlsaudit_arg, self.args.connect_timeout, protocol_only=False
+        )
+        self.budgets["tlsaudit"] = " ".join(extra) or "tlsaudit defaults"
+        prefix, env = tlsaudit_scanner.command()
+        self.measure_startup("tlsaudit", [*prefix, "--version"], env)
+
+        def runner_with(args: list[str]) -> Callable[[RunSpec], ToolRun]:
+            def runner(spec: RunSpec) -> ToolRun:
+                result, version = tlsaudit_scanner.run(spec, args)
+                self.versions["tlsaudit"] = version
+                return result
+
+            return runner
+
+        self.measure("tlsaudit", "tls", self.lab.tls, runner_with(extra))
+        if full != extra:
+            # what a user gets without the protocol-only switches (certificate analysis included)
+            self.measure("tlsaudit", "tls, with certificates", self.lab.tls, runner_with(full))
+        if self.lab.silent:
+            self.measure("tlsaudit", "mixed", spread(self.lab.tls, self.lab.silent), runner_with(extra))
+
+    def run_sslscan(self) -> None:
+        try:
+            self.versions["sslscan"] = sslscan.version()
+            self.measure_startup("sslscan", [sslscan.binary(), "--version"])
+        except ScannerUnavailable as exc:
+            self.skipped["sslscan"] = str(exc)
+            return
+        pool = self.args.sslscan_pool
+        self.budgets["sslscan"] = f"--timeout={max(1, round(self.args.connect_timeout))} per connection"
+        self.measure("sslscan", "tls", self.lab.tls, sslscan.run_sequential)
+        self.measure("sslscan", f"tls, pool {pool}", self.lab.tls, lambda s: sslscan.run_pool(s, pool))
+        if self.lab.silent:
+            mixed = spread(self.lab.tls, self.lab.silent)
+            self.measure("sslscan", f"mixed, pool {pool}", mixed, lambda s: sslscan.run_pool(s, pool))
+
+    def run_sslyze(self) -> None:
+        try:
+            sslyze.ensure_installed()
+            self.versions["sslyze"] = sslyze.version()
+            self.measure_startup("sslyze", [str(sslyze.python()), "-m", "sslyze", "--help"])
+        except ScannerUnavailable as exc:
+            self.skipped["sslyze"] = str(exc)
+            return
+        self.budgets["sslyze"] = "sslyze defaults (no timeout option)"
+        self.measure("sslyze", "tls", self.lab.tls, sslyze.run)
+        if self.lab.silent:
+            self.measure("sslyze", "mixed", spread(self.lab.tls, self.lab.silent), sslyze.run)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started = dt.datetime.now(dt.UTC)
+    print(
+        f"starting {args.endpoints} TLS endpoints (nginx) and {args.silent} silent ones on 127.0.0.1 ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    # every tool's own output files are kept as evidence next to the record
+    raw = args.out / f"raw-{started.strftime('%Y%m%dT%H%M%SZ')}"
+    raw.mkdir(parents=True, exist_ok=True)
+    try:
+        with running_lab(
+            tls_count=args.endpoints, silent_count=args.silent, workers=args.nginx_workers or None
+        ) as lab:
+            print("endpoint truth verified with Python's ssl client", file=sys.stderr, flush=True)
+            session = Session(args, lab, raw)
+            for tool in args.tools:
+                getattr(session, f"run_{tool}")()
+    except LabError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    return finish(args, lab, session, started)
+
+
+def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.datetime) -> int:
+    outcomes = session.outcomes
+    load = session.machine["load_average_at_start"][0]
+    cpus = session.machine["cpus"] or 1
+    if load > cpus:
+        print(
+            f"\nnote: the machine was busy (1-minute load average {load} on {cpus} CPUs at the start): "
+            "wall times are inflated, CPU times less so",
+        )
+    print()
+    print(table(outcomes, session.startup))
+    print()
+    for line in ratios(outcomes):
+        print(line)
+    silent_lines = silent_section(outcomes, session.budgets)
+    if silent_lines:
+        print("\nSilent endpoints (accept TCP, never answer):")
+        for line in silent_lines:
+            print(f"  {line}")
+    problems = mismatch_section(outcomes)
+    if problems:
+        print("\nWrong verdicts and tool problems:")
+        for line in problems:
+            print(f"  {line}")
+    for name, reason in session.skipped.items():
+        print(f"\nskipped {name}: {reason}")
+    meta = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "machine": session.machine,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "tool_versions": session.versions,
+        "timeouts": session.budgets,
+        "startup_seconds": {k: round(v, 4) for k, v in session.startup.items()},
+        "settings": {
+            "endpoints": args.endpoints,
+            "silent": args.silent,
+            "sslscan_pool": args.sslscan_pool,
+            "connect_timeout": args.connect_timeout,
+            "run_timeout": args.run_timeout,
+            "budget": args.budget,
+            "repeat": args.repeat,
+            "sslyze_repeat": args.sslyze_repeat,
+        },
+    }
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    path = write_record(
+        args.out, stamp, record(meta=meta, endpoints=lab.all, outcomes=outcomes, skipped=session.skipped)
+    )
+    print(f"\nrecord: {path}\neach tool's own output: {session.workdir}")
+    return 0

@@ -1,0 +1,129 @@
+"""tlsaudit's own version sweep, run from this checkout, read from its JSON report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.measure import TreeMemorySampler, run_measured
+from bench.model import VERSIONS, Status, ToolRun, Verdicts
+from bench.scanners.common import RunSpec, ScannerUnavailable
+
+REPO = Path(__file__).resolve().parents[2]
+# 1: findings at or above --fail-on, 3: something could not be assessed; both are results here
+RESULT_EXIT_CODES = frozenset({0, 1, 3})
+
+
+def command() -> tuple[list[str], dict[str, str]]:
+    """argv prefix and environment that run this checkout's tlsaudit."""
+    env = dict(os.environ)
+    console = REPO / ".venv" / "bin" / "tlsaudit"
+    if console.exists():
+        return [str(console)], env
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    if (REPO / "tlsaudit" / "__main__.py").exists():
+        return [sys.executable, "-m", "tlsaudit"], env
+    return [sys.executable, "-c", "import sys; from tlsaudit.cli import main; sys.exit(main())"], env
+
+
+def check_available() -> None:
+    argv, env = command()
+    try:
+        done = subprocess.run(
+            [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ScannerUnavailable(f"tlsaudit could not be started: {exc}") from exc
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise ScannerUnavailable(f"`tlsaudit scan` is not available in this checkout ({tail[0]})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    verdicts: Verdicts
+    tool_version: str
+    # time per endpoint as the report states it (elapsed_ms)
+    seconds: dict[str, float]
+
+
+# what a protocol-only sweep switches off, like the peers' protocol-only flags (when the CLI has them)
+NOT_PROTOCOL_WORK = (("--certificates", "--no-certificates"), ("--ciphers", "--no-ciphers"))
+
+
+def scan_args(
+    user_args: list[str], connect_timeout: float, *, protocol_only: bool = True, retries: int = 1
+) -> list[str]:
+    """The user's arguments, plus the shared per-connection timeout, one retry and (for the protocol
+    sweep) no certificate or cipher-suite work, unless the user said otherwise."""
+    argv, env = command()
+    helptext = subprocess.run(
+        [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
+    ).stdout
+    args = list(user_args)
+    if "--timeout" in helptext and not any(a.startswith("--timeout") for a in args):
+        args += ["--timeout", f"{connect_timeout:g}"]
+    if "--retries" in helptext and not any(a.startswith("--retries") for a in args):
+        args += ["--retries", str(retries)]
+    for on, off in NOT_PROTOCOL_WORK if protocol_only else ():
+        if off in helptext and not any(a in (on, off) for a in args):
+            args.append(off)
+    return args
+
+
+def parse_json(path: Path) -> Parsed:
+    """Target -> version -> status, the tool version the report names, and each endpoint's time."""
+    verdicts: Verdicts = {}
+    seconds: dict[str, float] = {}
+    if not path.exists():
+        return Parsed(verdicts=verdicts, tool_version="unknown", seconds=seconds)
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except ValueError:
+        return Parsed(verdicts=verdicts, tool_version="unknown", seconds=seconds)
+    for endpoint in document.get("endpoints", []):
+        target = f"{endpoint.get('ip') or endpoint.get('host')}:{endpoint.get('port')}"
+        if isinstance(endpoint.get("elapsed_ms"), int):
+            seconds[target] = endpoint["elapsed_ms"] / 1000
+        protocols = endpoint.get("protocols") or {}
+        row: dict[str, Status] = {}
+        for version_name in VERSIONS:
+            status = (protocols.get(version_name) or {}).get("status")
+            row[version_name] = Status(status) if status in set(Status) else Status.UNKNOWN
+        verdicts[target] = row
+    tool = document.get("tool") or {}
+    return Parsed(verdicts=verdicts, tool_version=str(tool.get("version", "unknown")), seconds=seconds)
+
+
+def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
+    argv, env = command()
+    targets = spec.write_targets()
+    out = spec.workdir / "tlsaudit.json"
+    argv = [*argv, "scan", "-f", str(targets), "--format", "json", "-o", str(out), "--quiet", *extra_args]
+    with TreeMemorySampler() as sampler:
+        done = run_measured(argv, timeout=spec.timeout, sampler=sampler, env=env, cwd=REPO)
+    problems = []
+    if done.timed_out:
+        problems.append(f"timed out after {done.seconds:.1f}s")
+    elif done.returncode not in RESULT_EXIT_CODES:
+        problems.append(f"exit {done.returncode}: {done.stderr_tail.strip()[-500:]}")
+    parsed = parse_json(out)
+    run_result = ToolRun(
+        tool="tlsaudit",
+        mode=spec.mode,
+        targets=len(spec.endpoints),
+        wall_seconds=done.seconds,
+        cpu_seconds=done.cpu_seconds,
+        peak_rss_bytes=sampler.peak_bytes,
+        verdicts=parsed.verdicts,
+        exit_codes=(done.returncode,),
+        timed_out=done.timed_out,
+        problems=tuple(problems),
+        per_target_seconds=parsed.seconds,
+    )
+    return run_result, parsed.tool_version
