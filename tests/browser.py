@@ -10,16 +10,18 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import queue
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
@@ -35,6 +37,22 @@ def find_chromium() -> str | None:
 
 class BrowserError(RuntimeError):
     pass
+
+
+@contextmanager
+def chromium_or_skip() -> Iterator[Browser]:
+    """A running Chromium for a test, or a pytest skip that names what is missing."""
+    import pytest
+
+    pytest.importorskip("websockets", reason="websockets (CDP client for the browser tests) is not installed")
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    browser = Browser(executable)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @dataclass
@@ -73,22 +91,33 @@ class Browser:
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         url = self._read_ws_url()
-        self._ws = connect(url, max_size=None, open_timeout=timeout, close_timeout=5)
+        self._stack = ExitStack()
+        self._ws = self._stack.enter_context(
+            connect(url, max_size=None, open_timeout=timeout, close_timeout=5)
+        )
         self._ids = itertools.count(1)
         self._events: list[dict[str, Any]] = []
 
     def _read_ws_url(self) -> str:
+        """The DevTools address Chromium prints on stderr; a thread keeps draining stderr afterwards."""
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def drain(stream: IO[str]) -> None:
+            for line in stream:
+                lines.put(line)
+            lines.put(None)
+
         assert self._proc.stderr is not None
+        threading.Thread(target=drain, args=(self._proc.stderr,), daemon=True).start()
         deadline = time.monotonic() + self.timeout
         seen: list[str] = []
-        # Chromium prints the DevTools address on stderr within a second or two;
-        # readline blocks per line only.
-        while time.monotonic() < deadline:
-            line = self._proc.stderr.readline()
-            if not line:
-                if self._proc.poll() is not None:
-                    break
-                continue
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
             seen.append(line)
             match = _LISTENING.search(line)
             if match:
@@ -99,16 +128,14 @@ class Browser:
     def close(self) -> None:
         ws = getattr(self, "_ws", None)
         if ws is not None:
-            with suppress(Exception):
+            with suppress(Exception):  # the browser may already be gone
                 self.call("Browser.close")
-            ws.close()
+            self._stack.close()
         try:
             self._proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait(timeout=10)
-        if self._proc.stderr is not None:
-            self._proc.stderr.close()
         self._profile.cleanup()
 
     def call(

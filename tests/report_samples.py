@@ -31,6 +31,11 @@ HOSTILE_TEXT = (
     '=HYPERLINK("http://evil") | `code` [link](javascript:alert(1)) <b>bold</b>\x1b[31mred\x07\nnext'
 )
 
+ENDPOINT_FIX = (
+    "Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
+)
+RUNTIME_FIX = "Upgrade the runtime or set the minimum protocol to TLS 1.2."
+
 A = ProtocolStatus.ACCEPTED
 R = ProtocolStatus.REJECTED
 U = ProtocolStatus.UNKNOWN
@@ -108,11 +113,7 @@ def finding(
         subject_kind=kind,
         title=title or rule_id.rsplit(".", 1)[-1].replace("-", " ").capitalize(),
         message=message or f"{subject}: {rule_id} {status.value}",
-        remediation=(
-            "Disable TLS 1.0 and TLS 1.1 in the server configuration (nginx: ssl_protocols TLSv1.2 TLSv1.3;)."
-        )
-        if rule_id.startswith("endpoint.")
-        else "Upgrade the runtime or set the minimum protocol to TLS 1.2.",
+        remediation=ENDPOINT_FIX if rule_id.startswith("endpoint.") else RUNTIME_FIX,
         references=("RFC 8996", "https://datatracker.ietf.org/doc/html/rfc8996"),
         readiness=readiness,
     )

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.certs import make_cert
 from tests.support.servers import VERSION_SETS, silent_server, tls_server
 from tlsaudit.probe.local_services import ListeningService, listening_services, loopback_targets
 
@@ -36,7 +37,20 @@ def test_audit_finds_and_judges_local_tls_services(tmp_path: Path) -> None:
     out = tmp_path / "audit.json"
     with tls_server(VERSION_SETS["tls10-13"]) as legacy, tls_server(VERSION_SETS["tls12+13"]) as modern:
         result = subprocess.run(
-            [sys.executable, "-m", "tlsaudit", "audit", "--timeout", "2", "--retries", "0", "-o", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "tlsaudit",
+                "audit",
+                "--timeout",
+                "2",
+                "--retries",
+                "0",
+                "-o",
+                str(out),
+                "--ca-file",
+                str(make_cert().ca),
+            ],
             capture_output=True,
             text=True,
             timeout=300,
@@ -67,6 +81,8 @@ def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
                 "0",
                 "-o",
                 str(out),
+                "--ca-file",
+                str(make_cert().ca),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -42,6 +42,8 @@ def test_wheel_contains_rules_and_reports(wheel: Path) -> None:
     assert "tlsaudit/_data/rules/endpoint/protocols.toml" in names
     assert "tlsaudit/_data/rules/policies/sage-intacct-2018.toml" in names
     assert "tlsaudit/_data/reports/report.schema.json" in names
+    assert "tlsaudit/_data/reports/report.html.j2" in names
+    assert "tlsaudit/_data/reports/report.css" in names
 
 
 def test_installed_wheel_run_from_another_directory_finds_its_rules(wheel: Path, tmp_path: Path) -> None:

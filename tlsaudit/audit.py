@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +9,8 @@ from typing import Any
 
 from tlsaudit.engine import RuleSet, evaluate
 from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
-from tlsaudit.probe.scanner import Scanner, ScanOptions, unknown_endpoint
+from tlsaudit.probe.loop import run as run_loop
+from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
 
 
@@ -32,8 +32,12 @@ def scan_endpoints(
     *,
     on_endpoint: Callable[[EndpointFacts], None] | None = None,
     on_planned: Callable[[int], None] | None = None,
+    enrichers: Sequence[Enricher] = (),
 ) -> None:
-    """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted')."""
+    """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted').
+
+    `enrichers` add certificate, cipher-suite and STARTTLS facts (see tlsaudit.probe.depth).
+    """
     collected.planned.extend(targets)
 
     def record(facts: EndpointFacts) -> None:
@@ -41,9 +45,9 @@ def scan_endpoints(
         if on_endpoint:
             on_endpoint(facts)
 
-    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned)
+    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned, enrichers=enrichers)
     try:
-        asyncio.run(scanner.scan(targets))
+        run_loop(scanner.scan(targets))
     except KeyboardInterrupt:
         collected.interrupted = True
         done = {(e.host, e.port) for e in collected.endpoints}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_ru
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.models import Target
-from tlsaudit.probe.local_services import listening_services, loopback_targets
-from tlsaudit.probe.scanner import ScanOptions
+from tlsaudit.probe.depth import depth_enrichers
+from tlsaudit.probe.scanner import Enricher, ScanOptions
+from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
 from tlsaudit.report import load_report, merge_reports
 
@@ -82,10 +84,10 @@ def _load_ruleset(policy: str, rules_dirs: Sequence[str], params: Mapping[str, A
         raise AssertionError("unreachable") from exc
 
 
-def _read_targets(args: Sequence[str], files: Sequence[str], sni: str | None) -> list[Target]:
-    targets: list[Target] = []
-    for text in args:
-        targets.append(parse_target(text, sni=sni))
+def _read_targets(
+    args: Sequence[str], files: Sequence[str], sni: str | None, starttls: str | None
+) -> list[Target]:
+    targets: list[Target] = [parse_target(text) for text in args]
     for name in files:
         if name == "-":
             targets.extend(parse_targets_file(sys.stdin.read().splitlines(), "<stdin>"))
@@ -95,9 +97,18 @@ def _read_targets(args: Sequence[str], files: Sequence[str], sni: str | None) ->
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read targets file {name}: {exc}") from exc
         targets.extend(parse_targets_file(content.splitlines(), name))
-    if sni:
-        targets = [Target(raw=t.raw, host=t.host, port=t.port, sni=sni, starttls=t.starttls) for t in targets]
-    return targets
+    return [with_service_settings(t, sni=sni, starttls=starttls) for t in targets]
+
+
+def with_service_settings(target: Target, *, sni: str | None, starttls: str | None) -> Target:
+    """--sni and --starttls apply to every target; else a URL scheme decides STARTTLS, else the port."""
+    if starttls is not None:
+        protocol = starttls_for(None, target.port, starttls)
+    elif "://" in target.raw:
+        protocol = target.starttls
+    else:
+        protocol = starttls_for(None, target.port, None)
+    return dataclasses.replace(target, sni=sni or target.sni, starttls=protocol)
 
 
 def _emit(report: dict[str, Any], out: OutputOptions) -> None:
@@ -203,6 +214,30 @@ _scan_options = [
         show_default=True,
         help="Connections open at once to one address.",
     ),
+    click.option(
+        "--starttls",
+        default=None,
+        help="STARTTLS protocol for every target (smtp, imap, pop3, ftp, ldap, postgres, xmpp, none); "
+        "default: by URL scheme, else by well-known port.",
+    ),
+    click.option(
+        "--ca-file",
+        default=None,
+        type=click.Path(dir_okay=False, exists=True),
+        help="Extra trusted CA certificates (PEM), e.g. an internal CA.",
+    ),
+    click.option(
+        "--cert-expiry-days",
+        type=click.IntRange(0, 3650),
+        default=None,
+        help="Warn when a certificate expires within this many days (policy default: 30).",
+    ),
+    click.option(
+        "--certificates/--no-certificates",
+        default=True,
+        show_default=True,
+        help="Analyse the certificate chain of each endpoint.",
+    ),
 ]
 
 
@@ -241,7 +276,25 @@ def _scan_settings(kw: dict[str, Any]) -> ScanOptions:
 
 def _targets_or_fail(kw: dict[str, Any]) -> list[Target]:
     try:
-        return _read_targets(kw["targets"], kw["files"], kw["sni"])
+        return _read_targets(kw["targets"], kw["files"], kw["sni"], kw["starttls"])
+    except UsageError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+def _params(kw: dict[str, Any]) -> dict[str, Any]:
+    days = kw.get("cert_expiry_days")
+    return {} if days is None else {"cert_expiry_warn_days": days}
+
+
+def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
+    try:
+        return depth_enrichers(
+            timeout=kw["timeout"],
+            certificates=kw["certificates"],
+            ciphers=kw["ciphers"],
+            ca_file=kw["ca_file"],
+        )
     except UsageError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
@@ -262,18 +315,29 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
 
 @main.command()
 @click.argument("targets", nargs=-1)
+@click.option(
+    "--ciphers/--no-ciphers",
+    default=False,
+    show_default=True,
+    help="Enumerate the accepted cipher suites of every accepted version.",
+)
 @_apply(_scan_options)
 @_apply(_common_output)
 def scan(**kw: Any) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
-    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
     collected = Collected()
     progress = Progress(not kw["quiet"])
     scan_endpoints(
-        parsed, _scan_settings(kw), collected, on_endpoint=progress.finished, on_planned=progress.planned
+        parsed,
+        _scan_settings(kw),
+        collected,
+        on_endpoint=progress.finished,
+        on_planned=progress.planned,
+        enrichers=_enrichers(kw),
     )
     progress.close()
     _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
@@ -287,15 +351,26 @@ def scan(**kw: Any) -> None:
     help="Also scan services bound only to a non-loopback address of this machine.",
 )
 @click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
+@click.option(
+    "--ciphers/--no-ciphers",
+    default=True,
+    show_default=True,
+    help="Enumerate the accepted cipher suites of every accepted version.",
+)
 @_apply(_scan_options)
 @_apply(_common_output)
 def audit(**kw: Any) -> None:
     """This machine in one report: its listening TLS services plus any targets given."""
-    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     explicit = _targets_or_fail(kw)
     local: list[Target] = []
     if not kw["no_local"]:
-        local = loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
+        from tlsaudit.probe.local_services import listening_services, loopback_targets
+
+        local = [
+            with_service_settings(t, sni=None, starttls=None)
+            for t in loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
+        ]
     collected = Collected()
     progress = Progress(not kw["quiet"])
     scan_endpoints(
@@ -304,6 +379,7 @@ def audit(**kw: Any) -> None:
         collected,
         on_endpoint=progress.finished,
         on_planned=progress.planned,
+        enrichers=_enrichers(kw),
     )
     progress.close()
     explicit_keys = {(t.host, t.port) for t in explicit}

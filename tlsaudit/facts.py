@@ -12,6 +12,8 @@ from tlsaudit.models import (
     LEGACY_VERSIONS,
     MODERN_VERSIONS,
     CaptureFacts,
+    CertificateInfo,
+    CipherSuiteResult,
     EndpointFacts,
     FactValue,
     ProtocolStatus,
@@ -44,31 +46,84 @@ ENDPOINT_FACTS: dict[str, FactSpec] = {
     "port": FactSpec(type="int", doc="TCP port"),
 }
 
+# ---------------------------------------------------------------- endpoint: STARTTLS
+STARTTLS_FACTS: dict[str, FactSpec] = {
+    "starttls.refused": FactSpec(
+        type="bool", doc="the server refused STARTTLS (unknown when STARTTLS was not used)"
+    ),
+    "starttls.refusal": FactSpec(type="str", doc="what the server answered when it refused STARTTLS"),
+}
+
 # ---------------------------------------------------------------- endpoint: certificate
 CERTIFICATE_FACTS: dict[str, FactSpec] = {
-    "certificate.days_left": FactSpec(type="int", doc="days until notAfter (negative once expired)"),
+    "certificate.subject": FactSpec(type="str", doc="subject DN of the leaf"),
+    "certificate.issuer": FactSpec(type="str", doc="issuer DN of the leaf"),
+    "certificate.names": FactSpec(type="list", doc="subjectAltName entries (DNS:..., IP:...)"),
+    "certificate.not_after": FactSpec(type="str", doc="notAfter of the leaf (ISO 8601, UTC)"),
+    "certificate.not_before": FactSpec(type="str", doc="notBefore of the leaf (ISO 8601, UTC)"),
+    "certificate.days_left": FactSpec(type="int", doc="whole days until notAfter (negative once expired)"),
     "certificate.expired": FactSpec(type="bool", doc="notAfter is in the past"),
     "certificate.not_yet_valid": FactSpec(type="bool", doc="notBefore is in the future"),
-    "certificate.trusted": FactSpec(type="bool", doc="the chain validates to a trusted root"),
+    "certificate.trusted": FactSpec(
+        type="bool",
+        doc="the chain validates to a trusted root (system store + --ca-file); dates and name judged apart",
+    ),
+    "certificate.trust_error": FactSpec(type="str", doc="why path validation failed"),
     "certificate.self_signed": FactSpec(type="bool", doc="the leaf is self-signed"),
-    "certificate.hostname_match": FactSpec(type="bool", doc="the leaf matches the name scanned"),
-    "certificate.key_type": FactSpec(type="str", doc="RSA, EC, Ed25519, DSA, ..."),
+    "certificate.hostname_match": FactSpec(
+        type="bool", doc="the leaf's subjectAltName covers the name scanned"
+    ),
+    "certificate.key_type": FactSpec(type="str", doc="RSA, EC, Ed25519, Ed448, DSA"),
     "certificate.key_bits": FactSpec(type="int", doc="public key size in bits"),
     "certificate.signature_hash": FactSpec(
-        type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...)"
+        type="str", doc="hash of the leaf signature (sha256, sha1, md5, ...; intrinsic for EdDSA)"
     ),
-    "certificate.chain_complete": FactSpec(type="bool", doc="the server sent every intermediate needed"),
+    "certificate.chain_signature_hashes": FactSpec(
+        type="list", doc="hashes of the signatures on every certificate sent except self-signed roots"
+    ),
+    "certificate.chain_complete": FactSpec(
+        type="bool", doc="the server sent every intermediate needed (unknown under an unknown root)"
+    ),
     "certificate.chain_in_order": FactSpec(type="bool", doc="each certificate is signed by the next one"),
 }
 
 # ---------------------------------------------------------------- endpoint: cipher suites
 CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
-    "cipher_suites.accepted": FactSpec(type="list", doc="every suite accepted, any version"),
+    "cipher_suites.accepted": FactSpec(type="list", doc="every suite accepted, any version (IANA names)"),
     "cipher_suites.classes": FactSpec(
-        type="list", doc="classes of the accepted suites (rc4, 3des, null, ...)"
+        type="list",
+        doc="classes of the accepted suites: null anon export rc4 des 3des idea rc2 seed cbc aead "
+        "forward-secrecy no-forward-secrecy md5 sha1-mac psk srp gost tls13",
     ),
     "cipher_suites.server_preference": FactSpec(type="bool", doc="the server imposes its own order"),
+    "cipher_suites.forward_secrecy": FactSpec(
+        type="bool", doc="at least one accepted suite has forward secrecy"
+    ),
+    "cipher_suites.tls12_aead": FactSpec(
+        type="bool", doc="TLS 1.2 accepts an AEAD suite (unknown when TLS 1.2 was not enumerated)"
+    ),
+    "cipher_suites.outside_mozilla_intermediate": FactSpec(
+        type="list", doc="accepted suites that Mozilla's intermediate configuration does not list"
+    ),
 }
+
+# Mozilla Server Side TLS 5.7, intermediate configuration (IANA names of its OpenSSL list).
+MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
+    {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    }
+)
 
 # ---------------------------------------------------------------- runtime
 RUNTIME_FACTS: dict[str, FactSpec] = {
@@ -76,8 +131,117 @@ RUNTIME_FACTS: dict[str, FactSpec] = {
     "version": FactSpec(type="version", doc="runtime version, normalised per kind"),
 }
 
+
 # Details each inspector reports, "details.<name>". Inspectors add their own entries here.
-RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {}
+def _d(type_: str, doc: str, scheme: str = "plain") -> FactSpec:
+    return FactSpec(type=type_, doc=doc, scheme=scheme)
+
+
+RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
+    # every kind
+    "inspect_error": _d("str", "why the runtime could not be assessed (timeout, crash, not executable, ...)"),
+    "tls_library": _d(
+        "str", "TLS library in use: OpenSSL, LibreSSL, NSS, GnuTLS, Schannel, SecureTransport, ..."
+    ),
+    "tls_library_version": _d("version", "version of that TLS library", "openssl"),
+    "tls_library_version_source": _d("str", "where tls_library_version was read (e.g. libssl soname)"),
+    "min_version": _d("str", "default minimum protocol (TLSv1.0 .. TLSv1.3, or library-default)"),
+    "max_version": _d("str", "default maximum protocol (TLSv1.0 .. TLSv1.3, or library-default)"),
+    "security_level": _d("int", "OpenSSL security level in effect (0-5)"),
+    "windows_version": _d("version", "Windows version (6.1 = 7/2008 R2, 6.2 = 8/2012, 10.0 = 10/11)"),
+    # php (ext/curl and streams) and curl
+    "php_sapi": _d("str", "PHP SAPI that was run (cli)"),
+    "php_ini": _d("str", "php.ini the PHP binary loaded"),
+    "curl_loaded": _d("bool", "PHP: ext/curl is loaded"),
+    "openssl_loaded": _d("bool", "PHP: ext/openssl is loaded (needed by https:// and ssl:// streams)"),
+    "curl_version": _d("version", "libcurl version"),
+    "curl_has_ssl": _d("bool", "libcurl was built with TLS (CURL_VERSION_SSL / Features: SSL)"),
+    "curl_https": _d("bool", "curl lists https among its protocols"),
+    "curl_ssl_backend": _d("str", "libcurl TLS backend in use (OpenSSL, NSS, GnuTLS, Schannel, ...)"),
+    "curl_ssl_version": _d("version", "version of libcurl's TLS backend", "openssl"),
+    "curl_ssl_version_text": _d("str", "curl_version()['ssl_version'] as printed"),
+    "curl_ssl_backend_selected_by": _d("str", "set when CURL_SSL_BACKEND chose a MultiSSL backend"),
+    "curl_ssl_alternates": _d("list", "MultiSSL: backends built in but not in use"),
+    "openssl_runtime_library": _d("str", "PHP streams: library ext/openssl runs with (OpenSSL, LibreSSL)"),
+    "openssl_runtime_version": _d("version", "PHP streams: runtime OpenSSL version (php -i)", "openssl"),
+    "openssl_runtime_version_source": _d(
+        "str", "phpinfo, or the header version when phpinfo has no library line"
+    ),
+    "openssl_header_version": _d(
+        "version", "PHP: OpenSSL header version ext/openssl was built with", "openssl"
+    ),
+    "stream_transports": _d("list", "PHP: stream_get_transports() (ssl, tls, tlsv1.2, ...)"),
+    # java
+    "java_version": _d("version", "java.version as the banner prints it", "java"),
+    "java_major": _d("int", "Java feature release (6, 7, 8, 11, 17, ...)"),
+    "java_build": _d("str", "build string of the runtime"),
+    "vendor": _d(
+        "str", "Oracle, OpenJDK, IBM, Azul Zulu, Amazon Corretto, Eclipse Temurin, GraalVM, Debian, ..."
+    ),
+    "vendor_version": _d("str", "java.vendor.version"),
+    "runtime_version": _d("str", "java.runtime.version"),
+    "ibm_sr_fp": _d("version", "IBM Java service refresh and fix pack (SR6 FP25)", "ibm"),
+    "default_client_protocols": _d("list", "protocols the default SSLContext enables for clients"),
+    "default_protocols_source": _d("str", "probe or -XshowSettings:security:tls"),
+    "showsettings_protocols": _d("list", "Enabled Protocols from -XshowSettings:security:tls"),
+    "supported_protocols": _d("list", "protocols the JSSE provider supports at all"),
+    "disabled_algorithms": _d("list", "effective jdk.tls.disabledAlgorithms"),
+    "disabled_algorithms_file": _d("list", "jdk.tls.disabledAlgorithms as written in java.security"),
+    "pinned_client_protocols": _d("list", "jdk.tls.client.protocols when set"),
+    "pin_source": _d(
+        "str", "where jdk.tls.client.protocols came from (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, ...)"
+    ),
+    "https_protocols": _d("list", "https.protocols when set (HttpsURLConnection only)"),
+    "https_protocols_source": _d("str", "where https.protocols came from"),
+    "security_properties_override": _d("str", "-Djava.security.properties file, when set"),
+    "ibm_override_default_tls": _d("bool", "IBM: com.ibm.jsse2.overrideDefaultTLS=true"),
+    "ibm_override_default_protocol": _d("str", "IBM: com.ibm.jsse2.overrideDefaultProtocol"),
+    "option_variables": _d("list", "JVM option variables set in the environment"),
+    "java_security_path": _d("str", "java.security file read"),
+    "java_home": _d("str", "java.home of the runtime"),
+    "probe_error": _d("str", "why the TLS client probe gave no answer"),
+    # python
+    "openssl_version_text": _d("str", "ssl.OPENSSL_VERSION"),
+    "has_tls12": _d("bool", "ssl.HAS_TLSv1_2 (3.7+)"),
+    "has_tls13": _d("bool", "ssl.HAS_TLSv1_3 (3.7+)"),
+    "protocol_tlsv1_2": _d("bool", "ssl.PROTOCOL_TLSv1_2 exists (2.7.9+/3.4+)"),
+    "has_sni": _d("bool", "ssl.HAS_SNI"),
+    "default_suites_openssl": _d(
+        "bool", "built --with-ssl-default-suites=openssl (OpenSSL's policy decides)"
+    ),
+    "ssl_error": _d("str", "the ssl module or its default context failed"),
+    "min_max_source": _d("str", "openssl.cnf min/max_version were read from (interpreters that cannot tell)"),
+    # node
+    "node_options": _d("str", "NODE_OPTIONS in the environment"),
+    # openssl
+    "openssl_cli_version": _d("version", "version of the openssl command", "openssl"),
+    "openssldir": _d("str", "OPENSSLDIR"),
+    "compiled_security_level": _d("int", "-DOPENSSL_TLS_SECURITY_LEVEL the library was built with"),
+    "config_source": _d("str", "OPENSSL_CONF or OPENSSLDIR"),
+    "config_path": _d("str", "openssl.cnf in effect"),
+    "config_exists": _d("bool", "that file exists"),
+    "config_system_default": _d("str", "how the system_default section was reached, or why not"),
+    "cipher_string": _d("str", "CipherString of the system_default section"),
+    "security_level_source": _d("str", "CipherString, compiled default or library default"),
+    # dotnet
+    "product": _d("str", "framework (.NET Framework) or core (.NET Core / .NET 5+)"),
+    "runtime_name": _d("str", "Microsoft.NETCore.App, Microsoft.AspNetCore.App, ..."),
+    "framework_release": _d("version", "Release DWORD of NDP\\v4\\Full", "dotnet-release"),
+    "sch_use_strong_crypto_64": _d("int", "SchUseStrongCrypto, 64-bit registry view"),
+    "sch_use_strong_crypto_32": _d("int", "SchUseStrongCrypto, 32-bit registry view (Wow6432Node)"),
+    "system_default_tls_versions_64": _d("int", "SystemDefaultTlsVersions, 64-bit registry view"),
+    "system_default_tls_versions_32": _d("int", "SystemDefaultTlsVersions, 32-bit registry view"),
+    "registry_tls_opt_in": _d("bool", "SchUseStrongCrypto=1 or SystemDefaultTlsVersions=1 in both views"),
+    "schannel_tls12_client_enabled": _d("bool", "Schannel offers TLS 1.2 as a client by default"),
+    "schannel_tls12_client_explicitly_disabled": _d(
+        "bool", "TLS 1.2\\Client Enabled=0 or DisabledByDefault=1"
+    ),
+    **{
+        f"schannel_{v}_client_{what}_value": _d("int", f"SCHANNEL {v} Client {what} DWORD, when set")
+        for v in ("tls10", "tls11", "tls12", "tls13")
+        for what in ("enabled", "disabled_by_default")
+    },
+}
 
 # ---------------------------------------------------------------- capture
 CAPTURE_FACTS: dict[str, FactSpec] = {
@@ -93,7 +257,7 @@ CAPTURE_FACTS: dict[str, FactSpec] = {
 def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
     """Facts a rule with this `applies_to` may name."""
     if applies_to in ("endpoint", "certificate", "cipher-suites"):
-        return {**ENDPOINT_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
+        return {**ENDPOINT_FACTS, **STARTTLS_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
     if applies_to == "capture":
@@ -115,32 +279,75 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts["modern_accepted"] = _any_accepted(ep, MODERN_VERSIONS)
     facts["legacy_accepted"] = _any_accepted(ep, LEGACY_VERSIONS)
     facts["reachable"] = any(r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()) or None
-    cert = ep.certificate
-    if cert is not None:
-        facts.update(
-            {
-                "certificate.days_left": cert.days_left,
-                "certificate.expired": None if cert.days_left is None else cert.days_left < 0,
-                "certificate.trusted": cert.trusted,
-                "certificate.self_signed": cert.self_signed,
-                "certificate.hostname_match": cert.hostname_match,
-                "certificate.key_type": cert.key_type or None,
-                "certificate.key_bits": cert.key_bits,
-                "certificate.signature_hash": cert.signature_hash or None,
-                "certificate.chain_complete": cert.chain_complete,
-                "certificate.chain_in_order": cert.chain_in_order,
-            }
-        )
+    facts.update(starttls_facts(ep))
+    if ep.certificate is not None:
+        facts.update(certificate_facts(ep.certificate))
     if ep.cipher_suites:
-        suites: list[str] = []
-        classes: set[str] = set()
-        for cs in ep.cipher_suites:
-            suites.extend(s for s in cs.accepted if s not in suites)
-            classes.update(cs.classes)
-        facts["cipher_suites.accepted"] = tuple(suites)
-        facts["cipher_suites.classes"] = tuple(sorted(classes))
-        prefs = [cs.server_preference for cs in ep.cipher_suites if cs.server_preference is not None]
-        facts["cipher_suites.server_preference"] = all(prefs) if prefs else None
+        facts.update(cipher_suite_facts(ep.cipher_suites))
+    return facts
+
+
+def starttls_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    if ep.starttls_refused is not None:
+        return {"starttls.refused": True, "starttls.refusal": ep.starttls_refused}
+    # STARTTLS worked if any probe got an answer through it.
+    worked = ep.starttls is not None and any(
+        r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()
+    )
+    return {"starttls.refused": False if worked else None, "starttls.refusal": None}
+
+
+def certificate_facts(cert: CertificateInfo) -> dict[str, FactValue]:
+    return {
+        "certificate.subject": cert.subject,
+        "certificate.issuer": cert.issuer,
+        "certificate.names": cert.san,
+        "certificate.not_after": cert.not_after or None,
+        "certificate.not_before": cert.not_before or None,
+        "certificate.days_left": cert.days_left,
+        "certificate.expired": None if cert.days_left is None else cert.days_left < 0,
+        "certificate.not_yet_valid": cert.not_yet_valid,
+        "certificate.trusted": cert.trusted,
+        "certificate.trust_error": cert.trust_error or None,
+        "certificate.self_signed": cert.self_signed,
+        "certificate.hostname_match": cert.hostname_match,
+        "certificate.key_type": cert.key_type or None,
+        "certificate.key_bits": cert.key_bits,
+        "certificate.signature_hash": cert.signature_hash or None,
+        "certificate.chain_signature_hashes": cert.chain_signature_hashes,
+        "certificate.chain_complete": cert.chain_complete,
+        "certificate.chain_in_order": cert.chain_in_order,
+    }
+
+
+def cipher_suite_facts(results: tuple[CipherSuiteResult, ...]) -> dict[str, FactValue]:
+    """Facts over every version's suites. An enumeration that failed part-way makes the list facts
+    unknown: judging a partial list could pass a server whose weak suite was never reached."""
+    suites: list[str] = []
+    classes: set[str] = set()
+    per_suite_fs = False
+    tls12_aead: bool | None = None
+    for cs in results:
+        suites.extend(s for s in cs.accepted if s not in suites)
+        classes.update(cs.classes)
+        if cs.accepted and ("forward-secrecy" in cs.classes or cs.version == TlsVersion.TLSv1_3):
+            per_suite_fs = True
+        if cs.version == TlsVersion.TLSv1_2 and cs.accepted:
+            tls12_aead = "aead" in cs.classes
+    prefs = [cs.server_preference for cs in results if cs.server_preference is not None]
+    facts: dict[str, FactValue] = {
+        "cipher_suites.accepted": tuple(suites),
+        "cipher_suites.classes": tuple(sorted(classes)),
+        "cipher_suites.server_preference": all(prefs) if prefs else None,
+        "cipher_suites.forward_secrecy": per_suite_fs if suites else None,
+        "cipher_suites.tls12_aead": tls12_aead,
+        "cipher_suites.outside_mozilla_intermediate": tuple(
+            s for s in suites if s not in MOZILLA_INTERMEDIATE_SUITES
+        ),
+    }
+    if any(cs.errors for cs in results):
+        for name in ("accepted", "classes", "forward_secrecy", "tls12_aead", "outside_mozilla_intermediate"):
+            facts[f"cipher_suites.{name}"] = None
     return facts
 
 

@@ -116,10 +116,12 @@ class CertificateInfo:
     not_before: str = ""
     not_after: str = ""
     days_left: int | None = None
+    not_yet_valid: bool | None = None
     key_type: str = ""
     key_bits: int | None = None
     signature_algorithm: str = ""
     signature_hash: str = ""
+    chain_signature_hashes: tuple[str, ...] = ()
     self_signed: bool = False
     chain_length: int = 1
     chain_subjects: tuple[str, ...] = ()
@@ -139,6 +141,7 @@ class CipherSuiteResult:
     accepted: tuple[str, ...]
     server_preference: bool | None = None
     classes: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # probes that failed: the list may be incomplete
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +157,7 @@ class EndpointFacts:
     cipher_suites: tuple[CipherSuiteResult, ...] = ()
     errors: tuple[str, ...] = ()
     elapsed_ms: int | None = None
+    starttls_refused: str | None = None  # the server's refusal, when STARTTLS was refused
 
     @property
     def subject(self) -> str:

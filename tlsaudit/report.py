@@ -272,6 +272,8 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
     scope = _merge_scope([source.get("scope", {}) for _, source in ordered])
     if scope:
         merged["scope"] = scope
+    if any(source.get("interrupted") for source in reports):
+        merged["interrupted"] = True
     merged["summary"] = {}
     for kind, list_name in _SUBJECT_LISTS.items():
         merged[list_name] = [item for key, item in subjects.items() if key[0] == kind]
@@ -313,6 +315,16 @@ def schema_errors(report: Any) -> list[str]:
 
 def validate_report(report: Any) -> None:
     """Raise ReportInputError naming the first problems if `report` does not follow the schema."""
+    if not isinstance(report, dict):
+        raise ReportInputError(
+            f"not a valid tlsaudit report: a JSON object is expected, not {type(report).__name__}"
+        )
+    version = report.get("schema_version")
+    if isinstance(version, str) and version.split(".")[0] != SCHEMA_VERSION.split(".", maxsplit=1)[0]:
+        raise ReportInputError(
+            f"not a valid tlsaudit report: schema_version {version!r} is not supported "
+            f"(this tlsaudit reads {SCHEMA_VERSION.split('.', maxsplit=1)[0]}.x)"
+        )
     errors = schema_errors(report)
     if errors:
         shown = "; ".join(errors[:5])

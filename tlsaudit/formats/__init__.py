@@ -7,36 +7,53 @@ the same directory, then os.replace), so an interrupted or failing run never lea
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tlsaudit.errors import UsageError
-from tlsaudit.formats import csv_format, html, json_format, junit, markdown, sarif, text
 from tlsaudit.formats.base import RenderOptions, ReportFormat
 
 __all__ = ["FORMATS", "RenderOptions", "ReportFormat", "format_for_path", "render", "write_outputs"]
 
+
+def _lazy(module: str) -> Callable[[dict[str, Any], RenderOptions], str]:
+    """Import a format's module when it first renders: a scan that prints text never loads jinja2."""
+
+    def render(report: dict[str, Any], options: RenderOptions) -> str:
+        loaded = importlib.import_module(f"tlsaudit.formats.{module}")
+        result: str = loaded.render(report, options)
+        return result
+
+    return render
+
+
 FORMATS: dict[str, ReportFormat] = {
-    "text": ReportFormat(name="text", extensions=(".txt",), description="terminal view", render=text.render),
+    "text": ReportFormat(
+        name="text", extensions=(".txt",), description="terminal view", render=_lazy("text")
+    ),
     "json": ReportFormat(
-        name="json", extensions=(".json",), description="the JSON contract", render=json_format.render
+        name="json", extensions=(".json",), description="the JSON contract", render=_lazy("json_format")
     ),
     "html": ReportFormat(
-        name="html", extensions=(".html", ".htm"), description="self-contained report", render=html.render
+        name="html", extensions=(".html", ".htm"), description="self-contained report", render=_lazy("html")
     ),
-    "junit": ReportFormat(name="junit", extensions=(".xml",), description="JUnit XML", render=junit.render),
+    "junit": ReportFormat(name="junit", extensions=(".xml",), description="JUnit XML", render=_lazy("junit")),
     "sarif": ReportFormat(
-        name="sarif", extensions=(".sarif",), description="SARIF 2.1.0", render=sarif.render
+        name="sarif", extensions=(".sarif",), description="SARIF 2.1.0", render=_lazy("sarif")
     ),
     "markdown": ReportFormat(
-        name="markdown", extensions=(".md", ".markdown"), description="CI job summary", render=markdown.render
+        name="markdown",
+        extensions=(".md", ".markdown"),
+        description="CI job summary",
+        render=_lazy("markdown"),
     ),
     "csv": ReportFormat(
-        name="csv", extensions=(".csv",), description="one row per finding", render=csv_format.render
+        name="csv", extensions=(".csv",), description="one row per finding", render=_lazy("csv_format")
     ),
 }
 

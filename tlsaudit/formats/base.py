@@ -66,6 +66,11 @@ def one_line(text: str) -> str:
     )
 
 
+INTERRUPTED_NOTE = (
+    "The run was interrupted before every subject finished; unfinished ones are reported as unknown."
+)
+
+
 def problem_findings(report: Report) -> list[dict[str, Any]]:
     return [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
 

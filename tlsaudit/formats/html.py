@@ -9,6 +9,7 @@ data URI: an image loaded that way never runs script, even an SVG one.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -21,6 +22,7 @@ from markupsafe import Markup, escape
 from tlsaudit.data import reports_dir
 from tlsaudit.errors import UsageError
 from tlsaudit.formats.base import (
+    INTERRUPTED_NOTE,
     LEGACY_NAMES,
     PROBLEM_STATUSES,
     SEVERITIES,
@@ -31,6 +33,7 @@ from tlsaudit.formats.base import (
     display_client,
     display_title,
     several_sources,
+    strip_controls,
     subject_label,
 )
 
@@ -55,6 +58,7 @@ _CERTIFICATE_DEFAULTS: dict[str, Any] = {
     "key_type": "",
     "key_bits": None,
     "signature_algorithm": "",
+    "signature_hash": "",
     "trusted": None,
     "trust_error": "",
     "hostname_match": None,
@@ -87,6 +91,19 @@ def logo_data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _clean(value: Any) -> Any:
+    """Every value the template prints: control characters (escape sequences, NUL) become U+FFFD."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
+
+
+def breakable(value: Any) -> Markup:
+    """Escaped text with line-break opportunities after dots and colons, for long host names in tables."""
+    escaped = str(escape(strip_controls(str(value))))
+    return Markup(escaped.replace(".", ".<wbr>").replace(":", ":<wbr>"))  # noqa: S704 (escaped first)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(reports_dir())),
@@ -95,7 +112,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_clean,
     )
+    env.filters["breakable"] = breakable
     return env
 
 
@@ -127,6 +146,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "verdict": summary["verdict"],
         "verdict_words": VERDICT_WORDS[summary["verdict"]],
         "verdict_sentence": _verdict_sentence(report),
+        "interrupted_note": INTERRUPTED_NOTE if report.get("interrupted") else "",
         "summary": summary,
         "counts": summary["counts"],
         "chart": readiness_chart(summary),
@@ -149,14 +169,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
             for ep in report["endpoints"]
             if "certificate" in ep
         ],
-        "suites": [
-            {
-                "label": subject_label(ep, with_source),
-                "suites": [{"classes": [], **cs} for cs in ep["cipher_suites"]],
-            }
-            for ep in report["endpoints"]
-            if ep.get("cipher_suites")
-        ],
+        "suite_groups": _suite_groups(report["endpoints"], with_source),
         "collection_errors": _collection_errors(report, with_source),
         "evidence": [
             {"label": subject_label(rt, with_source), "items": [_clip_evidence(e) for e in rt["evidence"]]}
@@ -269,6 +282,20 @@ def _finding_groups(findings: Sequence[dict[str, Any]], with_source: bool) -> li
                 rule["status"] = next(s for s in PROBLEM_STATUSES if s in rule["statuses"])
             groups.append({"severity": severity, "rules": list(rules.values())})
     return groups
+
+
+def _suite_groups(endpoints: Sequence[dict[str, Any]], with_source: bool) -> list[dict[str, Any]]:
+    """Endpoints that accept exactly the same suites share one entry: fleets share configurations."""
+    groups: dict[str, dict[str, Any]] = {}
+    for ep in endpoints:
+        if not ep.get("cipher_suites"):
+            continue
+        suites = [{"classes": [], **cs} for cs in ep["cipher_suites"]]
+        key = json.dumps(suites, sort_keys=True)
+        groups.setdefault(key, {"suites": suites, "labels": []})["labels"].append(
+            subject_label(ep, with_source)
+        )
+    return list(groups.values())
 
 
 def _top_issues(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from tlsaudit.formats.base import (
+    INTERRUPTED_NOTE,
     PROBLEM_STATUSES,
     SEVERITIES,
     VERSION_NAMES,
@@ -57,6 +58,8 @@ def render(report: Report, options: RenderOptions) -> str:
         f"generated {md(report['generated_at'])} by tlsaudit {md(report['tool']['version'])}.",
         "",
     ]
+    if report.get("interrupted"):
+        lines += [f"> **Interrupted:** {INTERRUPTED_NOTE}", ""]
     counts = summary["counts"]
     lines += _table(
         ["Findings", "fail", "error", "warn", "pass", "skipped"],

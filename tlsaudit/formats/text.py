@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tlsaudit.formats.base import (
+    INTERRUPTED_NOTE,
     LEGACY_NAMES,
     PROBLEM_STATUSES,
     VERSION_NAMES,
@@ -108,6 +109,8 @@ def render(report: Report, options: RenderOptions) -> str:
         ]
         lines += ["Runtimes", *_table(["Runtime", "Version", "Readiness", "Verdict"], rows, paint), ""]
     lines += _problems(report, paint, with_source)
+    if report.get("interrupted"):
+        lines.append(paint(INTERRUPTED_NOTE, "yellow"))
     lines.append(_verdict_line(report, paint))
     return "\n".join(lines) + "\n"
 

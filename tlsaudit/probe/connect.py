@@ -42,3 +42,29 @@ def abort(writer: asyncio.StreamWriter) -> None:
     transport = writer.transport
     if not transport.is_closing():
         transport.abort()
+
+
+async def open_tls_stream(
+    ip: str, port: int, *, timeout: float, starttls: str | None, server_name: str | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect and, for a STARTTLS service, run its plaintext exchange: the next bytes written may be a
+    ClientHello. Both steps share `timeout`. Raises ProbeError (StartTlsRefused when the server says no)."""
+    from tlsaudit.probe.starttls import negotiate_starttls
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        async with asyncio.timeout_at(deadline):
+            reader, writer = await open_tcp(ip, port)
+    except TimeoutError as exc:
+        raise ProbeError(f"timeout after {timeout:g}s while connecting") from exc
+    if starttls is None:
+        return reader, writer
+    try:
+        await negotiate_starttls(
+            reader, writer, starttls, server_name or ip, max(deadline - loop.time(), 0.05)
+        )
+    except BaseException:
+        abort(writer)
+        raise
+    return reader, writer

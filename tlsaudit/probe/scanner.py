@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from tlsaudit.errors import ProbeError
 from tlsaudit.models import ALL_VERSIONS, EndpointFacts, ProtocolResult, ProtocolStatus, Target, TlsVersion
+from tlsaudit.probe.starttls import StartTlsRefused
 from tlsaudit.probe.targets import resolve
 from tlsaudit.probe.versions import VersionProbe, probe_version
 from tlsaudit.tls.client_hello import default_key_shares
@@ -110,7 +111,9 @@ class Scanner:
         probes: dict[TlsVersion, VersionProbe] = {}
 
         async def run(version: TlsVersion) -> None:
-            probes[version] = await self._probe_with_retries(ip, target.port, version, server_name, limits)
+            probes[version] = await self._probe_with_retries(
+                ip, target.port, version, server_name, limits, target.starttls
+            )
 
         async with asyncio.TaskGroup() as group:
             for version in self.options.versions:
@@ -134,7 +137,13 @@ class Scanner:
         self._record(results, facts)
 
     async def _probe_with_retries(
-        self, ip: str, port: int, version: TlsVersion, server_name: str | None, limits: _Limits
+        self,
+        ip: str,
+        port: int,
+        version: TlsVersion,
+        server_name: str | None,
+        limits: _Limits,
+        starttls: str | None,
     ) -> VersionProbe:
         attempts = 0
         reason = ""
@@ -145,8 +154,16 @@ class Scanner:
             async with limits.global_limit, limits.host(ip):
                 try:
                     return await probe_version(
-                        ip, port, version, server_name=server_name, timeout=self.options.timeout
+                        ip,
+                        port,
+                        version,
+                        server_name=server_name,
+                        timeout=self.options.timeout,
+                        starttls=starttls,
                     )
+                except StartTlsRefused as exc:
+                    reason = exc.reason
+                    break
                 except ProbeError as exc:
                     reason = exc.reason
                     if reason == "connection refused":

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import ProtocolResult, ProtocolStatus, TlsVersion
-from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tcp
+from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
 from tlsaudit.tls.client_hello import probe_hello
 from tlsaudit.tls.constants import VERSION_CODES, version_from_code
 from tlsaudit.tls.server_flight import (
@@ -59,7 +59,13 @@ def judge_server_hello(requested: TlsVersion, hello: ServerHello) -> ProtocolRes
 
 
 async def probe_version(
-    ip: str, port: int, version: TlsVersion, *, server_name: str | None, timeout: float
+    ip: str,
+    port: int,
+    version: TlsVersion,
+    *,
+    server_name: str | None,
+    timeout: float,
+    starttls: str | None = None,
 ) -> VersionProbe:
     """One connection, one ClientHello for `version`.
 
@@ -67,11 +73,9 @@ async def probe_version(
     """
     hello = probe_hello(version, server_name)
     deadline = asyncio.get_running_loop().time() + timeout
-    try:
-        async with asyncio.timeout_at(deadline):
-            reader, writer = await open_tcp(ip, port)
-    except TimeoutError as exc:
-        raise ProbeError(f"timeout after {timeout:g}s while connecting") from exc
+    reader, writer = await open_tls_stream(
+        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
+    )
     try:
         writer.write(hello)
         return await _read_answer(reader, version, deadline, timeout)

@@ -1,0 +1,69 @@
+"""Find every runtime of the requested kinds and inspect them in parallel."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tlsaudit.inspectors.base import Context, InspectOptions, Inspector
+from tlsaudit.inspectors.curl import CurlInspector
+from tlsaudit.inspectors.dotnet import DotnetInspector
+from tlsaudit.inspectors.java import JavaInspector
+from tlsaudit.inspectors.node import NodeInspector
+from tlsaudit.inspectors.openssl import OpensslInspector
+from tlsaudit.inspectors.php import PhpInspector
+from tlsaudit.inspectors.python import PythonInspector
+from tlsaudit.models import RuntimeFacts
+
+INSPECTORS: dict[str, Inspector] = {
+    "php": PhpInspector(),
+    "java": JavaInspector(),
+    "dotnet": DotnetInspector(),
+    "python": PythonInspector(),
+    "curl": CurlInspector(),
+    "openssl": OpensslInspector(),
+    "node": NodeInspector(),
+}
+
+
+def make_context(options: InspectOptions) -> Context:
+    registry = options.registry
+    if registry is None and options.platform == "win32":  # pragma: no cover - only on Windows
+        from tlsaudit.inspectors.registry import WinRegistry
+
+        registry = WinRegistry()
+    return Context(
+        env=dict(os.environ if options.environ is None else options.environ),
+        timeout=options.timeout,
+        platform=options.platform,
+        registry=registry,
+        search_system=options.search_system,
+    )
+
+
+def selected_kinds(options: InspectOptions) -> list[str]:
+    unknown = [k for k in options.kinds if k not in INSPECTORS]
+    if unknown:
+        raise ValueError(f"unknown runtime kind(s): {', '.join(unknown)} (known: {', '.join(INSPECTORS)})")
+    return [k for k in INSPECTORS if not options.kinds or k in options.kinds]
+
+
+def discover_runtimes(options: InspectOptions) -> list[tuple[str, Path]]:
+    """(kind, target) for every runtime to inspect, in a stable order."""
+    ctx = make_context(options)
+    kinds = selected_kinds(options)
+    with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(kinds) or 1))) as pool:
+        found = list(pool.map(lambda k: INSPECTORS[k].discover(ctx, options.extra_paths.get(k, ())), kinds))
+    return [(kind, target) for kind, targets in zip(kinds, found, strict=True) for target in targets]
+
+
+def inspect_runtimes(options: InspectOptions) -> list[RuntimeFacts]:
+    """Facts for every runtime found; one that cannot be assessed is listed with `details.inspect_error`."""
+    ctx = make_context(options)
+    targets = discover_runtimes(options)
+    if not targets:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        results = list(pool.map(lambda item: INSPECTORS[item[0]].inspect(item[1], ctx), targets))
+    return [facts for group in results for facts in group]

@@ -1,0 +1,231 @@
+"""Which cipher suites a server accepts per version, and in which order it prefers them.
+
+Enumeration offers the whole IANA registry for the version, in chunks (64 suites, as nmap does: some
+servers choke on larger hellos), and removes the chosen suite until the server refuses the rest.
+The order: two hellos with the accepted suites in opposite orders tell whether the server imposes
+its own preference; if it does and the suites came from more than one chunk, repeated selection over
+the accepted suites sorts them.
+
+`enumerate_suites` is the pure algorithm over an async `try_hello(offered) -> chosen | None`;
+`enumerate_cipher_suites` wires it to real connections (with STARTTLS where needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from tlsaudit.errors import PeerError, ProbeError
+from tlsaudit.models import CipherSuiteResult, TlsVersion
+from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
+from tlsaudit.probe.starttls import StartTlsRefused
+from tlsaudit.tls.client_hello import build_client_hello
+from tlsaudit.tls.constants import VERSION_CODES, classify, suite_name, suites_for_version
+from tlsaudit.tls.server_flight import (
+    Alert,
+    EncryptedFlight,
+    ServerFlightParser,
+    ServerHello,
+    ServerHelloDone,
+)
+
+CHUNK_SIZE = 64
+TryHello = Callable[[Sequence[int]], Awaitable[int | None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuiteEnumeration:
+    """Suites accepted for one version, in the server's order when `server_preference` is true
+    (otherwise in the order offered); `complete` is false when a probe failed on the way."""
+
+    accepted: tuple[int, ...]
+    server_preference: bool | None
+    probes: int
+    complete: bool = True
+    errors: tuple[str, ...] = ()
+
+
+class _Counter:
+    def __init__(self, try_hello: TryHello) -> None:
+        self._try = try_hello
+        self.count = 0
+
+    async def __call__(self, offered: Sequence[int]) -> int | None:
+        self.count += 1
+        return await self._try(offered)
+
+
+async def enumerate_suites(
+    try_hello: TryHello, candidates: Sequence[int], *, chunk_size: int = CHUNK_SIZE, order: bool = True
+) -> SuiteEnumeration:
+    """Find every accepted suite among `candidates` and, if `order`, the server's preference."""
+    probe = _Counter(try_hello)
+    accepted: list[int] = []
+    chunks_used = 0
+    errors: list[str] = []
+    for start in range(0, len(candidates), chunk_size):
+        remaining = list(candidates[start : start + chunk_size])
+        found_here = False
+        while remaining:
+            try:
+                chosen = await probe(remaining)
+            except (ProbeError, PeerError) as exc:
+                errors.append(str(exc))
+                break
+            if chosen is None:
+                break
+            if chosen not in remaining:
+                # Choosing a suite that was not offered is a protocol violation; going on would loop.
+                errors.append(f"the server chose {suite_name(chosen)}, which was not offered")
+                break
+            accepted.append(chosen)
+            remaining.remove(chosen)
+            found_here = True
+        chunks_used += found_here
+        if errors:
+            break  # the list is incomplete whatever follows: spare the server the remaining chunks
+    preference: bool | None = None
+    result = accepted
+    if order and len(accepted) >= 2 and not errors:
+        try:
+            preference, result = await _order(probe, accepted, single_chunk=chunks_used == 1)
+        except (ProbeError, PeerError) as exc:
+            errors.append(str(exc))
+    return SuiteEnumeration(
+        accepted=tuple(result),
+        server_preference=preference,
+        probes=probe.count,
+        complete=not errors,
+        errors=tuple(errors),
+    )
+
+
+async def _order(
+    probe: _Counter, accepted: list[int], *, single_chunk: bool
+) -> tuple[bool | None, list[int]]:
+    forward = await probe(accepted)
+    backward = await probe(accepted[::-1])
+    if forward is not None and forward == backward:
+        if single_chunk:
+            # Each pick of the enumeration was the server's favourite among what was left.
+            return True, accepted
+        ordered: list[int] = []
+        left = list(accepted)
+        while len(left) > 1:
+            chosen = await probe(left)
+            if chosen is None or chosen not in left:
+                raise PeerError("the server's choices changed while sorting its preference")
+            ordered.append(chosen)
+            left.remove(chosen)
+        return True, ordered + left
+    if forward == accepted[0] and backward == accepted[-1]:
+        return False, accepted
+    # Neither strictly ours nor strictly its own (e.g. equal-preference groups, ChaCha priority).
+    return None, accepted
+
+
+# ------------------------------------------------------------------------------------------ wiring
+
+
+def _hello_trier(
+    ip: str,
+    port: int,
+    version: TlsVersion,
+    *,
+    server_name: str | None,
+    starttls: str | None,
+    timeout: float,
+    retries: int = 1,
+) -> TryHello:
+    async def try_hello(offered: Sequence[int]) -> int | None:
+        for attempt in range(retries + 1):
+            try:
+                return await hello_once(
+                    ip, port, version, offered, server_name=server_name, starttls=starttls, timeout=timeout
+                )
+            except StartTlsRefused:
+                raise
+            except ProbeError:
+                if attempt == retries:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    return try_hello
+
+
+async def hello_once(
+    ip: str,
+    port: int,
+    version: TlsVersion,
+    offered: Sequence[int],
+    *,
+    server_name: str | None,
+    starttls: str | None,
+    timeout: float,
+) -> int | None:
+    """One ClientHello offering `offered`: the suite the server chose for `version`, or None if it
+    refused (alert, close, or a different version). Raises ProbeError on timeouts and network errors."""
+    hello = build_client_hello(version, cipher_suites=list(offered), server_name=server_name)
+    deadline = asyncio.get_running_loop().time() + timeout
+    reader, writer = await open_tls_stream(
+        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
+    )
+    try:
+        writer.write(hello)
+        parser = ServerFlightParser()
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    data = await reader.read(READ_CHUNK)
+            except TimeoutError as exc:
+                raise ProbeError(f"timeout after {timeout:g}s waiting for the server's answer") from exc
+            except OSError as exc:
+                # A reset is not taken as a refusal: were it a network fault, a weak suite could go
+                # unseen. It is retried, and a persistent one leaves the enumeration incomplete.
+                raise ProbeError(describe_os_error(exc)) from exc
+            if not data:
+                return None
+            for event in parser.feed(data):
+                if isinstance(event, ServerHello):
+                    if event.selected_version != VERSION_CODES[version]:
+                        return None
+                    return event.cipher_suite
+                if isinstance(event, Alert):
+                    return None
+                if isinstance(event, ServerHelloDone | EncryptedFlight):
+                    return None
+    finally:
+        abort(writer)
+
+
+async def enumerate_cipher_suites(
+    ip: str,
+    port: int,
+    version: TlsVersion,
+    *,
+    server_name: str | None,
+    starttls: str | None = None,
+    timeout: float = 5.0,
+    candidates: Sequence[int] | None = None,
+) -> tuple[CipherSuiteResult, SuiteEnumeration]:
+    """Enumerate the suites `ip:port` accepts for `version` (SSLv3 to TLS 1.3)."""
+    if version == TlsVersion.SSLv2:
+        raise ValueError("SSLv2 cipher kinds come from the SSLv2 SERVER-HELLO, not from enumeration")
+    try_hello = _hello_trier(ip, port, version, server_name=server_name, starttls=starttls, timeout=timeout)
+    outcome = await enumerate_suites(try_hello, candidates or suites_for_version(version))
+    return suite_result(version, outcome), outcome
+
+
+def suite_result(version: TlsVersion, outcome: SuiteEnumeration) -> CipherSuiteResult:
+    classes: set[str] = set()
+    for code in outcome.accepted:
+        classes.update(classify(code))
+    return CipherSuiteResult(
+        version=version,
+        accepted=tuple(suite_name(c) for c in outcome.accepted),
+        server_preference=outcome.server_preference,
+        classes=tuple(sorted(classes)),
+        errors=outcome.errors,
+    )

@@ -1,0 +1,176 @@
+"""Enrichers that add certificate, cipher-suite and STARTTLS facts to an endpoint after the version sweep.
+
+Each is a `Scanner` enricher: `Scanner(options, enrichers=[starttls_enricher(...),
+certificate_enricher(...), cipher_suite_enricher(...)])`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from tlsaudit.errors import PeerError, ProbeError
+from tlsaudit.models import CipherSuiteResult, EndpointFacts, ProtocolStatus, TlsVersion
+from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
+from tlsaudit.probe.ciphers import enumerate_cipher_suites
+from tlsaudit.probe.connect import abort, open_tls_stream
+from tlsaudit.probe.scanner import EndpointProbes, Enricher
+from tlsaudit.probe.starttls import StartTlsRefused
+
+# Newest first: the chain a TLS 1.2 client sees is the one that matters most.
+_CHAIN_SOURCES = (
+    TlsVersion.TLSv1_2,
+    TlsVersion.TLSv1_1,
+    TlsVersion.TLSv1_0,
+    TlsVersion.SSLv3,
+    TlsVersion.SSLv2,
+)
+ENUMERABLE_VERSIONS = (
+    TlsVersion.SSLv3,
+    TlsVersion.TLSv1_0,
+    TlsVersion.TLSv1_1,
+    TlsVersion.TLSv1_2,
+    TlsVersion.TLSv1_3,
+)
+
+
+def _accepted(facts: EndpointFacts, version: TlsVersion) -> bool:
+    result = facts.protocols.get(version)
+    return result is not None and result.status == ProtocolStatus.ACCEPTED
+
+
+def _hostname(collected: EndpointProbes) -> str:
+    """The name a client would check: --sni, the target's SNI, or the host (an IP is checked as an IP)."""
+    return collected.server_name or collected.target.host
+
+
+async def endpoint_chain(
+    collected: EndpointProbes, facts: EndpointFacts, *, timeout: float
+) -> tuple[bytes, ...]:
+    """The DER chain of an endpoint: from a TLS <= 1.2 probe at no cost, else by a full handshake
+    (TLS 1.3-only servers, whose Certificate message is encrypted; STARTTLS services). () if none."""
+    for version in _CHAIN_SOURCES:
+        probe = collected.probes.get(version)
+        if probe is not None and probe.certificate_chain and _accepted(facts, version):
+            return probe.certificate_chain
+    if _accepted(facts, TlsVersion.TLSv1_3) or collected.target.starttls is not None:
+        from tlsaudit.probe.chain_fetch import fetch_chain  # pyOpenSSL only when a full handshake is needed
+
+        return await fetch_chain(
+            collected.ip,
+            collected.target.port,
+            server_name=collected.server_name,
+            starttls=collected.target.starttls,
+            timeout=timeout,
+        )
+    return ()
+
+
+def certificate_enricher(
+    anchors: TrustAnchors, *, timeout: float, clock: Callable[[], dt.datetime] | None = None
+) -> Enricher:
+    """Fill `EndpointFacts.certificate`; a chain that cannot be had becomes an error, never a crash."""
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        if facts.starttls_refused is not None:
+            return facts
+        try:
+            chain = await endpoint_chain(collected, facts, timeout=timeout)
+        except (ProbeError, PeerError, ValueError) as exc:
+            if not any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
+                return facts  # nothing spoke TLS: the protocol results already say why
+            return dataclasses.replace(facts, errors=(*facts.errors, f"certificate: {exc}"))
+        if not chain:
+            return facts
+        try:
+            info = analyse_chain(
+                chain,
+                hostname=_hostname(collected),
+                anchors=anchors,
+                now=clock() if clock else None,
+            )
+        except ValueError as exc:
+            return dataclasses.replace(facts, errors=(*facts.errors, f"certificate: cannot be parsed: {exc}"))
+        return dataclasses.replace(facts, certificate=info)
+
+    return enrich
+
+
+def cipher_suite_enricher(
+    *, timeout: float, versions: tuple[TlsVersion, ...] = ENUMERABLE_VERSIONS
+) -> Enricher:
+    """Fill `EndpointFacts.cipher_suites` for every accepted version (SSLv3 to TLS 1.3)."""
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        wanted = [v for v in versions if _accepted(facts, v)]
+        if not wanted:
+            return facts
+
+        async def one(version: TlsVersion) -> CipherSuiteResult:
+            result, _outcome = await enumerate_cipher_suites(
+                collected.ip,
+                collected.target.port,
+                version,
+                server_name=collected.server_name,
+                starttls=collected.target.starttls,
+                timeout=timeout,
+            )
+            return result
+
+        results = await asyncio.gather(*(one(v) for v in wanted))
+        errors = [f"cipher suites {r.version.value}: {e}" for r in results for e in r.errors]
+        return dataclasses.replace(facts, cipher_suites=tuple(results), errors=(*facts.errors, *errors))
+
+    return enrich
+
+
+def starttls_enricher(*, timeout: float) -> Enricher:
+    """For a STARTTLS target that no probe got through, ask once more and record a refusal as a fact."""
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        protocol = collected.target.starttls
+        if protocol is None or any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
+            return facts
+        refusal = await starttls_refusal(
+            collected.ip, collected.target.port, protocol, collected.server_name, timeout
+        )
+        if refusal is None:
+            return facts
+        return dataclasses.replace(facts, starttls_refused=refusal, errors=(*facts.errors, refusal))
+
+    return enrich
+
+
+async def starttls_refusal(
+    ip: str, port: int, protocol: str, server_name: str | None, timeout: float
+) -> str | None:
+    """The server's refusal of STARTTLS, or None if it agreed (or could not be reached at all)."""
+    try:
+        _reader, writer = await open_tls_stream(
+            ip, port, timeout=timeout, starttls=protocol, server_name=server_name
+        )
+    except StartTlsRefused as exc:
+        return exc.reason
+    except ProbeError:
+        return None
+    abort(writer)
+    return None
+
+
+def depth_enrichers(
+    *,
+    timeout: float,
+    certificates: bool = True,
+    ciphers: bool = True,
+    ca_file: str | None = None,
+) -> list[Enricher]:
+    """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
+    (a UsageError) for an unreadable --ca-file, before any scanning."""
+    enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
+    if certificates:
+        enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
+    if ciphers:
+        enrichers.append(cipher_suite_enricher(timeout=timeout))
+    return enrichers
