@@ -196,3 +196,15 @@ def test_report_rejects_a_broken_input(tmp_path: Path) -> None:
     bad.write_text('{"schema_version": "1.0"')
     result = run("report", str(bad))
     assert result.returncode == 2 and "bad.json" in result.stderr
+
+
+def test_rules_facts_lists_every_fact_kind() -> None:
+    result = run("rules", "facts")
+    assert result.returncode == 0
+    for expected in (
+        "protocol.TLSv1.0",
+        "certificate.days_left",
+        "details.default_client_protocols",
+        "capture.versions_offered",
+    ):
+        assert expected in result.stdout

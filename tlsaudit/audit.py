@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tlsaudit.engine import RuleSet, evaluate
+from tlsaudit.inspectors import InspectOptions, inspect_runtimes
 from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
@@ -56,6 +58,19 @@ def scan_endpoints(
                 collected.endpoints.append(
                     unknown_endpoint(target, "", "interrupted before this endpoint finished")
                 )
+
+
+def inspect_local_runtimes(
+    options: InspectOptions, collected: Collected, *, probe: bool, quiet: bool
+) -> None:
+    """Every runtime on this machine as facts; with `probe`, also what each one's client really offers."""
+    if not quiet and sys.stderr.isatty():
+        sys.stderr.write("  inspecting client runtimes...\n")
+    collected.runtimes.extend(inspect_runtimes(options))
+    if probe:
+        from tlsaudit.capture.probe import probe_runtimes
+
+        collected.captures.extend(probe_runtimes(collected.runtimes, timeout=options.timeout))
 
 
 def speaks_tls(endpoint: EndpointFacts) -> bool:

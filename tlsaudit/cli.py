@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 import click
 
 from tlsaudit import __version__
-from tlsaudit.audit import Collected, make_report, scan_endpoints, speaks_tls
+from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
 from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_rule_file, load_ruleset
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
+from tlsaudit.facts import known_facts
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
+from tlsaudit.inspectors import INSPECTORS, InspectOptions
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
@@ -241,6 +243,82 @@ _scan_options = [
 ]
 
 
+_runtime_options = [
+    click.option(
+        "--kind",
+        "kinds",
+        multiple=True,
+        type=click.Choice(sorted(INSPECTORS)),
+        help="Only these runtime kinds (repeatable; default: all).",
+    ),
+    click.option(
+        "--php",
+        "php_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, exists=True),
+        help="Also inspect this php binary (repeatable).",
+    ),
+    click.option(
+        "--java-home",
+        "java_homes",
+        multiple=True,
+        type=click.Path(exists=True),
+        help="Also inspect this JDK/JRE (a JAVA_HOME folder or a java binary; repeatable).",
+    ),
+    click.option(
+        "--python",
+        "python_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, exists=True),
+        help="Also inspect this Python interpreter (repeatable).",
+    ),
+    click.option(
+        "--node",
+        "node_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, exists=True),
+        help="Also inspect this node binary (repeatable).",
+    ),
+    click.option(
+        "--no-system-search",
+        is_flag=True,
+        help="Inspect only the runtimes named with --php/--java-home/--python/--node.",
+    ),
+    click.option(
+        "--runtime-timeout",
+        type=click.FloatRange(1, 600),
+        default=20.0,
+        show_default=True,
+        help="Seconds one runtime command may take.",
+    ),
+    click.option(
+        "--probe",
+        is_flag=True,
+        help="Also run each runtime's default HTTPS client against a loopback listener and record what "
+        "it really offers.",
+    ),
+]
+
+
+def _inspect_options(kw: dict[str, Any]) -> InspectOptions:
+    extra = {
+        kind: tuple(kw[key])
+        for kind, key in (
+            ("php", "php_paths"),
+            ("java", "java_homes"),
+            ("python", "python_paths"),
+            ("node", "node_paths"),
+        )
+        if kw[key]
+    }
+    return InspectOptions(
+        kinds=tuple(kw["kinds"]),
+        extra_paths=extra,
+        search_system=not kw["no_system_search"],
+        timeout=kw["runtime_timeout"],
+    )
+
+
 def _apply(options: list[Any]) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         for option in reversed(options):
@@ -351,6 +429,8 @@ def scan(**kw: Any) -> None:
     help="Also scan services bound only to a non-loopback address of this machine.",
 )
 @click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
+@click.option("--no-runtimes", is_flag=True, help="Do not inspect this machine's client runtimes.")
+@_apply(_runtime_options)
 @click.option(
     "--ciphers/--no-ciphers",
     default=True,
@@ -382,6 +462,8 @@ def audit(**kw: Any) -> None:
         enrichers=_enrichers(kw),
     )
     progress.close()
+    if not kw["no_runtimes"]:
+        inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
     explicit_keys = {(t.host, t.port) for t in explicit}
     # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
     collected.endpoints = [
@@ -389,6 +471,53 @@ def audit(**kw: Any) -> None:
     ]
     report = make_report(ruleset, collected, _scope(kw, local_services_scanned=str(len(local))))
     _emit(report, _output(kw))
+
+
+@main.command()
+@_apply(_runtime_options)
+@_apply(_common_output)
+def runtimes(**kw: Any) -> None:
+    """Find and judge the TLS client runtimes here: PHP/cURL, Java, .NET, Python, curl, OpenSSL, Node."""
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    collected = Collected()
+    inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
+    _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8443,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Certificate chain (PEM) to present instead of a generated throwaway one.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Private key (PEM) for --tls-cert.",
+)
+@click.option("--json", "json_lines", is_flag=True, help="One JSON object per connection instead of a line.")
+def capture(host: str, port: int, tls_cert: str | None, tls_key: str | None, json_lines: bool) -> None:
+    """Listen on loopback and show what each connecting client offers (point your application here)."""
+    from tlsaudit.capture.serve import serve_capture
+
+    if bool(tls_cert) != bool(tls_key):
+        _fail("--tls-cert and --tls-key go together")
+    try:
+        code = serve_capture(host, port, json_lines=json_lines, cert_file=tls_cert, key_file=tls_key)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise AssertionError("unreachable") from exc
+    sys.exit(code)
 
 
 @main.command("report")
@@ -448,6 +577,22 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
             click.echo("\n".join(lines[start:end]).rstrip())
             return
     _fail(f"no rule {rule_id!r}; see 'tlsaudit rules list'")
+
+
+@rules.command("facts")
+@click.option(
+    "--applies-to",
+    type=click.Choice(["endpoint", "runtime", "capture"]),
+    default=None,
+    help="Only the facts of this subject kind.",
+)
+def rules_facts(applies_to: str | None) -> None:
+    """The facts rules may name, with their types and version schemes."""
+    for kind in [applies_to] if applies_to else ["endpoint", "runtime", "capture"]:
+        click.echo(f"[{kind}]")
+        for name, spec in sorted(known_facts(kind).items()):
+            scheme = f" ({spec.scheme})" if spec.type == "version" else ""
+            click.echo(f"  {name:44} {spec.type}{scheme:10} {spec.doc}")
 
 
 @rules.command("check")

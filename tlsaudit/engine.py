@@ -673,7 +673,7 @@ def evaluate(
         readiness[rt.subject] = runtime_readiness(rt, mine)
     capture_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.CAPTURE]
     for cap in captures:
-        facts = capture_facts(cap)
+        facts = capture_facts(cap, readiness.get(cap.runtime) if cap.runtime else None)
         findings.extend(judge(rule, cap.subject, facts, params) for rule in capture_rules)
     return Evaluation(findings=tuple(findings), readiness=readiness)
 

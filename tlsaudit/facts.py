@@ -17,6 +17,7 @@ from tlsaudit.models import (
     EndpointFacts,
     FactValue,
     ProtocolStatus,
+    Readiness,
     RuntimeFacts,
     TlsVersion,
 )
@@ -245,12 +246,40 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
 
 # ---------------------------------------------------------------- capture
 CAPTURE_FACTS: dict[str, FactSpec] = {
-    "capture.versions_offered": FactSpec(type="list", doc="versions the client offered"),
+    "capture.client": FactSpec(
+        type="str", doc="the client observed (php ext/curl, java HttpsURLConnection, ...)"
+    ),
+    "capture.runtime_kind": FactSpec(type="str", doc="kind of the runtime the client belongs to, if probed"),
+    "capture.versions_offered": FactSpec(
+        type="list", doc="versions the client offered (only the maximum when it sent no supported_versions)"
+    ),
     "capture.highest_offered": FactSpec(type="str", doc="highest version offered"),
-    "capture.offers_modern": FactSpec(type="bool", doc="TLS 1.2 or 1.3 offered"),
-    "capture.offers_legacy": FactSpec(type="bool", doc="SSLv3, TLS 1.0 or TLS 1.1 offered"),
-    "capture.weak_suites": FactSpec(type="list", doc="weak suites offered (RC4, 3DES, NULL, EXPORT, anon)"),
+    "capture.offers_modern": FactSpec(
+        type="bool", doc="TLS 1.2 or 1.3 offered; false also when the client gave up before sending a hello"
+    ),
+    "capture.offers_tls12": FactSpec(
+        type="bool", doc="TLS 1.2 offered: the client would reach a TLS 1.2-only server"
+    ),
+    "capture.offers_legacy": FactSpec(
+        type="bool",
+        doc="SSLv2, SSLv3, TLS 1.0 or TLS 1.1 offered (unknown when only a TLS 1.2+ maximum is on the wire)",
+    ),
+    "capture.weak_suites": FactSpec(
+        type="list", doc="weak suites offered (NULL, anon, EXPORT, RC4, DES, 3DES, ...)"
+    ),
+    "capture.offers_weak_suites": FactSpec(type="bool", doc="at least one weak suite offered"),
+    "capture.sslv2_hello": FactSpec(type="bool", doc="the client sent an SSLv2-format ClientHello"),
     "capture.outcome": FactSpec(type="str", doc="how the handshake with the listener ended"),
+    "capture.completed": FactSpec(type="bool", doc="the client completed a handshake with the listener"),
+    "capture.negotiated_version": FactSpec(type="str", doc="version negotiated with the listener"),
+    "capture.runtime_readiness": FactSpec(
+        type="str", doc="readiness the version tables (runtime rules) give the client's runtime"
+    ),
+    "capture.version_table_check": FactSpec(
+        type="str",
+        doc="observation against the version tables: agrees, too-optimistic (table says ready, the client "
+        "offers no TLS 1.2+), too-pessimistic (table says needs-upgrade, the client completed TLS 1.2+)",
+    ),
 }
 
 
@@ -368,14 +397,52 @@ def runtime_facts(rt: RuntimeFacts) -> dict[str, FactValue]:
     return facts
 
 
-def capture_facts(cap: CaptureFacts) -> dict[str, FactValue]:
-    order = [v.value for v in TlsVersion]
-    offered = tuple(v for v in order if v in cap.versions_offered)
-    return {
-        "capture.versions_offered": offered,
-        "capture.highest_offered": offered[-1] if offered else None,
-        "capture.offers_modern": any(v in offered for v in ("TLSv1.2", "TLSv1.3")),
-        "capture.offers_legacy": any(v in offered for v in ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1")),
-        "capture.weak_suites": (),
+def capture_facts(cap: CaptureFacts, runtime_readiness: Readiness | None = None) -> dict[str, FactValue]:
+    """Facts of one observed client. `runtime_readiness`: its runtime's readiness by the runtime rules."""
+    offered = tuple(v.value for v in TlsVersion if v.value in cap.versions_offered)
+    facts: dict[str, FactValue] = dict.fromkeys(CAPTURE_FACTS)
+    facts |= {
+        "capture.client": cap.client,
+        "capture.runtime_kind": cap.runtime_kind or None,
         "capture.outcome": cap.outcome or None,
+        "capture.runtime_readiness": runtime_readiness.value if runtime_readiness else None,
     }
+    if not cap.observed:
+        return facts  # nothing seen: every observation fact stays unknown
+    modern = any(v in offered for v in ("TLSv1.2", "TLSv1.3"))
+    legacy: bool | None = any(v in offered for v in ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"))
+    if not legacy and not cap.versions_exact:
+        legacy = None  # a TLS 1.2 maximum without supported_versions does not say how low it goes
+    facts.update(
+        {
+            "capture.versions_offered": offered,
+            "capture.highest_offered": offered[-1] if offered else None,
+            "capture.offers_modern": modern,
+            "capture.offers_tls12": "TLSv1.2" in offered,
+            "capture.offers_legacy": legacy,
+            "capture.weak_suites": cap.weak_suites,
+            "capture.offers_weak_suites": bool(cap.weak_suites) if offered or cap.cipher_suites else None,
+            "capture.sslv2_hello": bool(cap.hello_format) if offered else None,
+            "capture.completed": cap.completed,
+            "capture.negotiated_version": cap.negotiated_version,
+            "capture.version_table_check": version_table_check(runtime_readiness, modern, cap.completed),
+        }
+    )
+    return facts
+
+
+def version_table_check(table: Readiness | None, offers_modern: bool, completed: bool | None) -> str | None:
+    """Compare what the version tables say about a runtime with what its client did on the wire.
+
+    `too-optimistic`: the tables call the runtime ready, yet the client offered no TLS 1.2+ (a pin in
+    java.security, JAVA_TOOL_OPTIONS, openssl.cnf, .curlrc, an old linked library...). `too-pessimistic`:
+    the tables say needs-upgrade, yet the client completed a TLS 1.2+ handshake. `ready-with-config`
+    means the defaults are not enough, so either observation agrees with it.
+    """
+    if table is None or table == Readiness.UNKNOWN:
+        return None
+    if table == Readiness.READY and not offers_modern:
+        return "too-optimistic"
+    if table == Readiness.NEEDS_UPGRADE and offers_modern and completed:
+        return "too-pessimistic"
+    return "agrees"

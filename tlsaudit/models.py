@@ -208,6 +208,17 @@ class CaptureFacts:
     negotiated_version: str | None = None
     outcome: str = ""
     errors: tuple[str, ...] = ()
+    # What the handshake showed beyond the offer.
+    runtime_kind: str = ""
+    peer: str = ""
+    hello_format: str = ""  # "SSLv2-format ClientHello" when the client sent one; empty for a TLS hello
+    versions_exact: bool = True  # False: no supported_versions, only the maximum is on the wire
+    weak_suites: tuple[str, ...] = ()
+    alpn: tuple[str, ...] = ()
+    negotiated_cipher: str | None = None
+    completed: bool | None = None
+    client_result: str = ""  # what the client itself reported ("OK TLSv1.3", "FAIL ...")
+    observed: bool = True  # False: nothing could be observed (client did not run, timed out unconnected)
 
     @property
     def subject(self) -> str:
