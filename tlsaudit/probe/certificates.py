@@ -294,16 +294,31 @@ def _index(certs: Sequence[x509.Certificate]) -> _AnchorIndex:
     )
 
 
-@functools.lru_cache(maxsize=8)
+# Keyed by identity: hashing a TrustAnchors hashes every certificate in it, on every endpoint.
+_ANCHOR_CACHE: dict[int, tuple[TrustAnchors, _AnchorIndex, _AnchorIndex, Store | None]] = {}
+
+
+def _anchor_views(anchors: TrustAnchors) -> tuple[_AnchorIndex, _AnchorIndex, Store | None]:
+    """Built once per scan, not per endpoint: the roots a chain may end at (every system anchor and the
+    self-signed ones of --ca-file), every anchor, and the validator's store of them."""
+    cached = _ANCHOR_CACHE.get(id(anchors))
+    if cached is None or cached[0] is not anchors:
+        roots = _index(anchors.system + tuple(a for a in anchors.extra if is_self_signed(a)))
+        store = Store(list(anchors.all)) if anchors.all else None  # no anchors: trust is unknown
+        cached = (anchors, roots, _index(anchors.all), store)
+        if len(_ANCHOR_CACHE) > 8:
+            _ANCHOR_CACHE.clear()
+        _ANCHOR_CACHE[id(anchors)] = cached
+    return cached[1], cached[2], cached[3]
+
+
 def _roots(anchors: TrustAnchors) -> _AnchorIndex:
-    """Certificates a chain may end at: every system anchor, and the self-signed ones of --ca-file."""
-    return _index(anchors.system + tuple(a for a in anchors.extra if is_self_signed(a)))
+    return _anchor_views(anchors)[0]
 
 
-@functools.lru_cache(maxsize=8)
-def _all_anchors(anchors: TrustAnchors) -> tuple[_AnchorIndex, Store]:
-    """Every anchor, indexed, and the validator's store of them: built once per scan, not per endpoint."""
-    return _index(anchors.all), Store(list(anchors.all))
+def _all_anchors(anchors: TrustAnchors) -> tuple[_AnchorIndex, Store | None]:
+    views = _anchor_views(anchors)
+    return views[1], views[2]
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -325,6 +340,7 @@ def _validate(
     leaf = certs[0]
     lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     index, store = _all_anchors(anchors)
+    assert store is not None  # anchors.all is not empty here
     if _der(leaf) in index.ders:
         return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
     subjects = _own_subjects(leaf)
