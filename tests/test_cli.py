@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.certs import make_cert
 from tests.support.servers import VERSION_SETS, TlsServer, silent_server, tls_server
+from tlsaudit.formats import FORMATS
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -208,3 +209,14 @@ def test_rules_facts_lists_every_fact_kind() -> None:
         "capture.versions_offered",
     ):
         assert expected in result.stdout
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_exit_codes_are_the_same_in_every_format(fmt: str, modern: TlsServer, legacy: TlsServer) -> None:
+    assert run("scan", modern.target, "--format", fmt, "--timeout", "3").returncode == 0
+    assert run("scan", legacy.target, "--format", fmt, "--timeout", "3").returncode == 1
+    with silent_server() as silent:
+        unreachable = run("scan", silent.target, "--format", fmt, "--timeout", "0.5", "--retries", "0")
+    assert unreachable.returncode == 3
+    assert unreachable.stdout  # the report is still written
+    assert run("scan", "127.0.0.1:notaport", "--format", fmt).returncode == 2

@@ -109,3 +109,18 @@ def test_probe_of_an_unpinned_jdk17_shows_tls13_and_tls12_only() -> None:
     assert report["captures"]
     for capture in report["captures"]:
         assert set(capture["versions_offered"]) == {"TLSv1.2", "TLSv1.3"}
+
+
+def test_terminal_view_names_each_runtime_tls_library() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tlsaudit", "runtimes", "-q", "--kind", "php", "--kind", "java"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "TLS library" in result.stdout
+    php_line = next(line for line in result.stdout.splitlines() if line.startswith("php "))
+    assert "OpenSSL" in php_line
+    java_line = next(line for line in result.stdout.splitlines() if line.startswith("java "))
+    assert "JSSE" in java_line

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -170,3 +171,13 @@ def test_nginx_blocks_and_listeners(loopback_host: str, servers: contextlib.Exit
     for address in nginx.blocks[1]:
         assert accepted_by_python_client(address) == {V.TLSv1_3}
         assert python_handshake(address, V.TLSv1_3).cipher == "TLS_AES_128_GCM_SHA256"
+
+
+def test_stop_is_quick_with_idle_clients_mid_handshake() -> None:
+    with python_tls_server({V.TLSv1_2}) as server:
+        idle = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(10)]
+        time.sleep(0.2)  # let the server accept them all and block in the handshake
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 4
+    for sock in idle:
+        sock.close()

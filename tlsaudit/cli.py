@@ -212,7 +212,7 @@ _scan_options = [
     click.option(
         "--per-host",
         type=click.IntRange(1, 100),
-        default=12,
+        default=32,
         show_default=True,
         help="Connections open at once to one address.",
     ),

@@ -239,18 +239,32 @@ class Finding:
     readiness: Readiness | None = None
 
 
+_PLAIN = (str, int, float, bool, type(None))
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
+    cached = _FIELDS.get(cls)
+    if cached is None:
+        cached = _FIELDS[cls] = tuple((f.name, f.default) for f in dataclasses.fields(cls))
+    return cached
+
+
 def to_json(value: Any) -> JsonValue:
     """Plain JSON for any model: enums as values, None and empty optionals omitted, keys as strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, JsonValue] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if item is None or (f.default == () and item == ()) or (item == "" and f.default == ""):
-                continue
-            out[f.name] = to_json(item)
-        return out
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
     if isinstance(value, StrEnum):
         return value.value
+    if hasattr(cls, "__dataclass_fields__"):
+        out: dict[str, JsonValue] = {}
+        for name, default in _fields_of(cls):
+            item = getattr(value, name)
+            if item is None or (default == () and item == ()) or (item == "" and default == ""):
+                continue
+            out[name] = to_json(item)
+        return out
     if isinstance(value, Mapping):
         return {str(k.value if isinstance(k, StrEnum) else k): to_json(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -169,6 +169,20 @@ def test_silent_endpoint_does_not_hold_up_the_others() -> None:
 
 def test_name_resolving_to_both_families_is_scanned_on_every_address() -> None:
     with tls_server(VERSION_SETS["tls12"], host="127.0.0.1") as v4:
-        (ep,) = scan(f"localhost:{v4.port}")
-    # localhost resolves to 127.0.0.1 (and ::1 where configured); each address is its own endpoint.
-    assert ep.host == "localhost" and ep.ip in {"127.0.0.1", "::1"}
+        endpoints = scan(f"localhost:{v4.port}")
+    # localhost resolves to 127.0.0.1, and also to ::1 where /etc/hosts says so (stock Debian does);
+    # each address is its own endpoint.
+    by_ip = {ep.ip: ep for ep in endpoints}
+    assert len(by_ip) == len(endpoints)
+    assert "127.0.0.1" in by_ip and set(by_ip) <= {"127.0.0.1", "::1"}
+    assert all(ep.host == "localhost" for ep in endpoints)
+    assert accepted(by_ip["127.0.0.1"]) == {TlsVersion.TLSv1_2}
+
+
+def test_tls13_hello_retry_request_counts_as_accepted() -> None:
+    # The probe offers x25519 and P-256 key shares; a server that insists on P-384 asks again (HRR).
+    with openssl_s_server(["-tls1_3", "-groups", "secp384r1"]) as server:
+        (ep,) = scan(server.target)
+    result = ep.protocols[TlsVersion.TLSv1_3]
+    assert result.status == ProtocolStatus.ACCEPTED
+    assert "HelloRetryRequest" in result.reason

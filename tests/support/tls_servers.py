@@ -96,7 +96,8 @@ def _set_tls13_suites(context: ssl.SSLContext, suites: str) -> None:
     set_suites = library.SSL_CTX_set_ciphersuites
     set_suites.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     set_suites.restype = ctypes.c_int
-    ssl_ctx = ctypes.c_void_p.from_address(id(context) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+    # object.__basicsize__ is sizeof(PyObject): the SSL_CTX pointer follows the header.
+    ssl_ctx = ctypes.c_void_p.from_address(id(context) + object.__basicsize__).value
     if not ssl_ctx or set_suites(ssl_ctx, suites.encode()) != 1:
         raise RuntimeError(f"cannot set TLS 1.3 suites {suites!r}")
     enabled = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.3"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -318,15 +319,23 @@ class CaptureServer:
         return await asyncio.to_thread(process_for_connection, int(peer[1]), int(local[1]))
 
     async def start(self) -> None:
-        """Listen on the first host (port 0: any free port), then best effort on the others, same port.
+        """Listen on the first host (port 0: any free port), then on the others, same port.
 
-        With ("127.0.0.1", "::1") a client that resolves `localhost` to either address finds us."""
-        self._server = await asyncio.start_server(self._client, self.hosts[0], self.requested_port)
-        for extra in self.hosts[1:]:
-            try:
-                self._extra_servers.append(await asyncio.start_server(self._client, extra, self.port))
-            except OSError:
-                continue  # address family missing or port taken there: the first host still serves
+        With ("127.0.0.1", "::1") a client that resolves `localhost` to either address finds us. With port 0,
+        a port that another program holds on the second address is given up for a new one."""
+        for _ in range(1 if self.requested_port else 20):
+            self._server = await asyncio.start_server(self._client, self.hosts[0], self.requested_port)
+            taken = False
+            for extra in self.hosts[1:]:
+                try:
+                    self._extra_servers.append(await asyncio.start_server(self._client, extra, self.port))
+                except OSError as exc:
+                    # The address family may be missing here; a port taken there is worth another try.
+                    taken = taken or exc.errno == errno.EADDRINUSE
+            if not taken or self.requested_port:
+                return
+            await self.close()
+            self._extra_servers = []
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Wait until every connection in progress has been reported (or `timeout`)."""

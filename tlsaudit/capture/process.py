@@ -1,13 +1,12 @@
-"""Run a client process: argv list (no shell), the environment given, a timeout that kills it."""
+"""Run a client process for the capture probe, through the inspectors' process runner."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from tlsaudit.inspectors.process import run
 
 OUTPUT_LIMIT = 4000  # characters of stdout/stderr kept: enough for any error message, bounded for reports
 
@@ -23,32 +22,17 @@ class ProcessResult:
 
 
 async def run_process(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> ProcessResult:
-    """Run argv (no shell) with a timeout. The client runs in a session of its own so that, when it
-    runs over, it is killed together with any helper it spawned (dotnet, javac servers)."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(env),
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return ProcessResult(argv=tuple(argv), exit_code=None, start_error=f"{exc.__class__.__name__}: {exc}")
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = b"", b""
-        with contextlib.suppress(TimeoutError):
-            out, err = await asyncio.wait_for(proc.communicate(), 5)
-        return ProcessResult(
-            argv=tuple(argv), exit_code=None, stdout=_text(out), stderr=_text(err), timed_out=True
-        )
-    return ProcessResult(argv=tuple(argv), exit_code=proc.returncode, stdout=_text(out), stderr=_text(err))
-
-
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")[:OUTPUT_LIMIT]
+    """Run argv with the project's one process runner (no shell, an empty working directory, a timeout that
+    kills the whole process group, redacted output), in a thread so the capture listener keeps serving."""
+    result = await asyncio.to_thread(run, argv, env=env, timeout=timeout)
+    evidence = result.evidence
+    timed_out = result.failure is not None and result.failure.startswith("timed out")
+    start_error = result.failure or "" if evidence.exit_code is None and not timed_out else ""
+    return ProcessResult(
+        argv=evidence.argv,
+        exit_code=evidence.exit_code,
+        stdout=evidence.stdout[:OUTPUT_LIMIT],
+        stderr=evidence.stderr[:OUTPUT_LIMIT],
+        timed_out=timed_out,
+        start_error=start_error,
+    )

@@ -85,3 +85,16 @@ def subject_label(item: dict[str, Any], with_source: bool) -> str:
     name: str = item["id"] if "id" in item else item["subject"]
     source = item.get("source_host")
     return f"{name} [from {source}]" if with_source and source else name
+
+
+def tls_library_label(runtime: dict[str, Any]) -> str:
+    """The TLS stack a runtime's clients use, as the inspectors reported it ('' when unknown)."""
+    details = runtime.get("details", {})
+    if runtime.get("kind") == "java":
+        vendor = details.get("vendor")
+        return f"JSSE ({vendor})" if vendor else "JSSE"
+    library = details.get("tls_library") or details.get("curl_ssl_backend")
+    version = details.get("tls_library_version") or details.get("curl_ssl_version")
+    if not library:
+        return ""
+    return f"{library} {version}" if version and str(version) not in str(library) else str(library)

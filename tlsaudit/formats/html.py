@@ -35,6 +35,7 @@ from tlsaudit.formats.base import (
     several_sources,
     strip_controls,
     subject_label,
+    tls_library_label,
 )
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -247,6 +248,7 @@ def _runtime_row(rt: dict[str, Any], with_source: bool) -> dict[str, Any]:
         "kind": rt["kind"],
         "path": rt["path"],
         "version": rt.get("version", ""),
+        "tls_library": tls_library_label(rt),
         "readiness": rt["readiness"],
         "verdict": rt["verdict"],
         "details": rt.get("details", {}),

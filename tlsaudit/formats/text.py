@@ -21,6 +21,7 @@ from tlsaudit.formats.base import (
     one_line,
     several_sources,
     subject_label,
+    tls_library_label,
 )
 
 _RESET = "\x1b[0m"
@@ -102,12 +103,14 @@ def render(report: Report, options: RenderOptions) -> str:
             [
                 (one_line(subject_label(rt, with_source)), None),
                 (one_line(rt.get("version", "unknown")), None),
+                (one_line(tls_library_label(rt) or "-"), None),
                 (rt["readiness"], READINESS_COLOUR[rt["readiness"]]),
                 (rt["verdict"].upper(), VERDICT_COLOUR[rt["verdict"]]),
             ]
             for rt in report["runtimes"]
         ]
-        lines += ["Runtimes", *_table(["Runtime", "Version", "Readiness", "Verdict"], rows, paint), ""]
+        headers = ["Runtime", "Version", "TLS library", "Readiness", "Verdict"]
+        lines += ["Runtimes", *_table(headers, rows, paint), ""]
     lines += _problems(report, paint, with_source)
     if report.get("interrupted"):
         lines.append(paint(INTERRUPTED_NOTE, "yellow"))

@@ -166,3 +166,10 @@ def glob_all(patterns: Sequence[str]) -> list[Path]:
         anchor = Path(pattern).anchor or "/"
         out.extend(sorted(Path(anchor).glob(pattern[len(anchor) :])))
     return out
+
+
+def on_path(env: Mapping[str, str], pattern: re.Pattern[str]) -> list[Path]:
+    """Programs whose name matches `pattern` on PATH and in the usual bin folders (version-manager shims
+    left out: they are not the runtime itself)."""
+    dirs = [*path_dirs(env), Path("/usr/bin"), Path("/usr/local/bin")]
+    return [p for p in executables(dirs, pattern) if not is_shim(p)]

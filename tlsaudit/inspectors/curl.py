@@ -11,11 +11,9 @@ from tlsaudit.inspectors.base import (
     absolute,
     clean_details,
     dedupe,
-    executables,
     failed,
     failure_reason,
-    is_shim,
-    path_dirs,
+    on_path,
 )
 from tlsaudit.inspectors.dotnet import windows_version
 from tlsaudit.inspectors.tlslib import KNOWN_BACKENDS, split_backend
@@ -72,8 +70,7 @@ class CurlInspector:
     def discover(self, ctx: Context, extra: Sequence[str | Path]) -> list[Path]:
         found = absolute(extra)
         if ctx.search_system:
-            dirs = [*path_dirs(ctx.env), Path("/usr/bin"), Path("/usr/local/bin")]
-            found += [p for p in executables(dirs, _CURL_NAME) if not is_shim(p)]
+            found += on_path(ctx.env, _CURL_NAME)
         return dedupe(found)
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:

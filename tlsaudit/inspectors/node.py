@@ -12,12 +12,10 @@ from tlsaudit.inspectors.base import (
     absolute,
     clean_details,
     dedupe,
-    executables,
     failed,
     failure_reason,
-    is_shim,
     json_payload,
-    path_dirs,
+    on_path,
     text_or_none,
 )
 from tlsaudit.models import FactValue, RuntimeFacts
@@ -56,8 +54,7 @@ class NodeInspector:
     def discover(self, ctx: Context, extra: Sequence[str | Path]) -> list[Path]:
         found = absolute(extra)
         if ctx.search_system:
-            dirs = [*path_dirs(ctx.env), Path("/usr/bin"), Path("/usr/local/bin")]
-            found += [p for p in executables(dirs, _NODE_NAME) if not is_shim(p)]
+            found += on_path(ctx.env, _NODE_NAME)
         return dedupe(found)
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:

@@ -12,11 +12,9 @@ from tlsaudit.inspectors.base import (
     absolute,
     clean_details,
     dedupe,
-    executables,
     failed,
     failure_reason,
-    is_shim,
-    path_dirs,
+    on_path,
 )
 from tlsaudit.inspectors.tlslib import openssl_banner
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
@@ -166,8 +164,7 @@ class OpensslInspector:
     def discover(self, ctx: Context, extra: Sequence[str | Path]) -> list[Path]:
         found = absolute(extra)
         if ctx.search_system:
-            dirs = [*path_dirs(ctx.env), Path("/usr/bin"), Path("/usr/local/bin")]
-            found += [p for p in executables(dirs, _OPENSSL_NAME) if not is_shim(p)]
+            found += on_path(ctx.env, _OPENSSL_NAME)
         return dedupe(found)
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:

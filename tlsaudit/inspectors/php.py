@@ -12,13 +12,11 @@ from tlsaudit.inspectors.base import (
     absolute,
     clean_details,
     dedupe,
-    executables,
     failed,
     failure_reason,
     glob_all,
-    is_shim,
     json_payload,
-    path_dirs,
+    on_path,
     str_tuple,
     text_or_none,
 )
@@ -103,8 +101,7 @@ class PhpInspector:
     def discover(self, ctx: Context, extra: Sequence[str | Path]) -> list[Path]:
         found = absolute(extra)
         if ctx.search_system:
-            dirs = [*path_dirs(ctx.env), Path("/usr/bin"), Path("/usr/local/bin")]
-            found += [p for p in executables(dirs, _PHP_NAME) if not is_shim(p)]
+            found += on_path(ctx.env, _PHP_NAME)
             found += [
                 p
                 for p in glob_all(

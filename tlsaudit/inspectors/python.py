@@ -12,13 +12,11 @@ from tlsaudit.inspectors.base import (
     absolute,
     clean_details,
     dedupe,
-    executables,
     failed,
     failure_reason,
     glob_all,
-    is_shim,
     json_payload,
-    path_dirs,
+    on_path,
     text_or_none,
 )
 from tlsaudit.inspectors.openssl import config_path, protocol_name, read_config, system_default
@@ -144,8 +142,7 @@ class PythonInspector:
     def discover(self, ctx: Context, extra: Sequence[str | Path]) -> list[Path]:
         found = absolute(extra)
         if ctx.search_system:
-            dirs = [*path_dirs(ctx.env), Path("/usr/bin"), Path("/usr/local/bin")]
-            found += [p for p in executables(dirs, _PYTHON_NAME) if not is_shim(p)]
+            found += on_path(ctx.env, _PYTHON_NAME)
             roots = [ctx.env.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
             patterns = [f"{r}/versions/*/bin/python*" for r in roots if r and r.startswith("/")]
             patterns += [

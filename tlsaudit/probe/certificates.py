@@ -12,12 +12,12 @@ import ipaddress
 import os
 import ssl
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 from cryptography.x509.verification import (
@@ -265,9 +265,9 @@ def chain_complete(certs: Sequence[x509.Certificate], anchors: TrustAnchors) -> 
     current = certs[0]
     pool = list(certs[1:])
     for _ in range(len(certs) + 1):
-        if is_self_signed(current) or any(_same_cert(current, r) for r in roots):
+        if is_self_signed(current) or _der(current) in roots.ders:
             return True
-        if any(_issued_by(current, r) for r in roots):
+        if any(_issued_by(current, r) for r in roots.by_subject.get(current.issuer, ())):
             return True
         parent = next((c for c in pool if _issued_by(current, c)), None)
         if parent is None:
@@ -277,14 +277,52 @@ def chain_complete(certs: Sequence[x509.Certificate], anchors: TrustAnchors) -> 
     return None
 
 
-@functools.lru_cache(maxsize=8)
-def _roots(anchors: TrustAnchors) -> tuple[x509.Certificate, ...]:
-    """Certificates a chain may end at: every system anchor, and the self-signed ones of --ca-file."""
-    return anchors.system + tuple(a for a in anchors.extra if is_self_signed(a))
+@dataclass(frozen=True, slots=True)
+class _AnchorIndex:
+    """Anchors indexed for the per-endpoint checks: by DER encoding and by subject name."""
+
+    ders: frozenset[bytes]
+    by_subject: Mapping[x509.Name, tuple[x509.Certificate, ...]]
 
 
-def _same_cert(a: x509.Certificate, b: x509.Certificate) -> bool:
-    return a.fingerprint(hashes.SHA256()) == b.fingerprint(hashes.SHA256())
+def _index(certs: Sequence[x509.Certificate]) -> _AnchorIndex:
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for cert in certs:
+        by_subject.setdefault(cert.subject, []).append(cert)
+    return _AnchorIndex(
+        ders=frozenset(_der(c) for c in certs), by_subject={k: tuple(v) for k, v in by_subject.items()}
+    )
+
+
+# Keyed by identity: hashing a TrustAnchors hashes every certificate in it, on every endpoint.
+_ANCHOR_CACHE: dict[int, tuple[TrustAnchors, _AnchorIndex, _AnchorIndex, Store | None]] = {}
+
+
+def _anchor_views(anchors: TrustAnchors) -> tuple[_AnchorIndex, _AnchorIndex, Store | None]:
+    """Built once per scan, not per endpoint: the roots a chain may end at (every system anchor and the
+    self-signed ones of --ca-file), every anchor, and the validator's store of them."""
+    cached = _ANCHOR_CACHE.get(id(anchors))
+    if cached is None or cached[0] is not anchors:
+        roots = _index(anchors.system + tuple(a for a in anchors.extra if is_self_signed(a)))
+        store = Store(list(anchors.all)) if anchors.all else None  # no anchors: trust is unknown
+        cached = (anchors, roots, _index(anchors.all), store)
+        if len(_ANCHOR_CACHE) > 8:
+            _ANCHOR_CACHE.clear()
+        _ANCHOR_CACHE[id(anchors)] = cached
+    return cached[1], cached[2], cached[3]
+
+
+def _roots(anchors: TrustAnchors) -> _AnchorIndex:
+    return _anchor_views(anchors)[0]
+
+
+def _all_anchors(anchors: TrustAnchors) -> tuple[_AnchorIndex, Store | None]:
+    views = _anchor_views(anchors)
+    return views[1], views[2]
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
 
 
 def _validate(
@@ -301,7 +339,9 @@ def _validate(
         return None, "no trust store available"
     leaf = certs[0]
     lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    if any(_same_cert(leaf, anchor) for anchor in anchors.all):
+    index, store = _all_anchors(anchors)
+    assert store is not None  # anchors.all is not empty here
+    if _der(leaf) in index.ders:
         return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
     subjects = _own_subjects(leaf)
     if not subjects:
@@ -315,7 +355,6 @@ def _validate(
         if start > end:
             start, end = lo, hi
         when = min(max(now, start), end)
-    store = Store(list(anchors.all))
     errors: list[str] = []
     # The first name the validator accepts as a name decides; a malformed name only moves on.
     for subject in subjects:

@@ -20,7 +20,7 @@ class ScanOptions:
     timeout: float = 5.0
     retries: int = 1
     concurrency: int = 400
-    per_host: int = 12
+    per_host: int = 32
     versions: tuple[TlsVersion, ...] = ALL_VERSIONS
     sni: str | None = None
 
