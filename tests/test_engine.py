@@ -257,3 +257,10 @@ def test_policy_override_changes_severity(tmp_path: Path) -> None:
         "endpoint.tls12-accepted",
         "endpoint.tls13-not-accepted",
     }
+
+
+def test_rule_runtime_kinds_match_the_inspector_registry() -> None:
+    from tlsaudit.engine import RUNTIME_KINDS
+    from tlsaudit.inspectors import INSPECTORS
+
+    assert set(RUNTIME_KINDS) == set(INSPECTORS)

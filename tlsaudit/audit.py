@@ -6,14 +6,16 @@ import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlsaudit.engine import RuleSet, evaluate
-from tlsaudit.inspectors import InspectOptions, inspect_runtimes
 from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
+
+if TYPE_CHECKING:
+    from tlsaudit.inspectors import InspectOptions
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ def inspect_local_runtimes(
     """Every runtime on this machine as facts; with `probe`, also what each one's client really offers."""
     if not quiet and sys.stderr.isatty():
         sys.stderr.write("  inspecting client runtimes...\n")
+    from tlsaudit.inspectors import inspect_runtimes
+
     collected.runtimes.extend(inspect_runtimes(options))
     if probe:
         from tlsaudit.capture.probe import probe_runtimes

@@ -7,23 +7,32 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tlsaudit import __version__
 from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
-from tlsaudit.engine import DEFAULT_POLICY, RuleSet, available_policies, load_rule_file, load_ruleset
+from tlsaudit.engine import (
+    DEFAULT_POLICY,
+    RUNTIME_KINDS,
+    RuleSet,
+    available_policies,
+    load_rule_file,
+    load_ruleset,
+)
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
 from tlsaudit.facts import known_facts
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
-from tlsaudit.inspectors import INSPECTORS, InspectOptions
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
 from tlsaudit.report import load_report, merge_reports
+
+if TYPE_CHECKING:
+    from tlsaudit.inspectors import InspectOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -248,7 +257,7 @@ _runtime_options = [
         "--kind",
         "kinds",
         multiple=True,
-        type=click.Choice(sorted(INSPECTORS)),
+        type=click.Choice(sorted(RUNTIME_KINDS)),
         help="Only these runtime kinds (repeatable; default: all).",
     ),
     click.option(
@@ -301,6 +310,8 @@ _runtime_options = [
 
 
 def _inspect_options(kw: dict[str, Any]) -> InspectOptions:
+    from tlsaudit.inspectors import InspectOptions  # only commands that inspect runtimes pay for it
+
     extra = {
         kind: tuple(kw[key])
         for kind, key in (
