@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.certs import KEY_TYPES, write_self_signed
@@ -33,6 +33,8 @@ class Lab:
     tls: list[Endpoint]
     silent: list[Endpoint]
     nginx_pid: int
+    # key type -> certificate file served by the endpoints of that key type
+    certs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def all(self) -> list[Endpoint]:
@@ -90,7 +92,12 @@ def running_lab(*, tls_count: int, silent_count: int, workers: int | None = None
                     "endpoint truth does not hold, the benchmark would be meaningless:\n  "
                     + "\n  ".join(problems)
                 )
-            yield Lab(tls=endpoints, silent=silent, nginx_pid=server.process.pid)
+            yield Lab(
+                tls=endpoints,
+                silent=silent,
+                nginx_pid=server.process.pid,
+                certs={key_type: paths[0] for key_type, paths in certs.items()},
+            )
         finally:
             listeners.stop()
             server.stop()

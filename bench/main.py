@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.fullmode import run_full_mode
 from bench.lab import Lab, running_lab
 from bench.measure import TreeMemorySampler, run_measured, tree_cpu_seconds
 from bench.model import Endpoint, ToolRun
@@ -33,16 +34,47 @@ from bench.scanners.common import RunSpec, ScannerUnavailable
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 TOOLS = ("tlsaudit", "sslscan", "sslyze")
+FULL_TOOLS = ("tlsaudit", "sslyze", "testssl.sh")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python bench/run.py",
-        description="Benchmark tlsaudit's version sweep against sslscan and sslyze on loopback endpoints.",
+        description="Benchmark tlsaudit's version sweep against sslscan and sslyze on loopback endpoints "
+        "(--mode full: versions + certificate + suites against sslyze and testssl.sh).",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("protocols", "full"),
+        default="protocols",
+        help="protocols (default): version sweep only; full: versions + certificate + cipher suites",
+    )
+    parser.add_argument(
+        "--full-endpoints",
+        type=int,
+        default=14,
+        help="full mode: endpoints for testssl.sh (and a same-size run of the others), default 14 = "
+        "one per profile and key type",
+    )
+    parser.add_argument(
+        "--testssl-pool",
+        type=int,
+        default=0,
+        help="full mode: testssl.sh processes at once (default: 2 x CPUs)",
+    )
+    parser.add_argument(
+        "--testssl-timeout",
+        type=float,
+        default=300.0,
+        help="full mode: hard limit for the testssl.sh run (s)",
     )
     parser.add_argument("--endpoints", type=int, default=105, help="TLS endpoints (nginx), default 105")
     parser.add_argument("--silent", type=int, default=3, help="silent TCP endpoints, default 3 (0: none)")
-    parser.add_argument("--tools", default=",".join(TOOLS), help="comma list among tlsaudit,sslscan,sslyze")
+    parser.add_argument(
+        "--tools",
+        default="",
+        help="comma list among tlsaudit,sslscan,sslyze (full mode: tlsaudit,sslyze,testssl.sh); default: all",
+    )
     parser.add_argument(
         "--sslscan-pool",
         type=int,
@@ -67,12 +99,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--nginx-workers", type=int, default=0, help="nginx worker processes (default: CPUs)")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON record goes")
     args = parser.parse_args(argv)
-    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    unknown = [t for t in args.tools if t not in TOOLS]
+    allowed = FULL_TOOLS if args.mode == "full" else TOOLS
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()] or list(allowed)
+    unknown = [t for t in args.tools if t not in allowed]
     if unknown:
         parser.error(f"unknown tool(s): {', '.join(unknown)}")
     if args.endpoints < 1 or args.silent < 0 or args.repeat < 1 or args.sslyze_repeat < 1:
         parser.error("--endpoints, --repeat and --sslyze-repeat must be >= 1, --silent >= 0")
+    if args.full_endpoints < 1:
+        parser.error("--full-endpoints must be >= 1")
+    if args.testssl_pool <= 0:
+        args.testssl_pool = 2 * (os.cpu_count() or 1)
     if args.sslscan_pool <= 0:
         args.sslscan_pool = 4 * (os.cpu_count() or 1)
     return args
@@ -228,6 +265,8 @@ class Session:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.mode == "full":
+        return run_full_mode(args, machine())
     started = dt.datetime.now(dt.UTC)
     print(
         f"starting {args.endpoints} TLS endpoints (nginx) and {args.silent} silent ones on 127.0.0.1 ...",

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.certfacts import hash_label, key_label, minute, parse_time, yes_no
+from bench.fullmodel import CertVerdicts, FullRun, SuiteVerdicts
 from bench.measure import TreeMemorySampler, run_measured
 from bench.model import Status, ToolRun, Verdicts
 from bench.scanners.common import RunSpec, ScannerUnavailable
@@ -121,3 +123,83 @@ def run(spec: RunSpec) -> ToolRun:
         timed_out=done.timed_out,
         problems=tuple(problems),
     )
+
+
+# the certificate scan plus the per-version suite scans (SSLyze has no separate version scan)
+FULL_SCAN = ["--certinfo", *PROTOCOL_ONLY]
+
+
+def parse_full(path: Path) -> tuple[SuiteVerdicts, CertVerdicts]:
+    suites: SuiteVerdicts = {}
+    certs: CertVerdicts = {}
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return suites, certs
+    for server in document.get("server_scan_results", []):
+        location = server.get("server_location", {})
+        target = f"{location.get('ip_address') or location.get('hostname')}:{location.get('port')}"
+        scan = server.get("scan_result") or {}
+        accepted: dict[str, frozenset[str]] = {}
+        for version_name, key in RESULT_KEY.items():
+            result = (scan.get(key) or {}).get("result") or {}
+            names = [
+                (a.get("cipher_suite") or {}).get("name") for a in result.get("accepted_cipher_suites") or []
+            ]
+            if names:
+                accepted[version_name] = frozenset(str(n) for n in names if n)
+        suites[target] = accepted
+        certs[target] = _cert_facts(scan)
+    return suites, certs
+
+
+def _cert_facts(scan: dict[str, Any]) -> dict[str, str]:
+    """What SSLyze's JSON states; it has no days-left or hostname-match field (6.x)."""
+    facts: dict[str, str] = {}
+    info = (scan.get("certificate_info") or {}).get("result") or {}
+    deployments = info.get("certificate_deployments") or []
+    if not deployments:
+        return facts
+    deployment = deployments[0]
+    chain = deployment.get("received_certificate_chain") or []
+    if chain:
+        leaf = chain[0]
+        if (moment := parse_time(str(leaf.get("not_valid_after", "")))) is not None:
+            facts["not_after"] = minute(moment)
+        key = leaf.get("public_key") or {}
+        if key.get("algorithm") and isinstance(key.get("key_size"), int):
+            facts["key"] = key_label(str(key["algorithm"]).removesuffix("PublicKey"), key["key_size"])
+        digest = (leaf.get("signature_hash_algorithm") or {}).get("name")
+        if digest:
+            facts["signature_hash"] = hash_label(str(digest))
+    validations = deployment.get("path_validation_results") or []
+    if validations:
+        facts["trusted"] = yes_no(any(v.get("was_validation_successful") for v in validations))
+    return facts
+
+
+def run_full(spec: RunSpec) -> FullRun:
+    targets = spec.write_targets()
+    out = spec.workdir / "sslyze.json"
+    argv = [str(python()), "-m", "sslyze", *FULL_SCAN, f"--json_out={out}", f"--targets_in={targets}"]
+    with TreeMemorySampler() as sampler:
+        done = run_measured(argv, timeout=spec.timeout, sampler=sampler)
+    problems = []
+    if done.timed_out:
+        problems.append(f"timed out after {done.seconds:.1f}s")
+    elif done.returncode != 0:
+        problems.append(f"exit {done.returncode}: {done.stderr_tail.strip()[-300:]}")
+    run_result = ToolRun(
+        tool="sslyze",
+        mode=spec.mode,
+        targets=len(spec.endpoints),
+        wall_seconds=done.seconds,
+        cpu_seconds=done.cpu_seconds,
+        peak_rss_bytes=sampler.peak_bytes,
+        verdicts=parse_json(out),
+        exit_codes=(done.returncode,),
+        timed_out=done.timed_out,
+        problems=tuple(problems),
+    )
+    suites, certs = parse_full(out)
+    return FullRun(run=run_result, suites=suites, certs=certs, evidence=str(out))

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.certfacts import hash_label, key_label, minute, parse_time, yes_no
+from bench.fullmodel import CertVerdicts, FullRun, SuiteVerdicts
 from bench.measure import TreeMemorySampler, run_measured
 from bench.model import VERSIONS, Status, ToolRun, Verdicts
 from bench.scanners.common import RunSpec, ScannerUnavailable
+from tlsaudit.tls.constants import suite_by_name
 
 REPO = Path(__file__).resolve().parents[2]
 # 1: findings at or above --fail-on, 3: something could not be assessed; both are results here
@@ -127,3 +130,47 @@ def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
         per_target_seconds=parsed.seconds,
     )
     return run_result, parsed.tool_version
+
+
+def parse_full(path: Path) -> tuple[SuiteVerdicts, CertVerdicts]:
+    """Accepted suites per version and certificate facts of every endpoint in a JSON report."""
+    suites: SuiteVerdicts = {}
+    certs: CertVerdicts = {}
+    try:
+        document: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return suites, certs
+    for endpoint in document.get("endpoints", []):
+        target = f"{endpoint.get('ip') or endpoint.get('host')}:{endpoint.get('port')}"
+        accepted: dict[str, frozenset[str]] = {}
+        for entry in endpoint.get("cipher_suites") or []:
+            names = {_iana(str(n)) for n in entry.get("accepted") or []}
+            accepted[str(entry.get("version"))] = frozenset(names)
+        suites[target] = accepted
+        cert = endpoint.get("certificate") or {}
+        facts: dict[str, str] = {}
+        if (moment := parse_time(str(cert.get("not_after", "")))) is not None:
+            facts["not_after"] = minute(moment)
+        if isinstance(cert.get("days_left"), int):
+            facts["days_left"] = str(cert["days_left"])
+        if cert.get("key_type") and isinstance(cert.get("key_bits"), int):
+            facts["key"] = key_label(str(cert["key_type"]), cert["key_bits"])
+        if cert.get("signature_hash"):
+            facts["signature_hash"] = hash_label(str(cert["signature_hash"]))
+        for name in ("hostname_match", "trusted"):
+            if isinstance(cert.get(name), bool):
+                facts[name] = yes_no(cert[name])
+        certs[target] = facts
+    return suites, certs
+
+
+def _iana(name: str) -> str:
+    suite = suite_by_name(name)
+    return suite.name if suite else name
+
+
+def run_full(spec: RunSpec, extra_args: list[str]) -> tuple[FullRun, str]:
+    result, tool_version = run(spec, extra_args)
+    suites, certs = parse_full(spec.workdir / "tlsaudit.json")
+    evidence = str(spec.workdir / "tlsaudit.json")
+    return FullRun(run=result, suites=suites, certs=certs, evidence=evidence), tool_version
