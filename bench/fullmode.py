@@ -290,6 +290,12 @@ def run_full_mode(args: argparse.Namespace, machine: dict[str, Any]) -> int:
         f"{len(session.subset)} only (it is slow). Certificates are self-signed and no tool is given them "
         "as trusted: the right answer is 'not trusted'.\n"
     )
+    load, cpus = machine["load_average_at_start"][0], machine["cpus"] or 1
+    if load > cpus:
+        print(
+            f"note: the machine was busy (1-minute load average {load} on {cpus} CPUs at the start): "
+            "wall times are inflated, CPU times less so\n"
+        )
     print(table(session.outcomes))
     print()
     for line in ratios(session.outcomes):
