@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
+import ssl
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from bench.fullmodel import CERT_FACTS
+from bench.model import LOOPBACK
 
 DAY = 86400.0
 
@@ -46,9 +48,24 @@ def yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def truth_facts(cert_path: Path, *, now: dt.datetime, host_matches: bool = True) -> dict[str, str]:
-    """The facts every tool should report for this self-signed certificate (untrusted: no tool is
-    given the certificate as a trust anchor)."""
+def verifies(port: int, cafile: Path | None, *, check_hostname: bool = True) -> bool:
+    """Does Python's ssl client (the OpenSSL nginx links) accept the endpoint's certificate for
+    127.0.0.1, with these trust anchors (None: the system store)?"""
+    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    context.check_hostname = check_hostname
+    try:
+        with (
+            socket.create_connection((LOOPBACK, port), timeout=5.0) as raw,
+            context.wrap_socket(raw, server_hostname=LOOPBACK),
+        ):
+            return True
+    except (ssl.SSLError, OSError):
+        return False
+
+
+def truth_facts(cert_path: Path, *, now: dt.datetime, host_matches: bool, trusted: bool) -> dict[str, str]:
+    """The facts every tool should report for this certificate; hostname match and trust as a real
+    client saw them (see verifies)."""
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
@@ -59,13 +76,11 @@ def truth_facts(cert_path: Path, *, now: dt.datetime, host_matches: bool = True)
         key_text = type(key).__name__
     not_after = cert.not_valid_after_utc
     algorithm = cert.signature_hash_algorithm
-    facts = {
+    return {
         "not_after": minute(not_after),
         "days_left": str(int((not_after - now).total_seconds() // DAY)),
         "key": key_text,
         "signature_hash": algorithm.name if algorithm else "none",
         "hostname_match": yes_no(host_matches),
-        "trusted": "no",
+        "trusted": yes_no(trusted),
     }
-    assert tuple(facts) == CERT_FACTS
-    return facts

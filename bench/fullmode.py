@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench.certfacts import truth_facts
+from bench.certfacts import truth_facts, verifies
 from bench.fullmodel import FullRun
 from bench.fullscore import FullScore, score_full
 from bench.lab import Lab, running_lab
@@ -51,13 +51,32 @@ class FullSession:
         self.lab = lab
         self.workdir = workdir
         self.suite_truth = truth
-        now = dt.datetime.now(dt.UTC)
-        self.cert_truth = {kind: truth_facts(path, now=now) for kind, path in lab.certs.items()}
+        # the lab's certificates as trust anchors for every tool (unless --no-trust-anchor)
+        self.ca_file: Path | None = None
+        if not args.no_trust_anchor:
+            self.ca_file = workdir / "lab-ca.pem"
+            self.ca_file.write_text("".join(p.read_text() for p in lab.certs.values()))
+        self.cert_truth = self._cert_truth()
         self.deadline = time.monotonic() + args.budget
         self.outcomes: list[FullOutcome] = []
         self.skipped: dict[str, str] = {}
         self.versions: dict[str, str] = {}
         self.subset = lab.tls[: args.full_endpoints]
+
+    def _cert_truth(self) -> dict[str, dict[str, str]]:
+        """Per key type, from the certificate file; hostname match and trust from a real client's
+        verification of one endpoint (with the lab CA file: trust is then expected)."""
+        now = dt.datetime.now(dt.UTC)
+        truth = {}
+        for kind, path in self.lab.certs.items():
+            port = next(e.port for e in self.lab.tls if e.key_type == kind and "TLSv1.2" in e.accepted)
+            bundle = self.ca_file or self.workdir / f"{kind}-only-for-hostname-check.pem"
+            if self.ca_file is None:
+                bundle.write_text(path.read_text())
+            host_matches = verifies(port, bundle)
+            trusted = verifies(port, self.ca_file, check_hostname=False)
+            truth[kind] = truth_facts(path, now=now, host_matches=host_matches, trusted=trusted)
+        return truth
 
     def measure(
         self,
@@ -117,6 +136,8 @@ class FullSession:
         )
         if not any(a in ("--ciphers", "--no-ciphers") for a in args):
             args.append("--ciphers")
+        if self.ca_file is not None and not any(a.startswith("--ca-file") for a in args):
+            args += ["--ca-file", str(self.ca_file)]
 
         def runner(spec: RunSpec) -> FullRun:
             result, version = tlsaudit_scanner.run_full(spec, args)
@@ -135,7 +156,12 @@ class FullSession:
             self.skipped["sslyze"] = str(exc)
             return
         for endpoints in self._sizes():
-            self.measure("sslyze", f"full, {len(endpoints)}", endpoints, sslyze.run_full)
+            self.measure(
+                "sslyze",
+                f"full, {len(endpoints)}",
+                endpoints,
+                lambda spec: sslyze.run_full(spec, self.ca_file),
+            )
 
     def run_testssl(self) -> None:
         try:
@@ -148,7 +174,7 @@ class FullSession:
             "testssl.sh",
             f"full, {len(self.subset)}, pool {pool}",
             self.subset,
-            lambda spec: testssl.run_full(spec, pool),
+            lambda spec: testssl.run_full(spec, pool, self.ca_file),
             limit=self.args.testssl_timeout,
         )
 
@@ -283,12 +309,18 @@ def run_full_mode(args: argparse.Namespace, machine: dict[str, Any]) -> int:
     except LabError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
+    trust_note = (
+        "The certificates are self-signed and no tool is given them as trusted: the right answer is "
+        "'not trusted'."
+        if session.ca_file is None
+        else f"Every tool is given the lab's self-signed certificates as trust anchors ({session.ca_file}); "
+        "Python's ssl verifies them: the right answer is 'trusted'."
+    )
     print(
         f"\nFull scan (versions + certificate + suites): tlsaudit and SSLyze on {len(lab.tls)} endpoints "
         f"and on "
         f"the first {len(session.subset)} (one per profile and key type), testssl.sh on those "
-        f"{len(session.subset)} only (it is slow). Certificates are self-signed and no tool is given them "
-        "as trusted: the right answer is 'not trusted'.\n"
+        f"{len(session.subset)} only (it is slow). {trust_note}\n"
     )
     load, cpus = machine["load_average_at_start"][0], machine["cpus"] or 1
     if load > cpus:
@@ -319,6 +351,7 @@ def run_full_mode(args: argparse.Namespace, machine: dict[str, Any]) -> int:
             "testssl_pool": args.testssl_pool,
             "connect_timeout": args.connect_timeout,
             "repeat": args.repeat,
+            "trust_anchor": str(session.ca_file) if session.ca_file else None,
         },
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,8 @@ CERT_FACTS: tuple[str, ...] = ("not_after", "days_left", "key", "signature_hash"
 
 # endpoint target -> version -> IANA names of the accepted suites
 SuiteVerdicts = dict[str, dict[str, frozenset[str]]]
-# endpoint target -> fact name -> normalised value (a fact the tool does not report is absent)
+# endpoint target -> fact name -> normalised value (a fact the tool does not report is absent);
+# "<fact>_detail" keys carry the tool's own words, quoted in mismatches, never scored
 CertVerdicts = dict[str, dict[str, str]]
 
 

@@ -71,9 +71,10 @@ def score_facts(run: FullRun, endpoints: list[Endpoint], truth: dict[str, dict[s
             if said[fact] == expected.get(fact):
                 right += 1
             else:
+                detail = f" ({said[fact + '_detail'][:200]})" if fact + "_detail" in said else ""
                 mismatches.append(
                     f"{endpoint.target} [{endpoint.profile}/{endpoint.key_type}] certificate {fact}: "
-                    f"truth {expected.get(fact)!r}, {run.run.tool} says {said[fact]!r} "
+                    f"truth {expected.get(fact)!r}, {run.run.tool} says {said[fact]!r}{detail} "
                     f"(evidence: {run.evidence})"
                 )
     return FactScore(reported=reported, right=right, missing=missing, mismatches=tuple(mismatches))

@@ -63,6 +63,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="full mode: testssl.sh processes at once (default: 2 x CPUs)",
     )
     parser.add_argument(
+        "--no-trust-anchor",
+        action="store_true",
+        help="full mode: do not give the tools the lab's certificates as trusted (truth: not trusted)",
+    )
+    parser.add_argument(
         "--testssl-timeout",
         type=float,
         default=300.0,

@@ -175,13 +175,17 @@ def _cert_facts(scan: dict[str, Any]) -> dict[str, str]:
     validations = deployment.get("path_validation_results") or []
     if validations:
         facts["trusted"] = yes_no(any(v.get("was_validation_successful") for v in validations))
+        supplied = [v for v in validations if (v.get("trust_store") or {}).get("name") == "Supplied CA file"]
+        if supplied and supplied[0].get("validation_error"):
+            facts["trusted_detail"] = f"Supplied CA file: {supplied[0]['validation_error']}"
     return facts
 
 
-def run_full(spec: RunSpec) -> FullRun:
+def run_full(spec: RunSpec, ca_file: Path | None) -> FullRun:
     targets = spec.write_targets()
     out = spec.workdir / "sslyze.json"
-    argv = [str(python()), "-m", "sslyze", *FULL_SCAN, f"--json_out={out}", f"--targets_in={targets}"]
+    trust = [f"--certinfo_ca_file={ca_file}"] if ca_file else []
+    argv = [str(python()), "-m", "sslyze", *FULL_SCAN, *trust, f"--json_out={out}", f"--targets_in={targets}"]
     with TreeMemorySampler() as sampler:
         done = run_measured(argv, timeout=spec.timeout, sampler=sampler)
     problems = []

@@ -66,9 +66,7 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return [item for item in document if isinstance(item, dict)] if isinstance(document, list) else []
 
 
-def parse_json(
-    path: Path, target: str
-) -> tuple[dict[str, Status], dict[str, frozenset[str]], dict[str, str]]:
+def parse_json(path: Path) -> tuple[dict[str, Status], dict[str, frozenset[str]], dict[str, str]]:
     """Versions, accepted suites per version and certificate facts of one endpoint's flat JSON."""
     items = _load(path)
     row: dict[str, Status] = {}
@@ -104,14 +102,16 @@ def parse_json(
             facts["hostname_match"] = yes_no(finding.lower().startswith("ok"))
         elif ident == "cert_chain_of_trust":
             facts["trusted"] = yes_no(finding.lower().startswith("passed"))
+            facts["trusted_detail"] = finding
     for version_name in VERSIONS:
         row.setdefault(version_name, Status.UNKNOWN)
     accepted = {v: frozenset(s) for v, s in suites.items()}
     return row, accepted, facts
 
 
-def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str) -> list[str]:
+def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str, ca_file: Path | None) -> list[str]:
     seconds = str(max(1, round(spec.connect_timeout)))
+    trust = ["--add-ca", str(ca_file)] if ca_file else []
     return [
         binary(),
         *FULL_SCAN,
@@ -119,6 +119,7 @@ def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str) -> list[s
         seconds,
         "--openssl-timeout",
         seconds,
+        *trust,
         "--jsonfile",
         str(json_path),
         "--csvfile",
@@ -127,7 +128,7 @@ def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str) -> list[s
     ]
 
 
-def run_full(spec: RunSpec, pool_size: int) -> FullRun:
+def run_full(spec: RunSpec, pool_size: int, ca_file: Path | None) -> FullRun:
     """One testssl.sh per endpoint, pool_size at a time, each bounded by what is left of the run."""
     deadline = time.perf_counter() + spec.timeout
     results: dict[str, Completed] = {}
@@ -140,7 +141,11 @@ def run_full(spec: RunSpec, pool_size: int) -> FullRun:
             return
         done = run_measured(
             _argv(
-                spec, spec.workdir / f"testssl-{index}.json", spec.workdir / f"testssl-{index}.csv", target
+                spec,
+                spec.workdir / f"testssl-{index}.json",
+                spec.workdir / f"testssl-{index}.csv",
+                target,
+                ca_file,
             ),
             timeout=remaining,
             sampler=sampler,
@@ -157,7 +162,7 @@ def run_full(spec: RunSpec, pool_size: int) -> FullRun:
     suites: SuiteVerdicts = {}
     certs: CertVerdicts = {}
     for index, target in enumerate(spec.targets):
-        row, accepted, facts = parse_json(spec.workdir / f"testssl-{index}.json", target)
+        row, accepted, facts = parse_json(spec.workdir / f"testssl-{index}.json")
         verdicts[target], suites[target], certs[target] = row, accepted, facts
     ordered = [results[t] for t in spec.targets if t in results]
     problems = [f"not started (run time limit): {t}" for t in spec.targets if t not in results]

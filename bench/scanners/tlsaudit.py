@@ -160,6 +160,8 @@ def parse_full(path: Path) -> tuple[SuiteVerdicts, CertVerdicts]:
         for name in ("hostname_match", "trusted"):
             if isinstance(cert.get(name), bool):
                 facts[name] = yes_no(cert[name])
+        if cert.get("trust_error"):
+            facts["trusted_detail"] = str(cert["trust_error"])
         certs[target] = facts
     return suites, certs
 
