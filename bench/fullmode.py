@@ -177,6 +177,17 @@ class FullSession:
             lambda spec: testssl.run_full(spec, pool, self.ca_file),
             limit=self.args.testssl_timeout,
         )
+        if not self.args.testssl_no_mass:
+            try:
+                self.measure(
+                    "testssl.sh",
+                    f"full, {len(self.subset)}, --parallel",
+                    self.subset,
+                    lambda spec: testssl.run_mass(spec, self.ca_file),
+                    limit=self.args.testssl_timeout,
+                )
+            except ScannerUnavailable as exc:
+                self.skipped["testssl.sh (--file --parallel)"] = str(exc)
 
     def _sizes(self) -> list[list[Endpoint]]:
         """All endpoints, and the testssl.sh subset when it is smaller (for a like-for-like ratio)."""

@@ -63,6 +63,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="full mode: testssl.sh processes at once (default: 2 x CPUs)",
     )
     parser.add_argument(
+        "--testssl-no-mass",
+        action="store_true",
+        help="full mode: skip the second testssl.sh run in its own mass mode (--file --parallel)",
+    )
+    parser.add_argument(
         "--no-trust-anchor",
         action="store_true",
         help="full mode: do not give the tools the lab's certificates as trusted (truth: not trusted)",
@@ -70,8 +75,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--testssl-timeout",
         type=float,
-        default=300.0,
-        help="full mode: hard limit for the testssl.sh run (s)",
+        default=200.0,
+        help="full mode: hard limit for each testssl.sh run (s)",
     )
     parser.add_argument("--endpoints", type=int, default=105, help="TLS endpoints (nginx), default 105")
     parser.add_argument("--silent", type=int, default=3, help="silent TCP endpoints, default 3 (0: none)")

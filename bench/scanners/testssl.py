@@ -1,7 +1,8 @@
 """testssl.sh (Debian package), protocols + each cipher per protocol + server defaults, flat JSON.
 
-One testssl.sh process per endpoint, a few at a time: its mass mode (`--file`) is serial unless
-`--parallel`, which does the same as this pool but without a per-endpoint time or exit code.
+Two ways to scan many endpoints: one testssl.sh process per endpoint, a few at a time (run_full), or
+its own mass mode, `--file` with `--parallel` (run_mass: one command line per endpoint, up to its
+MAX_PARALLEL, default 20, at once).
 """
 
 from __future__ import annotations
@@ -109,23 +110,15 @@ def parse_json(path: Path) -> tuple[dict[str, Status], dict[str, frozenset[str]]
     return row, accepted, facts
 
 
-def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str, ca_file: Path | None) -> list[str]:
+def _scan_options(spec: RunSpec, ca_file: Path | None) -> list[str]:
     seconds = str(max(1, round(spec.connect_timeout)))
     trust = ["--add-ca", str(ca_file)] if ca_file else []
-    return [
-        binary(),
-        *FULL_SCAN,
-        "--connect-timeout",
-        seconds,
-        "--openssl-timeout",
-        seconds,
-        *trust,
-        "--jsonfile",
-        str(json_path),
-        "--csvfile",
-        str(csv_path),
-        target,
-    ]
+    return [*FULL_SCAN, "--connect-timeout", seconds, "--openssl-timeout", seconds, *trust]
+
+
+def _argv(spec: RunSpec, json_path: Path, csv_path: Path, target: str, ca_file: Path | None) -> list[str]:
+    outputs = ["--jsonfile", str(json_path), "--csvfile", str(csv_path)]
+    return [binary(), *_scan_options(spec, ca_file), *outputs, target]
 
 
 def run_full(spec: RunSpec, pool_size: int, ca_file: Path | None) -> FullRun:
@@ -183,3 +176,45 @@ def run_full(spec: RunSpec, pool_size: int, ca_file: Path | None) -> FullRun:
         per_target_seconds={t: d.seconds for t, d in results.items()},
     )
     return FullRun(run=run, suites=suites, certs=certs, evidence=str(spec.workdir / "testssl-N.json"))
+
+
+_MASS_FILE = re.compile(r"_p(\d+)-[^/]*\.json$")
+
+
+def run_mass(spec: RunSpec, ca_file: Path | None) -> FullRun:
+    """testssl.sh's mass mode: `--file CMDS --parallel`, one JSON file per endpoint in a directory."""
+    options = _scan_options(spec, ca_file)
+    if any(" " in option for option in options):
+        raise ScannerUnavailable("testssl.sh mass mode splits its command file on spaces; a path has one")
+    commands = spec.workdir / "testssl-commands.txt"
+    commands.write_text("".join(" ".join([*options, target]) + "\n" for target in spec.targets))
+    outdir = spec.workdir / "mass"
+    outdir.mkdir()
+    argv = [binary(), "--file", str(commands), "--parallel", "--color", "0"]
+    argv += ["--jsonfile", f"{outdir}/", "--csvfile", f"{outdir}/"]
+    with TreeMemorySampler() as sampler:
+        done = run_measured(argv, timeout=spec.timeout, sampler=sampler, stdout_path=spec.workdir / "out.txt")
+    by_port = {m[1]: path for path in outdir.glob("*.json") if (m := _MASS_FILE.search(path.name))}
+    verdicts: Verdicts = {}
+    suites: SuiteVerdicts = {}
+    certs: CertVerdicts = {}
+    for endpoint in spec.endpoints:
+        path = by_port.get(str(endpoint.port))
+        if path is None:
+            continue
+        verdicts[endpoint.target], suites[endpoint.target], certs[endpoint.target] = parse_json(path)
+    problems = [f"timed out after {done.seconds:.1f}s"] if done.timed_out else []
+    problems += [f"no JSON file for {e.target}" for e in spec.endpoints if str(e.port) not in by_port]
+    run = ToolRun(
+        tool="testssl.sh",
+        mode=spec.mode,
+        targets=len(spec.endpoints),
+        wall_seconds=done.seconds,
+        cpu_seconds=done.cpu_seconds,
+        peak_rss_bytes=sampler.peak_bytes,
+        verdicts=verdicts,
+        exit_codes=(done.returncode,),
+        timed_out=done.timed_out,
+        problems=tuple(problems),
+    )
+    return FullRun(run=run, suites=suites, certs=certs, evidence=str(outdir / "127.0.0.1_pPORT-*.json"))
