@@ -50,6 +50,7 @@ def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
         return EXIT_FINDINGS
     incomplete = (
         "error" in statuses
+        or report.get("summary", {}).get("verdict") == "error"  # e.g. nothing was assessed at all
         or report.get("interrupted", False)
         or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
     )
