@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.support.certs import make_cert
-from tests.support.servers import VERSION_SETS, silent_server, tls_server
+from tests.support.servers import VERSION_SETS, http_server, silent_server, tls_server
 from tlsaudit.probe.local_services import ListeningService, listening_services, loopback_targets
 
 
@@ -35,7 +35,11 @@ def test_wildcard_binds_map_to_loopback_and_foreign_binds_need_opt_in() -> None:
 
 def test_audit_finds_and_judges_local_tls_services(tmp_path: Path) -> None:
     out = tmp_path / "audit.json"
-    with tls_server(VERSION_SETS["tls10-13"]) as legacy, tls_server(VERSION_SETS["tls12+13"]) as modern:
+    with (
+        tls_server(VERSION_SETS["tls10-13"]) as legacy,
+        tls_server(VERSION_SETS["tls12+13"]) as modern,
+        http_server() as http,
+    ):
         result = subprocess.run(
             [
                 sys.executable,
@@ -62,6 +66,8 @@ def test_audit_finds_and_judges_local_tls_services(tmp_path: Path) -> None:
     assert by_port[legacy.port]["protocols"]["TLSv1.0"]["status"] == "accepted"
     assert by_port[legacy.port]["verdict"] == "fail"
     assert by_port[modern.port]["verdict"] == "pass"
+    assert f"127.0.0.1:{http.port}" in report["scope"]["local_services_not_tls"]
+    assert all(e["port"] != http.port for e in report["endpoints"])
 
 
 def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:

@@ -220,3 +220,8 @@ def test_exit_codes_are_the_same_in_every_format(fmt: str, modern: TlsServer, le
     assert unreachable.returncode == 3
     assert unreachable.stdout  # the report is still written
     assert run("scan", "127.0.0.1:notaport", "--format", fmt).returncode == 2
+
+
+def test_an_audit_that_assesses_nothing_exits_3() -> None:
+    result = run("audit", "--no-local", "--no-runtimes")
+    assert result.returncode == 3, result.stdout + result.stderr

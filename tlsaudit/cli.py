@@ -50,6 +50,7 @@ def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
         return EXIT_FINDINGS
     incomplete = (
         "error" in statuses
+        or report.get("summary", {}).get("verdict") == "error"  # e.g. nothing was assessed at all
         or report.get("interrupted", False)
         or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
     )
@@ -477,10 +478,15 @@ def audit(**kw: Any) -> None:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
     explicit_keys = {(t.host, t.port) for t in explicit}
     # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
-    collected.endpoints = [
-        e for e in collected.endpoints if (e.host, e.port) in explicit_keys or speaks_tls(e)
-    ]
-    report = make_report(ruleset, collected, _scope(kw, local_services_scanned=str(len(local))))
+    kept = [e for e in collected.endpoints if (e.host, e.port) in explicit_keys or speaks_tls(e)]
+    not_tls = sorted({e.subject for e in collected.endpoints if e not in kept})
+    collected.endpoints = kept
+    scope = _scope(
+        kw,
+        local_services_scanned=str(len(local)),
+        local_services_not_tls=", ".join(not_tls),  # listed so that nothing is left out silently
+    )
+    report = make_report(ruleset, collected, scope)
     _emit(report, _output(kw))
 
 
