@@ -150,6 +150,7 @@ def test_self_signed() -> None:
     info = analyse_chain([leaf.der], hostname="localhost", anchors=load_trust_anchors(None), now=NOW)
     assert info.self_signed is True
     assert info.trusted is False
+    assert "self-signed certificate that is not a trust anchor" in info.trust_error
     assert info.chain_complete is True
     assert info.chain_signature_hashes == ()
     pinned = analyse_chain([leaf.der], hostname="localhost", anchors=anchors_with(leaf), now=NOW)

@@ -343,6 +343,9 @@ def _validate(
     assert store is not None  # anchors.all is not empty here
     if _der(leaf) in index.ders:
         return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
+    if is_self_signed(leaf):
+        # Said plainly: the validator would name some profile detail of the certificate instead.
+        return False, "self-signed certificate that is not a trust anchor (pass it with --ca-file to trust it)"
     subjects = _own_subjects(leaf)
     if not subjects:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
