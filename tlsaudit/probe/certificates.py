@@ -345,7 +345,7 @@ def _validate(
         return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
     if is_self_signed(leaf):
         # Said plainly: the validator would name some profile detail of the certificate instead.
-        return False, "self-signed certificate that is not a trust anchor (pass it with --ca-file to trust it)"
+        return False, "self-signed certificate that is not a trust anchor (--ca-file trusts it)"
     subjects = _own_subjects(leaf)
     if not subjects:
         return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
