@@ -101,11 +101,6 @@ class Target:
     sni: str | None = None
     starttls: str | None = None
 
-    @property
-    def label(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CertificateInfo:
