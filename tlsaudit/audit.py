@@ -70,7 +70,11 @@ def inspect_local_runtimes(
         sys.stderr.write("  inspecting client runtimes...\n")
     from tlsaudit.inspectors import inspect_runtimes
 
-    collected.runtimes.extend(inspect_runtimes(options))
+    try:
+        inspect_runtimes(options, on_runtime=collected.runtimes.append)
+    except KeyboardInterrupt:
+        collected.interrupted = True
+        return
     if probe:
         from tlsaudit.capture.probe import probe_runtimes
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tlsaudit.inspectors.base import Context, InspectOptions, Inspector
@@ -58,12 +59,29 @@ def discover_runtimes(options: InspectOptions) -> list[tuple[str, Path]]:
     return [(kind, target) for kind, targets in zip(kinds, found, strict=True) for target in targets]
 
 
-def inspect_runtimes(options: InspectOptions) -> list[RuntimeFacts]:
-    """Facts for every runtime found; one that cannot be assessed is listed with `details.inspect_error`."""
+def inspect_runtimes(
+    options: InspectOptions, on_runtime: Callable[[RuntimeFacts], None] | None = None
+) -> list[RuntimeFacts]:
+    """Facts for every runtime found; one that cannot be assessed is listed with `details.inspect_error`.
+
+    `on_runtime` hears of each runtime as soon as it is inspected, so an interrupted run keeps them."""
     ctx = make_context(options)
     targets = discover_runtimes(options)
     if not targets:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        results = list(pool.map(lambda item: INSPECTORS[item[0]].inspect(item[1], ctx), targets))
-    return [facts for group in results for facts in group]
+    found: dict[int, list[RuntimeFacts]] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    try:
+        futures = {
+            pool.submit(INSPECTORS[kind].inspect, target, ctx): i for i, (kind, target) in enumerate(targets)
+        }
+        for future in as_completed(futures):
+            facts = future.result()
+            found[futures[future]] = facts
+            for item in facts:
+                if on_runtime is not None:
+                    on_runtime(item)
+    finally:
+        # On Ctrl-C, do not wait for the runs still queued; those under way end at their own timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [facts for i in sorted(found) for facts in found[i]]
