@@ -173,3 +173,11 @@ def on_path(env: Mapping[str, str], pattern: re.Pattern[str]) -> list[Path]:
     left out: they are not the runtime itself)."""
     dirs = [*path_dirs(env), Path("/usr/bin"), Path("/usr/local/bin")]
     return [p for p in executables(dirs, pattern) if not is_shim(p)]
+
+
+def snippet_payload(result: RunResult, what: str) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object a snippet printed, or None and why not (`what` names the command, e.g. "php -r")."""
+    if not result.ok:
+        return None, failure_reason(result, what)
+    payload = json_payload(result.stdout)
+    return (payload, "") if payload is not None else (None, f"{what}: unrecognised output")

@@ -13,9 +13,8 @@ from tlsaudit.inspectors.base import (
     clean_details,
     dedupe,
     failed,
-    failure_reason,
-    json_payload,
     on_path,
+    snippet_payload,
     text_or_none,
 )
 from tlsaudit.models import FactValue, RuntimeFacts
@@ -59,9 +58,8 @@ class NodeInspector:
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         result = ctx.run([str(target), "-e", SNIPPET])
-        payload = json_payload(result.stdout) if result.ok else None
+        payload, reason = snippet_payload(result, "node -e")
         if payload is None:
-            reason = failure_reason(result, "node -e") if not result.ok else "node -e: unrecognised output"
             return [failed(KIND, target, reason, [result.evidence])]
         version = text_or_none(payload.get("node"))
         if version is None:

@@ -13,10 +13,9 @@ from tlsaudit.inspectors.base import (
     clean_details,
     dedupe,
     failed,
-    failure_reason,
     glob_all,
-    json_payload,
     on_path,
+    snippet_payload,
     str_tuple,
     text_or_none,
 )
@@ -120,9 +119,8 @@ class PhpInspector:
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         result = ctx.run([str(target), "-r", SNIPPET])
-        payload = json_payload(result.stdout) if result.ok else None
+        payload, reason = snippet_payload(result, "php -r")
         if payload is None:
-            reason = failure_reason(result, "php -r") if not result.ok else "php -r: unrecognised output"
             return [failed(KIND, target, reason, [result.evidence])]
         version = text_or_none(payload.get("php_version"))
         if version is None:

@@ -13,10 +13,9 @@ from tlsaudit.inspectors.base import (
     clean_details,
     dedupe,
     failed,
-    failure_reason,
     glob_all,
-    json_payload,
     on_path,
+    snippet_payload,
     text_or_none,
 )
 from tlsaudit.inspectors.openssl import config_path, protocol_name, read_config, system_default
@@ -155,11 +154,8 @@ class PythonInspector:
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         result = ctx.run([str(target), "-E", "-s", "-c", SNIPPET])
-        payload = json_payload(result.stdout) if result.ok else None
+        payload, reason = snippet_payload(result, "python -c")
         if payload is None:
-            reason = (
-                failure_reason(result, "python -c") if not result.ok else "python -c: unrecognised output"
-            )
             return [failed(KIND, target, reason, [result.evidence])]
         version = text_or_none(payload.get("python_version"))
         if version is None:
