@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tlsaudit.engine import RuleSet, evaluate
-from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, RuntimeFacts, Target
+from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, ReasonCode, RuntimeFacts, Target
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
@@ -85,8 +85,7 @@ def speaks_tls(endpoint: EndpointFacts) -> bool:
     """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
     return any(
         r.status == ProtocolStatus.ACCEPTED
-        or r.reason.startswith("alert")
-        or r.reason.startswith("negotiated")
+        or r.reason_code in (ReasonCode.ALERT, ReasonCode.NEGOTIATED_LOWER, ReasonCode.VERSION_NOT_OFFERED)
         for r in endpoint.protocols.values()
     )
 

@@ -220,11 +220,20 @@ _scan_options = [
         help="Connections open at once, in total.",
     ),
     click.option(
+        "--per-address",
         "--per-host",
+        "per_address",
         type=click.IntRange(1, 100),
         default=32,
         show_default=True,
-        help="Connections open at once to one address.",
+        help="Connections open at once to one address (all its ports).",
+    ),
+    click.option(
+        "--per-endpoint",
+        type=click.IntRange(1, 100),
+        default=5,
+        show_default=True,
+        help="Connections open at once to one address and port.",
     ),
     click.option(
         "--starttls",
@@ -360,7 +369,11 @@ def _output(kw: dict[str, Any]) -> OutputOptions:
 
 def _scan_settings(kw: dict[str, Any]) -> ScanOptions:
     return ScanOptions(
-        timeout=kw["timeout"], retries=kw["retries"], concurrency=kw["concurrency"], per_host=kw["per_host"]
+        timeout=kw["timeout"],
+        retries=kw["retries"],
+        concurrency=kw["concurrency"],
+        per_address=kw["per_address"],
+        per_endpoint=kw["per_endpoint"],
     )
 
 

@@ -85,10 +85,45 @@ READINESS_ORDER: dict[Readiness, int] = {
 }
 
 
+class ReasonCode(StrEnum):
+    """Why a protocol result is what it is: a stable code for scripts (`reason` has the words)."""
+
+    # accepted
+    SERVER_HELLO = "server-hello"
+    HELLO_RETRY_REQUEST = "hello-retry-request"
+    SSLV2_SERVER_HELLO = "sslv2-server-hello"
+    # rejected
+    ALERT = "alert"
+    CLOSED = "closed"
+    RESET = "reset"
+    NEGOTIATED_LOWER = "negotiated-lower"
+    VERSION_NOT_OFFERED = "version-not-offered"
+    # unknown
+    TIMEOUT = "timeout"
+    CONNECTION_REFUSED = "connection-refused"
+    NETWORK_ERROR = "network-error"
+    MALFORMED = "malformed"
+    CLOSED_MID_RECORD = "closed-mid-record"
+    RESET_MID_ANSWER = "reset-mid-answer"
+    NOT_TLS = "not-tls"
+    STARTTLS_REFUSED = "starttls-refused"
+    UNRESOLVED = "unresolved"
+    NOT_PROBED = "not-probed"
+    INTERRUPTED = "interrupted"
+
+
+class ClientCertificate(StrEnum):
+    """The server asks for a client certificate: `required` when a handshake without one is refused."""
+
+    REQUESTED = "requested"
+    REQUIRED = "required"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProtocolResult:
     status: ProtocolStatus
     reason: str = ""
+    reason_code: ReasonCode | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +188,8 @@ class EndpointFacts:
     errors: tuple[str, ...] = ()
     elapsed_ms: int | None = None
     starttls_refused: str | None = None  # the server's refusal, when STARTTLS was refused
+    certificate_error: str | None = None  # a certificate should exist but could not be collected
+    client_certificate: ClientCertificate | None = None
 
     @property
     def subject(self) -> str:

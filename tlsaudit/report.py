@@ -84,7 +84,10 @@ def _endpoint_json(ep: EndpointFacts, source_host: str | None) -> dict[str, Any]
     body = to_json(ep)
     protocols = body.get("protocols", {})
     body["protocols"] = {
-        v.value: protocols.get(v.value, {"status": "unknown", "reason": "not probed"}) for v in ALL_VERSIONS
+        v.value: protocols.get(
+            v.value, {"status": "unknown", "reason": "not probed", "reason_code": "not-probed"}
+        )
+        for v in ALL_VERSIONS
     }
     out = {"id": ep.subject, **body}
     if source_host:

@@ -16,6 +16,7 @@ from tests.support.tls_servers import openssl_s_server
 from tlsaudit.errors import ProbeError
 from tlsaudit.models import TlsVersion
 from tlsaudit.probe.ciphers import enumerate_cipher_suites, enumerate_suites
+from tlsaudit.probe.transport import standalone_prober
 from tlsaudit.tls.constants import suite_by_name, suites_for_version
 
 # ------------------------------------------------------------------ the algorithm
@@ -116,7 +117,7 @@ def codes(*names: str) -> list[str]:
 
 def enumerate_live(port: int, version: TlsVersion) -> tuple[tuple[str, ...], bool | None, int]:
     result, outcome = asyncio.run(
-        enumerate_cipher_suites("127.0.0.1", port, version, server_name="localhost", timeout=5.0)
+        enumerate_cipher_suites(standalone_prober("127.0.0.1", port, server_name="localhost"), version)
     )
     assert outcome.complete, outcome.errors
     return result.accepted, result.server_preference, outcome.probes
@@ -188,7 +189,9 @@ def test_3des_only_server() -> None:
     (`openssl ciphers -v '3DES:@SECLEVEL=0'` finds none), so tlslite-ng plays these servers."""
     with tlslite_suite_server(["3des"], TlsVersion.TLSv1_2) as server:
         result, outcome = asyncio.run(
-            enumerate_cipher_suites("127.0.0.1", server.port, TlsVersion.TLSv1_2, server_name="localhost")
+            enumerate_cipher_suites(
+                standalone_prober("127.0.0.1", server.port, server_name="localhost"), TlsVersion.TLSv1_2
+            )
         )
     assert outcome.complete, outcome.errors
     assert result.accepted
@@ -201,7 +204,9 @@ def test_rc4_server() -> None:
     """tlslite-ng serves RC4 (see test_3des_only_server for why not OpenSSL)."""
     with tlslite_suite_server(["rc4"], TlsVersion.TLSv1_0) as server:
         result, outcome = asyncio.run(
-            enumerate_cipher_suites("127.0.0.1", server.port, TlsVersion.TLSv1_0, server_name="localhost")
+            enumerate_cipher_suites(
+                standalone_prober("127.0.0.1", server.port, server_name="localhost"), TlsVersion.TLSv1_0
+            )
         )
     assert outcome.complete, outcome.errors
     assert result.accepted
@@ -220,7 +225,7 @@ def test_hostile_peers_leave_the_enumeration_incomplete_or_empty() -> None:
 
     async def run(port: int, timeout: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
         result, _ = await enumerate_cipher_suites(
-            "127.0.0.1", port, TlsVersion.TLSv1_2, server_name="localhost", timeout=timeout
+            standalone_prober("127.0.0.1", port, server_name="localhost", timeout=timeout), TlsVersion.TLSv1_2
         )
         return result.accepted, result.errors
 

@@ -1,91 +1,160 @@
-"""Fetch a server's certificate chain with a full handshake (needed when only TLS 1.3 is accepted:
-its Certificate message is encrypted, so the raw probes cannot read it).
+"""A full TLS handshake for what the raw probes cannot read: the certificate chain of a TLS 1.3-only
+server (its Certificate message is encrypted) and whether a client certificate is required.
 
-pyOpenSSL runs over memory BIOs and the bytes travel through asyncio streams, so the handshake
-never blocks the event loop and works unchanged after a STARTTLS exchange on the same stream.
+pyOpenSSL runs over memory BIOs; the bytes travel through the probe transport's `Connection`, so the
+handshake never blocks the event loop and works unchanged after a STARTTLS exchange.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+from dataclasses import dataclass
 
 from OpenSSL import SSL, crypto
 
 from tlsaudit.errors import PeerError, ProbeError
-from tlsaudit.probe.connect import abort, open_tls_stream
+from tlsaudit.models import ClientCertificate
+from tlsaudit.probe.transport import Connection, Prober, StreamConnection, standalone_prober
 from tlsaudit.tls.client_hello import sni_allowed
 
 _READ_CHUNK = 16384
+# After a handshake in which the server asked for a certificate and got none: how long to wait for
+# the TLS 1.3 refusal, which arrives after the client's Finished.
+_REFUSAL_WAIT = 1.0
 
 
-def _client_context() -> SSL.Context:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeResult:
+    chain: tuple[bytes, ...]
+    client_certificate: ClientCertificate | None = None
+
+
+class _RequestSeen:
+    """Notes, through OpenSSL's info callback, that the server sent a CertificateRequest."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, conn: SSL.Connection, where: int, _ret: int) -> None:
+        if where & SSL.SSL_CB_LOOP and b"certificate request" in conn.get_state_string():
+            self.seen = True
+
+
+def _client_context(requests: _RequestSeen) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     # Only the chain is wanted: accept whatever the server has, however weak, and judge it later.
     ctx.set_verify(SSL.VERIFY_NONE, lambda *_: True)
     ctx.set_min_proto_version(0)
     ctx.set_cipher_list(b"ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+    ctx.set_info_callback(requests)
     return ctx
 
 
-async def fetch_chain_over(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    *,
-    server_name: str | None,
-    timeout: float,
-) -> tuple[bytes, ...]:
-    """Run a TLS handshake on an open stream and return the DER chain the server sent, leaf first."""
-    conn = SSL.Connection(_client_context(), None)
-    conn.set_connect_state()
+async def handshake_over(conn: Connection, *, server_name: str | None, timeout: float) -> HandshakeResult:
+    """Run a TLS handshake on an open connection (no client certificate). Returns the DER chain the
+    server sent, leaf first, and whether it asked for (or insisted on) a client certificate."""
+    requests = _RequestSeen()
+    tls = SSL.Connection(_client_context(requests), None)
+    tls.set_connect_state()
     if server_name and sni_allowed(server_name):  # SNI never carries an IP address (RFC 6066 3)
-        conn.set_tlsext_host_name(server_name.encode("idna"))
-    deadline = time.monotonic() + timeout
+        tls.set_tlsext_host_name(server_name.encode("idna"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
         try:
-            conn.do_handshake()
+            tls.do_handshake()
             break
         except SSL.WantReadError:
             pass
         except SSL.Error as exc:
+            if requests.seen:
+                return HandshakeResult(chain=_chain(tls), client_certificate=ClientCertificate.REQUIRED)
             raise PeerError(f"TLS handshake failed: {_ssl_reason(exc)}") from exc
-        await _flush(conn, writer)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ProbeError("timeout during the TLS handshake")
-        try:
-            data = await asyncio.wait_for(reader.read(_READ_CHUNK), remaining)
-        except TimeoutError as exc:
-            raise ProbeError("timeout during the TLS handshake") from exc
-        except OSError as exc:
-            raise ProbeError(f"connection error during the TLS handshake: {exc}") from exc
+        _flush(tls, conn)
+        data = await _read(conn, deadline, "during the TLS handshake")
         if not data:
+            if requests.seen:
+                return HandshakeResult(chain=_chain(tls), client_certificate=ClientCertificate.REQUIRED)
             raise ProbeError("connection closed during the TLS handshake")
-        conn.bio_write(data)
-    await _flush(conn, writer)
+        tls.bio_write(data)
+    _flush(tls, conn)
+    chain = _chain(tls)
+    if not requests.seen:
+        return HandshakeResult(chain=chain)
+    refused = await _refused_afterwards(tls, conn, min(_REFUSAL_WAIT, max(deadline - loop.time(), 0.05)))
+    return HandshakeResult(
+        chain=chain, client_certificate=ClientCertificate.REQUIRED if refused else ClientCertificate.REQUESTED
+    )
+
+
+async def _refused_afterwards(tls: SSL.Connection, conn: Connection, wait: float) -> bool:
+    """TLS 1.3 servers refuse a missing client certificate after the handshake: an alert or a close."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            data = await _read(conn, deadline, "")
+        except ProbeError as exc:
+            return not str(exc).startswith("timeout")
+        if not data:
+            return True
+        tls.bio_write(data)
+        try:
+            tls.recv(_READ_CHUNK)
+            return False  # the server sent application data: it accepted the connection
+        except SSL.WantReadError:
+            continue
+        except (SSL.ZeroReturnError, SSL.Error):
+            return True
+
+
+def _chain(tls: SSL.Connection) -> tuple[bytes, ...]:
     # DER straight from OpenSSL: parsing (and refusing malformed certificates) is analyse_chain's job.
-    chain = conn.get_peer_cert_chain() or []
+    chain = tls.get_peer_cert_chain() or []
     return tuple(crypto.dump_certificate(crypto.FILETYPE_ASN1, cert) for cert in chain)
 
 
-async def _flush(conn: SSL.Connection, writer: asyncio.StreamWriter) -> None:
+async def _read(conn: Connection, deadline: float, during: str) -> bytes:
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await conn.read()
+    except TimeoutError as exc:
+        raise ProbeError(f"timeout {during}".strip()) from exc
+    except OSError as exc:
+        raise ProbeError(f"connection error {during}: {exc}") from exc
+
+
+def _flush(tls: SSL.Connection, conn: Connection) -> None:
     while True:
         try:
-            out = conn.bio_read(_READ_CHUNK)
+            out = tls.bio_read(_READ_CHUNK)
         except SSL.WantReadError:
             break
         if not out:
             break
-        writer.write(out)
-    try:
-        await writer.drain()
-    except OSError as exc:
-        raise ProbeError(f"connection error during the TLS handshake: {exc}") from exc
+        conn.write(out)
 
 
 def _ssl_reason(exc: SSL.Error) -> str:
     parts = [str(p[2]) for p in exc.args[0] if isinstance(p, tuple) and len(p) == 3] if exc.args else []
     return "; ".join(parts) or str(exc) or type(exc).__name__
+
+
+async def full_handshake(prober: Prober) -> HandshakeResult:
+    """Connect through the prober's transport (STARTTLS included) and run a full handshake.
+
+    Raises ProbeError (network, timeout, StartTlsRefused) or PeerError (handshake failure)."""
+    endpoint = prober.endpoint
+    per_endpoint, per_address, total = prober.limits.slots(endpoint)
+    async with per_endpoint, per_address, total:
+        try:
+            async with asyncio.timeout(prober.timeout):
+                conn = await prober.backend.connect(endpoint, prober.timeout)
+        except TimeoutError as exc:
+            raise ProbeError(f"timeout after {prober.timeout:g}s while connecting") from exc
+        try:
+            return await handshake_over(conn, server_name=endpoint.server_name, timeout=prober.timeout)
+        finally:
+            conn.close()
 
 
 async def fetch_chain(
@@ -96,14 +165,18 @@ async def fetch_chain(
     starttls: str | None = None,
     timeout: float = 10.0,
 ) -> tuple[bytes, ...]:
-    """Connect, negotiate STARTTLS if asked, and return the server's DER chain (leaf first).
+    """Connect, negotiate STARTTLS if asked, and return the server's DER chain (leaf first)."""
+    prober = standalone_prober(ip, port, server_name=server_name, starttls=starttls, timeout=timeout, retries=0)
+    return (await full_handshake(prober)).chain
 
-    Raises ProbeError (network, timeout, StartTlsRefused) or PeerError (handshake failure).
-    """
-    reader, writer = await open_tls_stream(
-        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
-    )
-    try:
-        return await fetch_chain_over(reader, writer, server_name=server_name, timeout=timeout)
-    finally:
-        abort(writer)
+
+async def fetch_chain_over(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    server_name: str | None,
+    timeout: float,
+) -> tuple[bytes, ...]:
+    """Run a TLS handshake on an already open stream and return the DER chain (leaf first)."""
+    conn = StreamConnection(reader, writer)
+    return (await handshake_over(conn, server_name=server_name, timeout=timeout)).chain

@@ -1,34 +1,29 @@
 """Which cipher suites a server accepts per version, and in which order it prefers them.
 
 Enumeration offers the whole IANA registry for the version, in chunks (64 suites, as nmap does: some
-servers choke on larger hellos), and removes the chosen suite until the server refuses the rest.
+servers choke on hellos of more than about 128), and removes the chosen suite until the server
+refuses the rest.
+
 The order: two hellos with the accepted suites in opposite orders tell whether the server imposes
 its own preference; if it does and the suites came from more than one chunk, repeated selection over
 the accepted suites sorts them.
 
 `enumerate_suites` is the pure algorithm over an async `try_hello(offered) -> chosen | None`;
-`enumerate_cipher_suites` wires it to real connections (with STARTTLS where needed).
+`enumerate_cipher_suites` wires it to the probe transport (with STARTTLS where needed).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import CipherSuiteResult, TlsVersion
-from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
-from tlsaudit.probe.starttls import StartTlsRefused
+from tlsaudit.probe.transport import Decide, Ending, Exchange, Prober
 from tlsaudit.tls.client_hello import build_client_hello
-from tlsaudit.tls.constants import VERSION_CODES, classify, suite_name, suites_for_version
-from tlsaudit.tls.server_flight import (
-    Alert,
-    EncryptedFlight,
-    ServerFlightParser,
-    ServerHello,
-    ServerHelloDone,
-)
+from tlsaudit.tls.constants import VERSION_CODES, classify, suite_name
+from tlsaudit.tls.server_flight import Alert, Event, Malformed, ServerHello, SSLv2ServerHello
+from tlsaudit.tls.suite_offers import ranked_suites
 
 CHUNK_SIZE = 64
 TryHello = Callable[[Sequence[int]], Awaitable[int | None]]
@@ -128,93 +123,69 @@ async def _order(
 # ------------------------------------------------------------------------------------------ wiring
 
 
-def _hello_trier(
-    ip: str,
-    port: int,
-    version: TlsVersion,
-    *,
-    server_name: str | None,
-    starttls: str | None,
-    timeout: float,
-    retries: int = 1,
-) -> TryHello:
+def _decide(version: TlsVersion) -> Decide:
+    def decide(events: Sequence[Event]) -> bool:
+        return any(isinstance(e, ServerHello | Alert | Malformed | SSLv2ServerHello) for e in events)
+
+    return decide
+
+
+def chosen_suite(version: TlsVersion, ex: Exchange) -> int | None:
+    """The suite the server chose for `version`, or None if it refused (alert, close, another version).
+    Raises ProbeError when the exchange could not tell (timeout, reset, malformed answer)."""
+    for event in ex.events:
+        if isinstance(event, ServerHello):
+            return event.cipher_suite if event.selected_version == VERSION_CODES[version] else None
+        if isinstance(event, SSLv2ServerHello):
+            return None
+        if isinstance(event, Alert) and event.ends_handshake:
+            return None
+        if isinstance(event, Malformed):
+            raise ProbeError(f"malformed answer: {event.reason}")
+    if ex.ending == Ending.CLOSED and not ex.received:
+        return None
+    # A reset is not taken as a refusal: were it a network fault, a weak suite could go unseen. It is
+    # retried, and a persistent one leaves the enumeration incomplete.
+    raise ProbeError(ex.detail or "no answer")
+
+
+def _undecided(version: TlsVersion) -> Callable[[Exchange], bool]:
+    def transient(ex: Exchange) -> bool:
+        try:
+            chosen_suite(version, ex)
+        except ProbeError:
+            return ex.ending != Ending.STARTTLS_REFUSED and not any(
+                isinstance(e, Malformed) for e in ex.events
+            )
+        return False
+
+    return transient
+
+
+def hello_trier(prober: Prober, version: TlsVersion) -> TryHello:
+    """`try_hello` over the probe transport: one ClientHello offering exactly the given suites."""
+
     async def try_hello(offered: Sequence[int]) -> int | None:
-        for attempt in range(retries + 1):
-            try:
-                return await hello_once(
-                    ip, port, version, offered, server_name=server_name, starttls=starttls, timeout=timeout
-                )
-            except StartTlsRefused:
-                raise
-            except ProbeError:
-                if attempt == retries:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+        name = prober.endpoint.server_name
+        ex, _ = await prober.run(
+            lambda: build_client_hello(version, cipher_suites=list(offered), server_name=name),
+            _decide(version),
+            transient=_undecided(version),
+        )
+        return chosen_suite(version, ex)
 
     return try_hello
 
 
-async def hello_once(
-    ip: str,
-    port: int,
-    version: TlsVersion,
-    offered: Sequence[int],
-    *,
-    server_name: str | None,
-    starttls: str | None,
-    timeout: float,
-) -> int | None:
-    """One ClientHello offering `offered`: the suite the server chose for `version`, or None if it
-    refused (alert, close, or a different version). Raises ProbeError on timeouts and network errors."""
-    hello = build_client_hello(version, cipher_suites=list(offered), server_name=server_name)
-    deadline = asyncio.get_running_loop().time() + timeout
-    reader, writer = await open_tls_stream(
-        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
-    )
-    try:
-        writer.write(hello)
-        parser = ServerFlightParser()
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    data = await reader.read(READ_CHUNK)
-            except TimeoutError as exc:
-                raise ProbeError(f"timeout after {timeout:g}s waiting for the server's answer") from exc
-            except OSError as exc:
-                # A reset is not taken as a refusal: were it a network fault, a weak suite could go
-                # unseen. It is retried, and a persistent one leaves the enumeration incomplete.
-                raise ProbeError(describe_os_error(exc)) from exc
-            if not data:
-                return None
-            for event in parser.feed(data):
-                if isinstance(event, ServerHello):
-                    if event.selected_version != VERSION_CODES[version]:
-                        return None
-                    return event.cipher_suite
-                if isinstance(event, Alert):
-                    return None
-                if isinstance(event, ServerHelloDone | EncryptedFlight):
-                    return None
-    finally:
-        abort(writer)
-
-
 async def enumerate_cipher_suites(
-    ip: str,
-    port: int,
-    version: TlsVersion,
-    *,
-    server_name: str | None,
-    starttls: str | None = None,
-    timeout: float = 5.0,
-    candidates: Sequence[int] | None = None,
+    prober: Prober, version: TlsVersion, *, candidates: Sequence[int] | None = None
 ) -> tuple[CipherSuiteResult, SuiteEnumeration]:
-    """Enumerate the suites `ip:port` accepts for `version` (SSLv3 to TLS 1.3)."""
+    """Enumerate the suites the prober's endpoint accepts for `version` (SSLv3 to TLS 1.3)."""
     if version == TlsVersion.SSLv2:
         raise ValueError("SSLv2 cipher kinds come from the SSLv2 SERVER-HELLO, not from enumeration")
-    try_hello = _hello_trier(ip, port, version, server_name=server_name, starttls=starttls, timeout=timeout)
-    outcome = await enumerate_suites(try_hello, candidates or suites_for_version(version))
+    outcome = await enumerate_suites(
+        hello_trier(prober, version), candidates or ranked_suites(version), chunk_size=CHUNK_SIZE
+    )
     return suite_result(version, outcome), outcome
 
 

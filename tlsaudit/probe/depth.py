@@ -10,9 +10,10 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError, ProbeError
-from tlsaudit.models import CipherSuiteResult, EndpointFacts, ProtocolStatus, TlsVersion
+from tlsaudit.models import CipherSuiteResult, ClientCertificate, EndpointFacts, ProtocolStatus, TlsVersion
 from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
 from tlsaudit.probe.connect import abort, open_tls_stream
@@ -46,54 +47,103 @@ def _hostname(collected: EndpointProbes) -> str:
     return collected.server_name or collected.target.host
 
 
-async def endpoint_chain(
-    collected: EndpointProbes, facts: EndpointFacts, *, timeout: float
-) -> tuple[bytes, ...]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectedChain:
+    """The endpoint's certificate chain, or why it could not be had; what a full handshake showed."""
+
+    chain: tuple[bytes, ...] = ()
+    problem: str = ""
+    client_certificate: ClientCertificate | None = None
+    handshake_done: bool = False
+
+
+async def endpoint_chain(collected: EndpointProbes, facts: EndpointFacts) -> CollectedChain:
     """The DER chain of an endpoint: from a TLS <= 1.2 probe at no cost, else by a full handshake
-    (TLS 1.3-only servers, whose Certificate message is encrypted; STARTTLS services). () if none."""
+    (TLS 1.3-only servers, whose Certificate message is encrypted; STARTTLS services)."""
+    problems: list[str] = []
     for version in _CHAIN_SOURCES:
         probe = collected.probes.get(version)
-        if probe is not None and probe.certificate_chain and _accepted(facts, version):
-            return probe.certificate_chain
+        if probe is None or not _accepted(facts, version):
+            continue
+        if probe.certificate_chain and not probe.certificate_problem:
+            return CollectedChain(chain=probe.certificate_chain)
+        if probe.certificate_problem:
+            problems.append(f"{version.value}: {probe.certificate_problem}")
+    if problems:
+        return CollectedChain(problem="; ".join(problems))
     if _accepted(facts, TlsVersion.TLSv1_3) or collected.target.starttls is not None:
-        from tlsaudit.probe.chain_fetch import fetch_chain  # pyOpenSSL only when a full handshake is needed
+        from tlsaudit.probe.chain_fetch import full_handshake  # pyOpenSSL only when it is needed
 
-        return await fetch_chain(
-            collected.ip,
-            collected.target.port,
-            server_name=collected.server_name,
-            starttls=collected.target.starttls,
-            timeout=timeout,
+        try:
+            result = await full_handshake(collected.prober)
+        except (ProbeError, PeerError) as exc:
+            return CollectedChain(problem=f"full handshake: {exc}")
+        return CollectedChain(
+            chain=result.chain,
+            problem="" if result.chain else "the server sent no certificate in a full handshake",
+            client_certificate=result.client_certificate,
+            handshake_done=True,
         )
-    return ()
+    return CollectedChain()
 
 
 def certificate_enricher(
     anchors: TrustAnchors, *, timeout: float, clock: Callable[[], dt.datetime] | None = None
 ) -> Enricher:
-    """Fill `EndpointFacts.certificate`; a chain that cannot be had becomes an error, never a crash."""
+    """Fill `EndpointFacts.certificate`; a chain that should exist but cannot be had is recorded in
+    `certificate_error` (its rules become errors), never a crash and never a silent skip."""
 
     async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
         if facts.starttls_refused is not None:
             return facts
-        try:
-            chain = await endpoint_chain(collected, facts, timeout=timeout)
-        except (ProbeError, PeerError, ValueError) as exc:
-            if not any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
-                return facts  # nothing spoke TLS: the protocol results already say why
-            return dataclasses.replace(facts, errors=(*facts.errors, f"certificate: {exc}"))
-        if not chain:
-            return facts
+        if not any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
+            return facts  # nothing spoke TLS: the protocol results already say why
+        got = await endpoint_chain(collected, facts)
+        if got.client_certificate is not None:
+            facts = dataclasses.replace(facts, client_certificate=got.client_certificate)
+        if not got.chain:
+            if not got.problem:
+                return facts  # an anonymous or PSK suite: no certificate to judge
+            return _certificate_error(facts, got.problem)
         try:
             info = analyse_chain(
-                chain,
+                got.chain,
                 hostname=_hostname(collected),
                 anchors=anchors,
                 now=clock() if clock else None,
             )
         except ValueError as exc:
-            return dataclasses.replace(facts, errors=(*facts.errors, f"certificate: cannot be parsed: {exc}"))
+            return _certificate_error(facts, f"cannot be parsed: {exc}")
         return dataclasses.replace(facts, certificate=info)
+
+    return enrich
+
+
+def _certificate_error(facts: EndpointFacts, problem: str) -> EndpointFacts:
+    return dataclasses.replace(
+        facts, certificate_error=problem, errors=(*facts.errors, f"certificate: {problem}")
+    )
+
+
+def client_certificate_enricher() -> Enricher:
+    """`client_certificate`: requested when a probe saw a CertificateRequest, required when a full
+    handshake without a certificate is refused."""
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        if facts.client_certificate is not None:
+            return facts
+        if not any(p.certificate_request for p in collected.probes.values()):
+            return facts
+        from tlsaudit.probe.chain_fetch import full_handshake
+
+        try:
+            result = await full_handshake(collected.prober)
+        except (ProbeError, PeerError):
+            # The handshake failed after the server had asked for a certificate: it insists on one.
+            return dataclasses.replace(facts, client_certificate=ClientCertificate.REQUIRED)
+        return dataclasses.replace(
+            facts, client_certificate=result.client_certificate or ClientCertificate.REQUESTED
+        )
 
     return enrich
 
@@ -109,14 +159,7 @@ def cipher_suite_enricher(
             return facts
 
         async def one(version: TlsVersion) -> CipherSuiteResult:
-            result, _outcome = await enumerate_cipher_suites(
-                collected.ip,
-                collected.target.port,
-                version,
-                server_name=collected.server_name,
-                starttls=collected.target.starttls,
-                timeout=timeout,
-            )
+            result, _outcome = await enumerate_cipher_suites(collected.prober, version)
             return result
 
         results = await asyncio.gather(*(one(v) for v in wanted))
@@ -171,6 +214,7 @@ def depth_enrichers(
     enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
     if certificates:
         enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
+    enrichers.append(client_certificate_enricher())
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
     return enrichers

@@ -1,41 +1,62 @@
-"""One probe connection per protocol version, judged from the server's own answer."""
+"""Which protocol versions an endpoint accepts: one probe per version, judged from the server's own answer.
+
+A version is `accepted` only when the server selects exactly it, `rejected` only on a clear refusal
+that a conventional client would also get, and `unknown` whenever the answer cannot decide (timeout,
+malformed bytes, an answer cut off). Refusals of the big probe hello are checked before they are
+believed: a small conventional hello, then the suites the probe left out, must be refused too.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tlsaudit.errors import PeerError, ProbeError
-from tlsaudit.models import ProtocolResult, ProtocolStatus, TlsVersion
-from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
-from tlsaudit.tls.client_hello import probe_hello
-from tlsaudit.tls.constants import VERSION_CODES, version_from_code
+from tlsaudit.models import ProtocolResult, ProtocolStatus, ReasonCode, TlsVersion
+from tlsaudit.probe.transport import Decide, Ending, Exchange, Prober
+from tlsaudit.tls.client_hello import build_client_hello, conventional_hello, probe_hello
+from tlsaudit.tls.constants import CIPHER_SUITES, VERSION_CODES, version_from_code
 from tlsaudit.tls.server_flight import (
     Alert,
     CertificateChain,
+    CertificateRequest,
     EncryptedFlight,
-    ServerFlightParser,
+    Event,
+    Malformed,
     ServerHello,
     ServerHelloDone,
     SSLv2ServerHello,
 )
+from tlsaudit.tls.suite_offers import remaining_suite_chunks
 
-CLOSE_NOTIFY = 0
+# Outcomes worth another attempt: nothing was learnt, and a second try may learn it.
+_RETRY_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.RESET, ReasonCode.NETWORK_ERROR})
+# Suites authenticated without a server certificate.
+_NO_CERTIFICATE_AUTH = frozenset({"anon", "PSK", "SRP", "NULL", "ECCPWD", "KRB5"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VersionProbe:
-    """The outcome of one probe: the verdict, and what the server showed on the way."""
+    """The outcome of one version's probing: the verdict, and what the server showed on the way."""
 
     version: TlsVersion
     result: ProtocolResult
     certificate_chain: tuple[bytes, ...] = ()
+    certificate_problem: str = ""  # accepted, but the certificate the suite needs could not be read
+    certificate_request: bool = False
     cipher_suite: int | None = None
+    well_formed: bool = False  # the server gave a complete, valid answer (accepting or refusing)
+    attempts: int = 1
 
 
-def _version_label(code: int) -> str:
+def _label(code: int) -> str:
     found = version_from_code(code)
     return found.value if found else f"0x{code:04x}"
+
+
+def _result(status: ProtocolStatus, code: ReasonCode, reason: str) -> ProtocolResult:
+    return ProtocolResult(status=status, reason_code=code, reason=reason)
 
 
 def judge_server_hello(requested: TlsVersion, hello: ServerHello) -> ProtocolResult:
@@ -44,103 +65,311 @@ def judge_server_hello(requested: TlsVersion, hello: ServerHello) -> ProtocolRes
     selected = hello.selected_version
     if selected == wanted:
         if hello.is_hello_retry:
-            return ProtocolResult(
-                status=ProtocolStatus.ACCEPTED, reason="HelloRetryRequest selecting TLSv1.3"
+            return _result(
+                ProtocolStatus.ACCEPTED, ReasonCode.HELLO_RETRY_REQUEST, "HelloRetryRequest selecting TLSv1.3"
             )
-        return ProtocolResult(status=ProtocolStatus.ACCEPTED, reason="ServerHello")
+        return _result(ProtocolStatus.ACCEPTED, ReasonCode.SERVER_HELLO, "ServerHello")
     if selected < wanted:
-        return ProtocolResult(
-            status=ProtocolStatus.REJECTED, reason=f"negotiated-lower {_version_label(selected)}"
+        return _result(
+            ProtocolStatus.REJECTED, ReasonCode.NEGOTIATED_LOWER, f"negotiated-lower {_label(selected)}"
         )
-    return ProtocolResult(
-        status=ProtocolStatus.REJECTED,
-        reason=f"server selected {_version_label(selected)}, which was not offered",
+    return _result(
+        ProtocolStatus.REJECTED,
+        ReasonCode.VERSION_NOT_OFFERED,
+        f"server selected {_label(selected)}, which was not offered",
     )
 
 
-async def probe_version(
-    ip: str,
-    port: int,
-    version: TlsVersion,
-    *,
-    server_name: str | None,
-    timeout: float,
-    starttls: str | None = None,
-) -> VersionProbe:
-    """One connection, one ClientHello for `version`.
+def decide_for(version: TlsVersion) -> Decide:
+    """When a version probe has read enough: at a refusal, or once an accepting flight is complete
+    (through ServerHelloDone for TLS <= 1.2, whose Certificate is readable; at once for TLS 1.3)."""
 
-    Raises ProbeError for outcomes worth a retry (timeout, reset, refused); every other outcome is a result.
-    """
-    hello = probe_hello(version, server_name)
-    deadline = asyncio.get_running_loop().time() + timeout
-    reader, writer = await open_tls_stream(
-        ip, port, timeout=timeout, starttls=starttls, server_name=server_name
-    )
-    try:
-        writer.write(hello)
-        return await _read_answer(reader, version, deadline, timeout)
-    finally:
-        abort(writer)
+    def decide(events: Sequence[Event]) -> bool:
+        last = events[-1] if events else None
+        if last is None:
+            return False
+        if isinstance(last, SSLv2ServerHello | ServerHelloDone | EncryptedFlight | Malformed):
+            return True
+        if isinstance(last, Alert):
+            return last.ends_handshake
+        if isinstance(last, ServerHello):
+            accepted = last.selected_version == VERSION_CODES[version]
+            return not accepted or last.is_hello_retry
+        return False
+
+    return decide
 
 
-async def _read_answer(
-    reader: asyncio.StreamReader, version: TlsVersion, deadline: float, timeout: float
-) -> VersionProbe:
-    parser = ServerFlightParser()
-    verdict: ProtocolResult | None = None
-    chain: tuple[bytes, ...] = ()
-    suite: int | None = None
-    while True:
-        try:
-            async with asyncio.timeout_at(deadline):
-                data = await reader.read(READ_CHUNK)
-        except TimeoutError as exc:
-            if verdict is not None:
-                break
-            raise ProbeError(f"timeout after {timeout:g}s waiting for the server's answer") from exc
-        except OSError as exc:
-            if verdict is not None:
-                break
-            raise ProbeError(describe_os_error(exc)) from exc
-        if not data:
-            if verdict is None:
-                verdict = ProtocolResult(status=ProtocolStatus.REJECTED, reason="closed")
-            break
-        try:
-            events = parser.feed(data)
-        except PeerError as exc:
-            if verdict is not None:
-                break
+def _needs_certificate(suite_code: int) -> bool:
+    suite = CIPHER_SUITES.get(suite_code)
+    return suite is None or suite.auth not in _NO_CERTIFICATE_AUTH
+
+
+def judge(version: TlsVersion, ex: Exchange, attempts: int = 1) -> VersionProbe:
+    """The verdict one exchange supports for `version`."""
+    for index, event in enumerate(ex.events):
+        if isinstance(event, Malformed):
             return VersionProbe(
-                version=version, result=ProtocolResult(status=ProtocolStatus.UNKNOWN, reason=str(exc))
+                version=version,
+                result=_result(
+                    ProtocolStatus.UNKNOWN, ReasonCode.MALFORMED, f"malformed answer: {event.reason}"
+                ),
+                attempts=attempts,
             )
-        done = False
-        for event in events:
-            if isinstance(event, ServerHello) and verdict is None:
-                verdict = judge_server_hello(version, event)
-                suite = event.cipher_suite
-                if verdict.status != ProtocolStatus.ACCEPTED or version == TlsVersion.TLSv1_3:
-                    done = True
-            elif isinstance(event, SSLv2ServerHello) and verdict is None:
-                if event.cipher_kinds:
-                    verdict = ProtocolResult(status=ProtocolStatus.ACCEPTED, reason="SSLv2 SERVER-HELLO")
-                else:
-                    verdict = ProtocolResult(
-                        status=ProtocolStatus.REJECTED, reason="SSLv2 SERVER-HELLO without cipher kinds"
-                    )
-                chain = (event.certificate,) if event.certificate else ()
-                done = True
-            elif isinstance(event, Alert):
-                if verdict is None and (event.fatal or event.description == CLOSE_NOTIFY):
-                    verdict = ProtocolResult(status=ProtocolStatus.REJECTED, reason=f"alert {event.name}")
-                    done = True
-                elif verdict is not None:
-                    done = True
-            elif isinstance(event, CertificateChain):
-                chain = event.der_certs
-            elif isinstance(event, ServerHelloDone | EncryptedFlight):
-                done = True
-        if done:
+        if isinstance(event, Alert) and event.ends_handshake:
+            return VersionProbe(
+                version=version,
+                result=_result(ProtocolStatus.REJECTED, ReasonCode.ALERT, f"alert {event.name}"),
+                well_formed=True,
+                attempts=attempts,
+            )
+        if isinstance(event, SSLv2ServerHello):
+            return _judge_sslv2(version, event, attempts)
+        if isinstance(event, ServerHello):
+            result = judge_server_hello(version, event)
+            if result.status != ProtocolStatus.ACCEPTED:
+                return VersionProbe(version=version, result=result, well_formed=True, attempts=attempts)
+            return _accepted(version, result, event, ex, ex.events[index + 1 :], attempts)
+    return VersionProbe(version=version, result=_no_answer(ex), attempts=attempts)
+
+
+def _judge_sslv2(version: TlsVersion, event: SSLv2ServerHello, attempts: int) -> VersionProbe:
+    if version != TlsVersion.SSLv2:
+        # Only an SSLv2 probe can be accepted by an SSLv2 answer: a client of `version` cannot go on.
+        return VersionProbe(
+            version=version,
+            result=_result(
+                ProtocolStatus.REJECTED,
+                ReasonCode.NEGOTIATED_LOWER,
+                "negotiated-lower SSLv2 (SSLv2 SERVER-HELLO)",
+            ),
+            well_formed=True,
+            attempts=attempts,
+        )
+    if not event.cipher_kinds:
+        return VersionProbe(
+            version=version,
+            result=_result(
+                ProtocolStatus.REJECTED,
+                ReasonCode.ALERT,
+                "SSLv2 SERVER-HELLO without a cipher kind in common",
+            ),
+            well_formed=True,
+            attempts=attempts,
+        )
+    return VersionProbe(
+        version=version,
+        result=_result(ProtocolStatus.ACCEPTED, ReasonCode.SSLV2_SERVER_HELLO, "SSLv2 SERVER-HELLO"),
+        certificate_chain=(event.certificate,) if event.certificate else (),
+        certificate_problem="" if event.certificate else "the SSLv2 SERVER-HELLO carried no certificate",
+        well_formed=True,
+        attempts=attempts,
+    )
+
+
+def _accepted(
+    version: TlsVersion,
+    result: ProtocolResult,
+    hello: ServerHello,
+    ex: Exchange,
+    after: Sequence[Event],
+    attempts: int,
+) -> VersionProbe:
+    chain: tuple[bytes, ...] = ()
+    problem = ""
+    request = False
+    complete = version == TlsVersion.TLSv1_3
+    for event in after:
+        if isinstance(event, CertificateChain):
+            chain = event.der_certs
+            if not chain:
+                problem = "the server sent an empty Certificate message"
+        elif isinstance(event, CertificateRequest):
+            request = True
+        elif isinstance(event, ServerHelloDone):
+            complete = True
+        elif isinstance(event, Malformed):
+            problem = problem or f"malformed handshake after the ServerHello: {event.reason}"
             break
-    assert verdict is not None
-    return VersionProbe(version=version, result=verdict, certificate_chain=chain, cipher_suite=suite)
+        elif isinstance(event, Alert) and event.ends_handshake:
+            problem = problem or f"the server sent alert {event.name} after its ServerHello"
+            break
+    if version != TlsVersion.TLSv1_3 and not chain and not problem and _needs_certificate(hello.cipher_suite):
+        if complete:
+            problem = "the server sent no Certificate message"
+        else:
+            cut = _no_answer(ex).reason
+            problem = f"the server stopped before its Certificate was complete ({cut})"
+    return VersionProbe(
+        version=version,
+        result=result,
+        certificate_chain=chain,
+        certificate_problem=problem,
+        certificate_request=request,
+        cipher_suite=hello.cipher_suite,
+        well_formed=complete and not problem,
+        attempts=attempts,
+    )
+
+
+def _no_answer(ex: Exchange) -> ProtocolResult:
+    """The verdict when no decisive message arrived, from how the connection ended."""
+    unknown = ProtocolStatus.UNKNOWN
+    match ex.ending:
+        case Ending.CLOSED:
+            if ex.mid_message:
+                return _result(
+                    unknown, ReasonCode.CLOSED_MID_RECORD, f"closed mid-record after {ex.received} bytes"
+                )
+            if ex.received:
+                return _result(
+                    unknown, ReasonCode.CLOSED_MID_RECORD, f"closed after {ex.received} bytes of no answer"
+                )
+            return _result(ProtocolStatus.REJECTED, ReasonCode.CLOSED, "closed")
+        case Ending.RESET:
+            if ex.received:
+                return _result(
+                    unknown, ReasonCode.RESET_MID_ANSWER, f"reset after {ex.received} bytes of answer"
+                )
+            # Unknown until the endpoint has shown it is alive (see `promote_resets`).
+            return _result(unknown, ReasonCode.RESET, "connection reset")
+        case Ending.TIMEOUT:
+            return _result(unknown, ReasonCode.TIMEOUT, ex.detail)
+        case Ending.STARTTLS_REFUSED:
+            return _result(unknown, ReasonCode.STARTTLS_REFUSED, ex.detail)
+        case Ending.CONNECT_FAILED:
+            if ex.detail == "connection refused":
+                return _result(unknown, ReasonCode.CONNECTION_REFUSED, ex.detail)
+            code = ReasonCode.TIMEOUT if ex.detail.startswith("timeout") else ReasonCode.NETWORK_ERROR
+            return _result(unknown, code, ex.detail)
+        case Ending.NETWORK_ERROR:
+            return _result(unknown, ReasonCode.NETWORK_ERROR, ex.detail)
+    return _result(unknown, ReasonCode.MALFORMED, "the server's answer ended without a decision")
+
+
+def _transient(version: TlsVersion) -> Callable[[Exchange], bool]:
+    def transient(ex: Exchange) -> bool:
+        return judge(version, ex).result.reason_code in _RETRY_CODES
+
+    return transient
+
+
+def _with_attempts(probe: VersionProbe, attempts: int) -> VersionProbe:
+    if attempts <= 1 or probe.result.status != ProtocolStatus.UNKNOWN:
+        return probe
+    result = ProtocolResult(
+        status=probe.result.status,
+        reason_code=probe.result.reason_code,
+        reason=f"{probe.result.reason} (tried {attempts} times)",
+    )
+    return VersionProbe(
+        version=probe.version, result=result, well_formed=probe.well_formed, attempts=attempts
+    )
+
+
+async def probe_version(prober: Prober, version: TlsVersion) -> VersionProbe:
+    """The first probe of `version` with the bounded probe hello, retried while the outcome is transient."""
+    name = prober.endpoint.server_name
+    ex, attempts = await prober.run(
+        lambda: probe_hello(version, name), decide_for(version), transient=_transient(version)
+    )
+    return _note(prober, _with_attempts(judge(version, ex, attempts), attempts))
+
+
+def _note(prober: Prober, probe: VersionProbe) -> VersionProbe:
+    if probe.well_formed:
+        prober.answered += 1
+    return probe
+
+
+def _ambiguous(probe: VersionProbe) -> bool:
+    """A refusal that may be about the hello rather than the version: check it before believing it."""
+    if probe.version == TlsVersion.SSLv2:
+        return False
+    code = probe.result.reason_code
+    if probe.result.status == ProtocolStatus.REJECTED:
+        return code in (ReasonCode.ALERT, ReasonCode.CLOSED) and not probe.result.reason.endswith(
+            ("protocol_version", "inappropriate_fallback")
+        )
+    return code == ReasonCode.RESET
+
+
+async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
+    """A conventional hello, then the suites the probe did not offer: any acceptance wins; a refusal stands
+    only if the conventional hello is refused too."""
+    version = first.version
+    name = prober.endpoint.server_name
+    decide = decide_for(version)
+    ex, attempts = await prober.run(
+        lambda: conventional_hello(version, name), decide, transient=_transient(version)
+    )
+    conventional = _note(prober, judge(version, ex, attempts))
+    if conventional.result.status == ProtocolStatus.ACCEPTED:
+        return conventional
+    if (
+        conventional.result.status == ProtocolStatus.UNKNOWN
+        and conventional.result.reason_code != ReasonCode.RESET
+    ):
+        reason = f"probe hello: {first.result.reason}; conventional hello: {conventional.result.reason}"
+        return VersionProbe(
+            version=version,
+            result=_result(
+                ProtocolStatus.UNKNOWN, conventional.result.reason_code or ReasonCode.MALFORMED, reason
+            ),
+            attempts=first.attempts + attempts,
+        )
+    for chunk in remaining_suite_chunks(version):
+        ex, _ = await prober.run(
+            functools.partial(build_client_hello, version, cipher_suites=chunk, server_name=name),
+            decide,
+            transient=_transient(version),
+        )
+        extra = _note(prober, judge(version, ex))
+        if extra.result.status == ProtocolStatus.ACCEPTED:
+            return extra
+    return first
+
+
+async def slow_retry(prober: Prober, first: VersionProbe) -> VersionProbe:
+    """A probe that timed out on an endpoint that answered others: once more, alone, with more time."""
+    version = first.version
+    name = prober.endpoint.server_name
+    ex, attempts = await prober.run_serially(
+        lambda: probe_hello(version, name),
+        decide_for(version),
+        transient=_transient(version),
+        timeout=min(prober.timeout * 2, prober.timeout + 10),
+    )
+    retried = _note(prober, judge(version, ex, attempts))
+    if retried.result.status == ProtocolStatus.UNKNOWN:
+        return first
+    return retried
+
+
+def promote_reset(probe: VersionProbe) -> VersionProbe:
+    """A consistent reset with no answer bytes, on an endpoint that answered other hellos, is a refusal."""
+    result = _result(
+        ProtocolStatus.REJECTED,
+        ReasonCode.RESET,
+        "reset (no answer) while the endpoint answered other hellos",
+    )
+    return VersionProbe(version=probe.version, result=result, attempts=probe.attempts)
+
+
+async def sweep_versions(prober: Prober, versions: Sequence[TlsVersion]) -> dict[TlsVersion, VersionProbe]:
+    """Probe every version, check doubtful refusals, retry timeouts slowly, and judge resets."""
+    probes = dict(
+        zip(versions, await asyncio.gather(*(probe_version(prober, v) for v in versions)), strict=True)
+    )
+    doubtful = [v for v, p in probes.items() if _ambiguous(p)]
+    if doubtful:
+        checked = await asyncio.gather(*(second_chance(prober, probes[v]) for v in doubtful))
+        probes.update(zip(doubtful, checked, strict=True))
+    if prober.answered:
+        for version, probe in probes.items():
+            if probe.result.reason_code == ReasonCode.TIMEOUT:
+                probes[version] = await slow_retry(prober, probe)
+        for version, probe in probes.items():
+            if probe.result.status == ProtocolStatus.UNKNOWN and probe.result.reason_code == ReasonCode.RESET:
+                probes[version] = promote_reset(probe)
+    return probes

@@ -1,7 +1,8 @@
 """ClientHello builders for every version tlsaudit probes, SSLv2 included.
 
-The hellos offer everything a version can use (legacy suites and curves included), so that a server
-configured for old clients only still answers. Nothing here depends on the local OpenSSL.
+The probe hellos offer what a version can use (legacy suites and curves included, within the bounds real
+stacks accept), so that a server configured for old clients only still answers. Nothing here depends on
+the local OpenSSL.
 """
 
 from __future__ import annotations
@@ -16,26 +17,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tlsaudit.models import TlsVersion
-from tlsaudit.tls.constants import SSL2_CIPHER_KINDS, VERSION_CODES, suites_for_version
-from tlsaudit.tls.wire import CONTENT_HANDSHAKE, encode_records, handshake_message, u8, u16, vec8, vec16
-
-HANDSHAKE_CLIENT_HELLO = 1
-
-EXT_SERVER_NAME = 0
-EXT_STATUS_REQUEST = 5
-EXT_SUPPORTED_GROUPS = 10
-EXT_EC_POINT_FORMATS = 11
-EXT_SIGNATURE_ALGORITHMS = 13
-EXT_ALPN = 16
-EXT_EXTENDED_MASTER_SECRET = 23
-EXT_SESSION_TICKET = 35
-EXT_SUPPORTED_VERSIONS = 43
-EXT_PSK_KEY_EXCHANGE_MODES = 45
-EXT_KEY_SHARE = 51
-EXT_RENEGOTIATION_INFO = 0xFF01
+from tlsaudit.tls.constants import (
+    SCSV_EMPTY_RENEGOTIATION_INFO,
+    SSL2_CIPHER_KINDS,
+    TLS13_GROUPS,
+    VERSION_CODES,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+)
+from tlsaudit.tls.suite_offers import conventional_suites, probe_suites
+from tlsaudit.tls.wire import encode_records, handshake_message, u8, u16, vec8, vec16
 
 GROUP_X25519 = 0x001D
 GROUP_SECP256R1 = 0x0017
+PADDING_TARGET = 512  # RFC 7685 padding lifts a 256-511-byte hello to this size (as BoringSSL does)
 
 # Offered groups, modern first, then every legacy curve an old server might insist on, then FFDHE.
 OFFERED_GROUPS: tuple[int, ...] = (
@@ -125,7 +121,7 @@ TLS13_SIGNATURE_SCHEMES: tuple[int, ...] = (
     0x0201,
 )
 
-SCSV_EMPTY_RENEGOTIATION_INFO = 0x00FF
+CONVENTIONAL_GROUPS: tuple[int, ...] = (0x001D, 0x0017, 0x0018, 0x0019)  # x25519, P-256/384/521
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +150,7 @@ def _extension(ext_type: int, body: bytes) -> bytes:
 def _server_name_ext(name: str) -> bytes:
     encoded = name.encode("idna") if not name.isascii() else name.encode("ascii")
     entry = u8(0) + vec16(encoded)
-    return _extension(EXT_SERVER_NAME, vec16(entry))
+    return _extension(ExtensionType.server_name, vec16(entry))
 
 
 def _u16_list(values: Sequence[int]) -> bytes:
@@ -174,16 +170,55 @@ def sni_allowed(name: str | None) -> bool:
 
 def probe_hello(version: TlsVersion, server_name: str | None) -> bytes:
     """The default probe hello, built once per version and name; only the random changes per call."""
-    template = _probe_template(version, server_name)
     if version == TlsVersion.SSLv2:
         return build_sslv2_client_hello()
+    template = _probe_template(version, server_name)
     # The random sits after the record header (5), handshake header (4) and client_version (2).
     return template[:11] + os.urandom(32) + template[43:]
 
 
 @lru_cache(maxsize=4096)
 def _probe_template(version: TlsVersion, server_name: str | None) -> bytes:
-    return build_client_hello(version, server_name=server_name, random=bytes(32))
+    return build_client_hello(
+        version, cipher_suites=probe_suites(version), server_name=server_name, random=bytes(32)
+    )
+
+
+def conventional_hello(version: TlsVersion, server_name: str | None) -> bytes:
+    """A small hello of the kind a mainstream client sends for `version`: the second opinion before a
+    refusal of the big probe hello is believed."""
+    if version == TlsVersion.SSLv2:
+        return build_sslv2_client_hello()
+    return build_client_hello(
+        version,
+        cipher_suites=conventional_suites(version),
+        server_name=server_name,
+        groups=CONVENTIONAL_GROUPS,
+    )
+
+
+def _groups_for(version: TlsVersion, groups: Sequence[int]) -> list[int]:
+    if version == TlsVersion.TLSv1_3:
+        return [g for g in groups if g in TLS13_GROUPS]
+    return list(groups)
+
+
+def _key_share_entries(groups: Sequence[int], shares: KeyShares) -> bytes:
+    """Shares for the offered groups tlsaudit holds keys for (with none, the server asks in a retry)."""
+    entries = b""
+    if GROUP_X25519 in groups:
+        entries += u16(GROUP_X25519) + vec16(shares.x25519)
+    if GROUP_SECP256R1 in groups:
+        entries += u16(GROUP_SECP256R1) + vec16(shares.secp256r1)
+    return entries
+
+
+def _padding_for(handshake_length: int) -> bytes:
+    """An RFC 7685 padding extension that moves a handshake message out of 256-511 bytes, else nothing."""
+    if not 256 <= handshake_length < PADDING_TARGET:
+        return b""
+    pad = max(PADDING_TARGET - handshake_length - 4, 0)
+    return _extension(ExtensionType.padding, bytes(pad))
 
 
 def build_client_hello(
@@ -195,10 +230,16 @@ def build_client_hello(
     key_shares: KeyShares | None = None,
     random: bytes | None = None,
 ) -> bytes:
-    """A complete ClientHello record offering exactly `version` (TLS 1.3: through supported_versions)."""
+    """A complete ClientHello record offering exactly `version` (TLS 1.3: through supported_versions).
+
+    Valid for the version it offers: a TLS 1.3 hello lists only TLS 1.3 groups, signature schemes and
+    suites, a key share for each offered group tlsaudit holds a key for, a 32-byte legacy session id and
+    null compression only. Suites default to the probe's bounded list; a hello whose handshake message
+    would be 256-511 bytes long is padded to 512 (RFC 7685).
+    """
     if version == TlsVersion.SSLv2:
         return build_sslv2_client_hello()
-    suites = list(cipher_suites if cipher_suites is not None else suites_for_version(version))
+    suites = list(cipher_suites if cipher_suites is not None else probe_suites(version))
     is_tls13 = version == TlsVersion.TLSv1_3
     if not is_tls13 and SCSV_EMPTY_RENEGOTIATION_INFO not in suites:
         suites.append(SCSV_EMPTY_RENEGOTIATION_INFO)
@@ -208,30 +249,33 @@ def build_client_hello(
 
     extensions = bytearray()
     if version != TlsVersion.SSLv3:  # SSLv3-only stacks may choke on any extension
+        offered_groups = _groups_for(version, groups)
         if server_name and sni_allowed(server_name):
             extensions += _server_name_ext(server_name)
-        extensions += _extension(EXT_SUPPORTED_GROUPS, vec16(_u16_list(groups)))
-        extensions += _extension(EXT_EC_POINT_FORMATS, vec8(b"\x00\x01\x02"))
-        extensions += _extension(EXT_SESSION_TICKET, b"")
-        extensions += _extension(EXT_EXTENDED_MASTER_SECRET, b"")
+        extensions += _extension(ExtensionType.supported_groups, vec16(_u16_list(offered_groups)))
+        extensions += _extension(ExtensionType.ec_point_formats, vec8(b"\x00\x01\x02"))
+        extensions += _extension(ExtensionType.session_ticket, b"")
+        extensions += _extension(ExtensionType.extended_master_secret, b"")
         if version in (TlsVersion.TLSv1_2, TlsVersion.TLSv1_3):
             schemes = TLS13_SIGNATURE_SCHEMES if is_tls13 else OFFERED_SIGNATURE_SCHEMES
-            extensions += _extension(EXT_SIGNATURE_ALGORITHMS, vec16(_u16_list(schemes)))
+            extensions += _extension(ExtensionType.signature_algorithms, vec16(_u16_list(schemes)))
         if is_tls13:
-            shares = key_shares or default_key_shares()
-            entries = (
-                u16(GROUP_X25519) + vec16(shares.x25519) + u16(GROUP_SECP256R1) + vec16(shares.secp256r1)
+            entries = _key_share_entries(offered_groups, key_shares or default_key_shares())
+            extensions += _extension(ExtensionType.key_share, vec16(entries))
+            extensions += _extension(
+                ExtensionType.supported_versions, vec8(u16(VERSION_CODES[TlsVersion.TLSv1_3]))
             )
-            extensions += _extension(EXT_KEY_SHARE, vec16(entries))
-            extensions += _extension(EXT_SUPPORTED_VERSIONS, vec8(u16(VERSION_CODES[TlsVersion.TLSv1_3])))
-            extensions += _extension(EXT_PSK_KEY_EXCHANGE_MODES, vec8(b"\x01"))
+            extensions += _extension(ExtensionType.psk_key_exchange_modes, vec8(b"\x01"))
 
     body = u16(client_version) + rand + vec8(session_id) + vec16(_u16_list(suites)) + vec8(b"\x00")
     if extensions:
+        # 4 bytes of handshake header, 2 of extensions length.
+        extensions += _padding_for(4 + len(body) + 2 + len(extensions))
         body += vec16(bytes(extensions))
     # Record-layer version 3.1 for TLS hellos (as browsers do); SSLv3 probes say 3.0 throughout.
     record_version = VERSION_CODES[TlsVersion.SSLv3] if version == TlsVersion.SSLv3 else 0x0301
-    return encode_records(CONTENT_HANDSHAKE, record_version, handshake_message(HANDSHAKE_CLIENT_HELLO, body))
+    message = handshake_message(HandshakeType.client_hello, body)
+    return encode_records(ContentType.handshake, record_version, message)
 
 
 def build_sslv2_client_hello(challenge: bytes | None = None) -> bytes:

@@ -810,3 +810,29 @@ HELLO_RETRY_REQUEST_RANDOM: bytes = bytes.fromhex(
 # RFC 8446 4.1.3: last 8 bytes of ServerHello.random from a TLS 1.3 server that negotiated lower.
 DOWNGRADE_TLS12_SENTINEL: bytes = b"DOWNGRD\x01"  # negotiated TLS 1.2
 DOWNGRADE_TLS11_SENTINEL: bytes = b"DOWNGRD\x00"  # negotiated TLS 1.1 or below
+
+
+class ExtensionType(IntEnum):
+    """The extension types tlsaudit builds or reads (names as in the IANA registry)."""
+
+    server_name = 0
+    status_request = 5
+    supported_groups = 10
+    ec_point_formats = 11
+    signature_algorithms = 13
+    application_layer_protocol_negotiation = 16
+    padding = 21
+    extended_master_secret = 23
+    session_ticket = 35
+    supported_versions = 43
+    psk_key_exchange_modes = 45
+    key_share = 51
+    renegotiation_info = 0xFF01
+
+
+# Groups a TLS 1.3 ClientHello may offer (RFC 8446 4.2.7): the curves it kept, X25519/X448, FFDHE.
+TLS13_GROUPS: frozenset[int] = frozenset({0x0017, 0x0018, 0x0019, 0x001D, 0x001E}) | FFDHE_GROUPS
+
+# The content types a server's first flight may carry.
+ALERT_LEVEL_WARNING = 1
+ALERT_CLOSE_NOTIFY = 0

@@ -1,7 +1,8 @@
 """Parse what a server sends back to a ClientHello: ServerHello, Certificate, alerts, SSLv2 SERVER-HELLO.
 
 Feed bytes as they arrive in any split; events come out once complete. Anything that is not valid TLS
-raises `PeerError` with a reason fit for a report.
+ends the stream with one `Malformed` event carrying the reason; the events parsed before the bad bytes
+are delivered first, so any split of the same bytes gives the same events.
 """
 
 from __future__ import annotations
@@ -10,24 +11,23 @@ from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
 from tlsaudit.models import TlsVersion
-from tlsaudit.tls.constants import HELLO_RETRY_REQUEST_RANDOM, alert_name, version_from_code
-from tlsaudit.tls.wire import (
-    CONTENT_ALERT,
-    CONTENT_APPLICATION_DATA,
-    CONTENT_CHANGE_CIPHER_SPEC,
-    CONTENT_HANDSHAKE,
-    Reader,
-    RecordBuffer,
-    describe_non_tls,
+from tlsaudit.tls.constants import (
+    ALERT_CLOSE_NOTIFY,
+    ALERT_LEVEL_WARNING,
+    HELLO_RETRY_REQUEST_RANDOM,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    alert_name,
+    version_from_code,
 )
+from tlsaudit.tls.wire import Reader, RecordBuffer, describe_non_tls
 
-HANDSHAKE_SERVER_HELLO = 2
-HANDSHAKE_CERTIFICATE = 11
-HANDSHAKE_SERVER_HELLO_DONE = 14
-EXT_SUPPORTED_VERSIONS = 43
-
-# A certificate chain beyond this is not something a real server sends in a hello flight.
-MAX_HANDSHAKE_MESSAGE = 512 * 1024
+TLS12_CODE = 0x0303
+TLS13_CODE = 0x0304
+# A certificate chain beyond this is not something a real server sends in a hello flight
+# (a 200-certificate chain or a leaf with 10,000 names stays well below it).
+MAX_HANDSHAKE_MESSAGE = 4 * 1024 * 1024
 SSL2_SERVER_HELLO = 4
 SSL2_ERROR = 0
 
@@ -53,6 +53,11 @@ class CertificateChain:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateRequest:
+    """The server asked for a client certificate (TLS 1.0-1.2; TLS 1.3 asks inside the encrypted flight)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
     level: int
     description: int
@@ -63,7 +68,12 @@ class Alert:
 
     @property
     def fatal(self) -> bool:
-        return self.level != 1
+        return self.level != ALERT_LEVEL_WARNING
+
+    @property
+    def ends_handshake(self) -> bool:
+        """A fatal alert, or close_notify: either way the server will not go on."""
+        return self.fatal or self.description == ALERT_CLOSE_NOTIFY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,14 +92,33 @@ class EncryptedFlight:
     """TLS 1.3: the rest of the server's flight is encrypted; nothing more can be read without keys."""
 
 
-Event = ServerHello | CertificateChain | Alert | ServerHelloDone | SSLv2ServerHello | EncryptedFlight
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Malformed:
+    """The peer sent something that is not valid TLS; nothing after it is parsed."""
+
+    reason: str
+
+
+Event = (
+    ServerHello
+    | CertificateChain
+    | CertificateRequest
+    | Alert
+    | ServerHelloDone
+    | SSLv2ServerHello
+    | EncryptedFlight
+    | Malformed
+)
 
 
 def parse_server_hello(body: bytes) -> ServerHello:
+    """A ServerHello as RFC 8446 4.1.3 / RFC 5246 7.4.1.3 allow it; raises PeerError otherwise."""
     r = Reader(body)
     legacy_version = r.u16()
     random = r.take(32)
     session_id = r.vector(1)
+    if len(session_id) > 32:
+        raise PeerError(f"ServerHello session id of {len(session_id)} bytes (at most 32)")
     cipher_suite = r.u16()
     compression = r.u8()
     extensions: list[tuple[int, bytes]] = []
@@ -99,14 +128,29 @@ def parse_server_hello(body: bytes) -> ServerHello:
             ext_type = ext_reader.u16()
             extensions.append((ext_type, ext_reader.vector(2)))
     r.expect_end("ServerHello")
+    if legacy_version >> 8 != 3:
+        raise PeerError(f"ServerHello carries an impossible version 0x{legacy_version:04x}")
+    seen: set[int] = set()
+    for ext_type, _data in extensions:
+        if ext_type in seen:
+            raise PeerError(f"ServerHello repeats extension {ext_type} (RFC 8446 4.2)")
+        seen.add(ext_type)
     selected = legacy_version
     for ext_type, data in extensions:
-        if ext_type == EXT_SUPPORTED_VERSIONS:
+        if ext_type == ExtensionType.supported_versions:
             if len(data) != 2:
                 raise PeerError("malformed supported_versions in ServerHello")
             selected = (data[0] << 8) | data[1]
-    if legacy_version >> 8 != 3:
-        raise PeerError(f"ServerHello carries an impossible version 0x{legacy_version:04x}")
+            if selected < TLS13_CODE:
+                raise PeerError(
+                    f"supported_versions selects 0x{selected:04x}, below TLS 1.3 (RFC 8446 4.2.1)"
+                )
+    if legacy_version > TLS12_CODE:
+        # TLS 1.3 is only ever selected through supported_versions; legacy_version stays 0x0303.
+        raise PeerError(
+            f"ServerHello legacy_version 0x{legacy_version:04x} is above TLS 1.2"
+            + ("" if ExtensionType.supported_versions in seen else " and no supported_versions selects it")
+        )
     return ServerHello(
         legacy_version=legacy_version,
         selected_version=selected,
@@ -114,7 +158,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
         compression=compression,
         session_id=session_id,
         extensions=tuple(extensions),
-        is_hello_retry=random == HELLO_RETRY_REQUEST_RANDOM,
+        # The HelloRetryRequest random means a retry only in a TLS 1.3 ServerHello (RFC 8446 4.1.3).
+        is_hello_retry=random == HELLO_RETRY_REQUEST_RANDOM and selected == TLS13_CODE,
     )
 
 
@@ -124,7 +169,10 @@ def parse_certificate(body: bytes) -> CertificateChain:
     r.expect_end("Certificate")
     certs: list[bytes] = []
     while chain.remaining:
-        certs.append(chain.vector(3))
+        cert = chain.vector(3)
+        if not cert:
+            raise PeerError("Certificate message holds an empty certificate")
+        certs.append(cert)
     return CertificateChain(der_certs=tuple(certs))
 
 
@@ -138,64 +186,92 @@ class ServerFlightParser:
         self._sslv2 = bytearray()
         self._encrypted = False
         self._seen_server_hello = False
+        self._failed = False
+        self.received = 0
+
+    @property
+    def mid_message(self) -> bool:
+        """Bytes are buffered that do not yet form a complete record or message (the answer was cut)."""
+        if self._mode == "sslv2":
+            return bool(self._sslv2)
+        return bool(self._records.pending) or (bool(self._handshake) and not self._encrypted)
+
+    @property
+    def failed(self) -> bool:
+        return self._failed
 
     def feed(self, data: bytes) -> list[Event]:
-        if not data:
+        if not data or self._failed:
             return []
+        self.received += len(data)
         if self._mode is None:
-            first = data[0]
-            self._mode = "sslv2" if first & 0x80 else "tls"
-        if self._mode == "sslv2":
-            return self._feed_sslv2(data)
+            self._mode = "sslv2" if data[0] & 0x80 else "tls"
         events: list[Event] = []
+        try:
+            if self._mode == "sslv2":
+                events.extend(self._feed_sslv2(data))
+            else:
+                self._feed_tls(data, events)
+        except PeerError as exc:
+            self._failed = True
+            events.append(Malformed(reason=str(exc)))
+        return events
+
+    def _feed_tls(self, data: bytes, events: list[Event]) -> None:
         for record in self._records.feed(data):
             if self._encrypted:
                 continue
-            if record.content_type == CONTENT_ALERT:
+            if record.content_type == ContentType.alert:
                 events.extend(self._alerts(record.payload))
-            elif record.content_type == CONTENT_HANDSHAKE:
+            elif record.content_type == ContentType.handshake:
                 self._handshake += record.payload
-                events.extend(self._messages())
-            elif record.content_type == CONTENT_CHANGE_CIPHER_SPEC:
+                self._messages(events)
+            elif record.content_type == ContentType.change_cipher_spec:
                 continue
-            elif record.content_type == CONTENT_APPLICATION_DATA and self._seen_server_hello:
+            elif record.content_type == ContentType.application_data and self._seen_server_hello:
                 self._encrypted = True
                 events.append(EncryptedFlight())
             else:
                 raise PeerError(f"unexpected record type {record.content_type} before the handshake")
-        return events
 
     def _alerts(self, payload: bytes) -> list[Event]:
         if len(payload) % 2 or not payload:
             raise PeerError("malformed alert record")
         return [Alert(level=payload[i], description=payload[i + 1]) for i in range(0, len(payload), 2)]
 
-    def _messages(self) -> list[Event]:
-        events: list[Event] = []
+    def _messages(self, events: list[Event]) -> None:
         while len(self._handshake) >= 4:
             msg_type = self._handshake[0]
             length = int.from_bytes(self._handshake[1:4], "big")
             if length > MAX_HANDSHAKE_MESSAGE:
-                raise PeerError(f"handshake message claims {length} bytes")
+                raise PeerError(f"handshake message {msg_type} claims {length} bytes")
             if len(self._handshake) < 4 + length:
                 break
             body = bytes(self._handshake[4 : 4 + length])
             del self._handshake[: 4 + length]
-            if msg_type == HANDSHAKE_SERVER_HELLO:
+            if msg_type == HandshakeType.server_hello:
+                if self._seen_server_hello:
+                    raise PeerError("a second ServerHello in one flight")
                 hello = parse_server_hello(body)
                 self._seen_server_hello = True
                 events.append(hello)
-                if hello.selected_version >= 0x0304 and not hello.is_hello_retry:
+                if hello.selected_version == TLS13_CODE and not hello.is_hello_retry:
                     self._encrypted = True
+                    self._handshake.clear()
                     events.append(EncryptedFlight())
-                    break
+                    return
+                if hello.is_hello_retry:
+                    return  # the server waits for a second ClientHello
             elif not self._seen_server_hello:
                 raise PeerError(f"handshake message {msg_type} arrived before ServerHello")
-            elif msg_type == HANDSHAKE_CERTIFICATE:
+            elif msg_type == HandshakeType.certificate:
                 events.append(parse_certificate(body))
-            elif msg_type == HANDSHAKE_SERVER_HELLO_DONE:
+            elif msg_type == HandshakeType.certificate_request:
+                events.append(CertificateRequest())
+            elif msg_type == HandshakeType.server_hello_done:
+                if body:
+                    raise PeerError("ServerHelloDone with a body")
                 events.append(ServerHelloDone())
-        return events
 
     def _feed_sslv2(self, data: bytes) -> list[Event]:
         self._sslv2 += data
@@ -206,12 +282,15 @@ class ServerFlightParser:
         length = ((self._sslv2[0] & 0x7F) << 8) | self._sslv2[1]
         if len(self._sslv2) < 2 + length:
             return []
-        r = Reader(bytes(self._sslv2[2 : 2 + length]))
+        message = bytes(self._sslv2[2 : 2 + length])
+        self._sslv2.clear()
+        self._failed = True  # one SSLv2 message is all a probe reads; anything after is not parsed
+        r = Reader(message)
         msg_type = r.u8()
         if msg_type == SSL2_ERROR:
             return [Alert(level=2, description=40)]
         if msg_type != SSL2_SERVER_HELLO:
-            raise PeerError(describe_non_tls(bytes(self._sslv2)))
+            raise PeerError(describe_non_tls(message))
         r.u8()  # session-id-hit
         r.u8()  # certificate type
         version = r.u16()

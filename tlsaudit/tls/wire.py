@@ -6,6 +6,7 @@ Sans-I/O: nothing here touches a socket. A malformed peer raises `PeerError`, ne
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
@@ -63,9 +64,10 @@ class RecordBuffer:
         self._buf = bytearray()
         self._max = max_record_len
 
-    def feed(self, data: bytes) -> list[Record]:
+    def feed(self, data: bytes) -> Iterator[Record]:
+        """Yield every complete record; raise PeerError at the first bytes that cannot start a record,
+        after the records before them were yielded."""
         self._buf += data
-        records: list[Record] = []
         while len(self._buf) >= RECORD_HEADER_LEN:
             content_type = self._buf[0]
             version = (self._buf[1] << 8) | self._buf[2]
@@ -78,8 +80,7 @@ class RecordBuffer:
                 break
             payload = bytes(self._buf[RECORD_HEADER_LEN : RECORD_HEADER_LEN + length])
             del self._buf[: RECORD_HEADER_LEN + length]
-            records.append(Record(content_type=content_type, version=version, payload=payload))
-        return records
+            yield Record(content_type=content_type, version=version, payload=payload)
 
     @property
     def pending(self) -> bytes:
