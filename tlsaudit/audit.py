@@ -58,7 +58,9 @@ def scan_endpoints(
         for target in targets:
             if (target.host, target.port) not in done:
                 collected.endpoints.append(
-                    unknown_endpoint(target, "", "interrupted before this endpoint finished")
+                    unknown_endpoint(
+                        target, "", "interrupted before this endpoint finished", ReasonCode.INTERRUPTED
+                    )
                 )
 
 

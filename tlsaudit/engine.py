@@ -652,7 +652,12 @@ def evaluate(
         facts = endpoint_facts(ep)
         reasons = _endpoint_reasons(ep)
         for rule in endpoint_rules:
-            if rule.applies_to == "certificate" and ep.certificate is None:
+            if rule.applies_to == "certificate" and ep.certificate is None and ep.certificate_error:
+                message = (
+                    f"{rule.title}: could not be assessed: certificate not collected ({ep.certificate_error})"
+                )
+                findings.append(_finding(rule, FindingStatus.ERROR, ep.subject, message))
+            elif rule.applies_to == "certificate" and ep.certificate is None:
                 findings.append(_finding(rule, FindingStatus.SKIPPED, ep.subject, "no certificate collected"))
             elif rule.applies_to == "cipher-suites" and not ep.cipher_suites:
                 findings.append(

@@ -45,6 +45,11 @@ ENDPOINT_FACTS: dict[str, FactSpec] = {
     "reachable": FactSpec(type="bool", doc="at least one probe reached a TLS (or SSL) speaker"),
     "starttls": FactSpec(type="str", doc="STARTTLS protocol used, if any"),
     "port": FactSpec(type="int", doc="TCP port"),
+    "client_certificate": FactSpec(
+        type="str",
+        doc="requested or required when the server asks for a client certificate, none when it does not"
+        " (unknown when no handshake got that far)",
+    ),
 }
 
 # ---------------------------------------------------------------- endpoint: STARTTLS
@@ -295,7 +300,11 @@ def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
 
 
 def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
-    facts: dict[str, FactValue] = {"port": ep.port, "starttls": ep.starttls}
+    facts: dict[str, FactValue] = {
+        "port": ep.port,
+        "starttls": ep.starttls,
+        "client_certificate": _client_certificate(ep),
+    }
     accepted: list[str] = []
     for v in TlsVersion:
         result = ep.protocols.get(v)
@@ -314,6 +323,14 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     if ep.cipher_suites:
         facts.update(cipher_suite_facts(ep.cipher_suites))
     return facts
+
+
+def _client_certificate(ep: EndpointFacts) -> str | None:
+    if ep.client_certificate is not None:
+        return ep.client_certificate.value
+    if any(r.status == ProtocolStatus.ACCEPTED for r in ep.protocols.values()):
+        return "none"
+    return None
 
 
 def starttls_facts(ep: EndpointFacts) -> dict[str, FactValue]:

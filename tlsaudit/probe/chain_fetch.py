@@ -166,7 +166,9 @@ async def fetch_chain(
     timeout: float = 10.0,
 ) -> tuple[bytes, ...]:
     """Connect, negotiate STARTTLS if asked, and return the server's DER chain (leaf first)."""
-    prober = standalone_prober(ip, port, server_name=server_name, starttls=starttls, timeout=timeout, retries=0)
+    prober = standalone_prober(
+        ip, port, server_name=server_name, starttls=starttls, timeout=timeout, retries=0
+    )
     return (await full_handshake(prober)).chain
 
 

@@ -13,12 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError, ProbeError
-from tlsaudit.models import CipherSuiteResult, ClientCertificate, EndpointFacts, ProtocolStatus, TlsVersion
+from tlsaudit.models import (
+    CipherSuiteResult,
+    ClientCertificate,
+    EndpointFacts,
+    ProtocolStatus,
+    ReasonCode,
+    TlsVersion,
+)
 from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
-from tlsaudit.probe.connect import abort, open_tls_stream
 from tlsaudit.probe.scanner import EndpointProbes, Enricher
-from tlsaudit.probe.starttls import StartTlsRefused
 
 # Newest first: the chain a TLS 1.2 client sees is the one that matters most.
 _CHAIN_SOURCES = (
@@ -170,36 +175,21 @@ def cipher_suite_enricher(
 
 
 def starttls_enricher(*, timeout: float) -> Enricher:
-    """For a STARTTLS target that no probe got through, ask once more and record a refusal as a fact."""
+    """For a STARTTLS target the server would not switch to TLS, record the refusal as a fact (the version
+    probes saw it: each one's STARTTLS exchange was refused)."""
 
     async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
-        protocol = collected.target.starttls
-        if protocol is None or any(r.status == ProtocolStatus.ACCEPTED for r in facts.protocols.values()):
+        if collected.target.starttls is None:
             return facts
-        refusal = await starttls_refusal(
-            collected.ip, collected.target.port, protocol, collected.server_name, timeout
-        )
-        if refusal is None:
+        refusals = [
+            r.reason for r in facts.protocols.values() if r.reason_code == ReasonCode.STARTTLS_REFUSED
+        ]
+        if not refusals or len(refusals) != len(facts.protocols):
             return facts
+        refusal = refusals[0]
         return dataclasses.replace(facts, starttls_refused=refusal, errors=(*facts.errors, refusal))
 
     return enrich
-
-
-async def starttls_refusal(
-    ip: str, port: int, protocol: str, server_name: str | None, timeout: float
-) -> str | None:
-    """The server's refusal of STARTTLS, or None if it agreed (or could not be reached at all)."""
-    try:
-        _reader, writer = await open_tls_stream(
-            ip, port, timeout=timeout, starttls=protocol, server_name=server_name
-        )
-    except StartTlsRefused as exc:
-        return exc.reason
-    except ProbeError:
-        return None
-    abort(writer)
-    return None
 
 
 def depth_enrichers(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from tlsaudit.models import ProtocolResult, ProtocolStatus, ReasonCode, TlsVersion
 from tlsaudit.probe.transport import Decide, Ending, Exchange, Prober
 from tlsaudit.tls.client_hello import build_client_hello, conventional_hello, probe_hello
-from tlsaudit.tls.constants import CIPHER_SUITES, VERSION_CODES, version_from_code
+from tlsaudit.tls.constants import CIPHER_SUITES, VERSION_CODES, suite_name, version_from_code
 from tlsaudit.tls.server_flight import (
     Alert,
     CertificateChain,
@@ -28,7 +28,7 @@ from tlsaudit.tls.server_flight import (
     ServerHelloDone,
     SSLv2ServerHello,
 )
-from tlsaudit.tls.suite_offers import remaining_suite_chunks
+from tlsaudit.tls.suite_offers import conventional_suites, probe_suites, remaining_suite_chunks
 
 # Outcomes worth another attempt: nothing was learnt, and a second try may learn it.
 _RETRY_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.RESET, ReasonCode.NETWORK_ERROR})
@@ -105,8 +105,10 @@ def _needs_certificate(suite_code: int) -> bool:
     return suite is None or suite.auth not in _NO_CERTIFICATE_AUTH
 
 
-def judge(version: TlsVersion, ex: Exchange, attempts: int = 1) -> VersionProbe:
-    """The verdict one exchange supports for `version`."""
+def judge(
+    version: TlsVersion, ex: Exchange, attempts: int = 1, *, offered: Collection[int] | None = None
+) -> VersionProbe:
+    """The verdict one exchange supports for `version` (`offered`: the suites the hello offered)."""
     for index, event in enumerate(ex.events):
         if isinstance(event, Malformed):
             return VersionProbe(
@@ -129,8 +131,24 @@ def judge(version: TlsVersion, ex: Exchange, attempts: int = 1) -> VersionProbe:
             result = judge_server_hello(version, event)
             if result.status != ProtocolStatus.ACCEPTED:
                 return VersionProbe(version=version, result=result, well_formed=True, attempts=attempts)
+            violation = _choice_violation(event, offered)
+            if violation:
+                return VersionProbe(
+                    version=version,
+                    result=_result(ProtocolStatus.UNKNOWN, ReasonCode.MALFORMED, violation),
+                    attempts=attempts,
+                )
             return _accepted(version, result, event, ex, ex.events[index + 1 :], attempts)
     return VersionProbe(version=version, result=_no_answer(ex), attempts=attempts)
+
+
+def _choice_violation(hello: ServerHello, offered: Collection[int] | None) -> str:
+    """A choice no client would go on with: a suite it did not offer, or compression it did not offer."""
+    if offered is not None and hello.cipher_suite not in offered:
+        return f"malformed answer: the server chose {suite_name(hello.cipher_suite)}, which was not offered"
+    if hello.compression != 0:
+        return f"malformed answer: the server chose compression method {hello.compression}, not offered"
+    return ""
 
 
 def _judge_sslv2(version: TlsVersion, event: SSLv2ServerHello, attempts: int) -> VersionProbe:
@@ -273,7 +291,12 @@ async def probe_version(prober: Prober, version: TlsVersion) -> VersionProbe:
     ex, attempts = await prober.run(
         lambda: probe_hello(version, name), decide_for(version), transient=_transient(version)
     )
-    return _note(prober, _with_attempts(judge(version, ex, attempts), attempts))
+    verdict = judge(version, ex, attempts, offered=_offered(probe_suites(version)))
+    return _note(prober, _with_attempts(verdict, attempts))
+
+
+def _offered(suites: Sequence[int]) -> frozenset[int]:
+    return frozenset(suites)
 
 
 def _note(prober: Prober, probe: VersionProbe) -> VersionProbe:
@@ -303,7 +326,7 @@ async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
     ex, attempts = await prober.run(
         lambda: conventional_hello(version, name), decide, transient=_transient(version)
     )
-    conventional = _note(prober, judge(version, ex, attempts))
+    conventional = _note(prober, judge(version, ex, attempts, offered=_offered(conventional_suites(version))))
     if conventional.result.status == ProtocolStatus.ACCEPTED:
         return conventional
     if (
@@ -324,7 +347,7 @@ async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
             decide,
             transient=_transient(version),
         )
-        extra = _note(prober, judge(version, ex))
+        extra = _note(prober, judge(version, ex, offered=_offered(chunk)))
         if extra.result.status == ProtocolStatus.ACCEPTED:
             return extra
     return first
@@ -340,7 +363,7 @@ async def slow_retry(prober: Prober, first: VersionProbe) -> VersionProbe:
         transient=_transient(version),
         timeout=min(prober.timeout * 2, prober.timeout + 10),
     )
-    retried = _note(prober, judge(version, ex, attempts))
+    retried = _note(prober, judge(version, ex, attempts, offered=_offered(probe_suites(version))))
     if retried.result.status == ProtocolStatus.UNKNOWN:
         return first
     return retried

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tlsaudit.models import TlsVersion
 from tlsaudit.tls.constants import (
+    HYBRID_PQ_GROUPS,
     SCSV_EMPTY_RENEGOTIATION_INFO,
     SSL2_CIPHER_KINDS,
     TLS13_GROUPS,
@@ -122,6 +123,21 @@ TLS13_SIGNATURE_SCHEMES: tuple[int, ...] = (
 )
 
 CONVENTIONAL_GROUPS: tuple[int, ...] = (0x001D, 0x0017, 0x0018, 0x0019)  # x25519, P-256/384/521
+# TLS 1.3: the hybrid post-quantum groups too (without a key share: a server that insists on one asks
+# for it with a HelloRetryRequest, which is acceptance).
+TLS13_OFFERED_GROUPS: tuple[int, ...] = (
+    0x001D,
+    0x0017,
+    0x0018,
+    0x0019,
+    0x001E,
+    *HYBRID_PQ_GROUPS,
+    0x0100,
+    0x0101,
+    0x0102,
+    0x0103,
+    0x0104,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +213,10 @@ def conventional_hello(version: TlsVersion, server_name: str | None) -> bytes:
     )
 
 
-def _groups_for(version: TlsVersion, groups: Sequence[int]) -> list[int]:
+def _groups_for(version: TlsVersion, groups: Sequence[int] | None) -> list[int]:
     if version == TlsVersion.TLSv1_3:
-        return [g for g in groups if g in TLS13_GROUPS]
-    return list(groups)
+        return [g for g in (groups or TLS13_OFFERED_GROUPS) if g in TLS13_GROUPS]
+    return list(groups or OFFERED_GROUPS)
 
 
 def _key_share_entries(groups: Sequence[int], shares: KeyShares) -> bytes:
@@ -226,7 +242,7 @@ def build_client_hello(
     *,
     cipher_suites: Sequence[int] | None = None,
     server_name: str | None = None,
-    groups: Sequence[int] = OFFERED_GROUPS,
+    groups: Sequence[int] | None = None,
     key_shares: KeyShares | None = None,
     random: bytes | None = None,
 ) -> bytes:

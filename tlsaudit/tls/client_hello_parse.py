@@ -13,24 +13,18 @@ from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
 from tlsaudit.models import TlsVersion
-from tlsaudit.tls.constants import alert_name, version_from_code
+from tlsaudit.tls.constants import (
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    alert_name,
+    version_from_code,
+)
 
-CONTENT_HANDSHAKE = 22
-CONTENT_ALERT = 21
-HANDSHAKE_CLIENT_HELLO = 1
 SSL2_MT_CLIENT_HELLO = 1
 
 MAX_RECORD_PAYLOAD = 16384 + 2048  # plaintext limit plus slack some stacks use
 MAX_CLIENT_HELLO = 1 << 17  # far above any real ClientHello (post-quantum key shares are ~1.5 KiB)
-
-EXT_SERVER_NAME = 0
-EXT_SUPPORTED_GROUPS = 10
-EXT_EC_POINT_FORMATS = 11
-EXT_SIGNATURE_ALGORITHMS = 13
-EXT_ALPN = 16
-EXT_PADDING = 21
-EXT_SUPPORTED_VERSIONS = 43
-EXT_KEY_SHARE = 51
 
 _VERSION_ORDER: tuple[TlsVersion, ...] = tuple(TlsVersion)
 
@@ -142,7 +136,7 @@ def _describe_non_tls(data: bytes) -> str:
         return "not TLS: plain HTTP request"
     if head[:5] in (b"SSH-2", b"SSH-1"):
         return "not TLS: SSH banner"
-    if head[:1] == bytes([CONTENT_ALERT]):
+    if head[:1] == bytes([ContentType.alert]):
         if len(data) >= 7:
             return f"no ClientHello: client sent alert {alert_name(data[6])} instead"
         return "no ClientHello: client sent an alert instead"
@@ -189,7 +183,7 @@ def _try_parse(data: bytes) -> ClientHelloInfo | None:
     if not data:
         return None
     first = data[0]
-    if first == CONTENT_HANDSHAKE:
+    if first == ContentType.handshake:
         return _try_parse_records(data)
     if first & 0x80:
         return _try_parse_sslv2(data)
@@ -208,7 +202,7 @@ def _try_parse_records(data: bytes) -> ClientHelloInfo | None:
         content_type = data[pos]
         version = int.from_bytes(data[pos + 1 : pos + 3], "big")
         length = int.from_bytes(data[pos + 3 : pos + 5], "big")
-        if content_type != CONTENT_HANDSHAKE:
+        if content_type != ContentType.handshake:
             if records == 0:
                 raise PeerError(_describe_non_tls(data[pos:]))
             raise PeerError(f"record of content type {content_type} in the middle of the ClientHello")
@@ -224,7 +218,7 @@ def _try_parse_records(data: bytes) -> ClientHelloInfo | None:
         pos += 5 + length
         records += 1
         if len(handshake) >= 4:
-            if handshake[0] != HANDSHAKE_CLIENT_HELLO:
+            if handshake[0] != HandshakeType.client_hello:
                 raise PeerError(f"first handshake message is type {handshake[0]}, not ClientHello")
             body_length = int.from_bytes(handshake[1:4], "big")
             if body_length > MAX_CLIENT_HELLO:
@@ -294,18 +288,18 @@ class _ExtensionFields:
 
 
 def _parse_extension(ext_type: int, data: _Cursor, fields: _ExtensionFields) -> None:
-    if ext_type == EXT_SERVER_NAME:
+    if ext_type == ExtensionType.server_name:
         fields.sni = _parse_sni(data)
-    elif ext_type == EXT_SUPPORTED_GROUPS:
+    elif ext_type == ExtensionType.supported_groups:
         fields.groups = _single_vector(data, 2).uint16_list()
-    elif ext_type == EXT_SIGNATURE_ALGORITHMS:
+    elif ext_type == ExtensionType.signature_algorithms:
         fields.signature_algorithms = _single_vector(data, 2).uint16_list()
-    elif ext_type == EXT_SUPPORTED_VERSIONS:
+    elif ext_type == ExtensionType.supported_versions:
         versions = _single_vector(data, 1).uint16_list()
         if not versions:
             raise PeerError("supported_versions extension is empty")
         fields.supported_versions = versions
-    elif ext_type == EXT_ALPN:
+    elif ext_type == ExtensionType.application_layer_protocol_negotiation:
         names = _single_vector(data, 2)
         alpn: list[str] = []
         while names.remaining:
@@ -314,14 +308,14 @@ def _parse_extension(ext_type: int, data: _Cursor, fields: _ExtensionFields) -> 
                 raise PeerError("empty ALPN protocol name")
             alpn.append(printable(name.take(name.remaining)))
         fields.alpn = tuple(alpn)
-    elif ext_type == EXT_KEY_SHARE:
+    elif ext_type == ExtensionType.key_share:
         shares = _single_vector(data, 2)
         groups: list[int] = []
         while shares.remaining:
             groups.append(shares.uint(2))
             shares.vector(2)
         fields.key_share_groups = tuple(groups)
-    elif ext_type == EXT_PADDING:
+    elif ext_type == ExtensionType.padding:
         fields.padding_length = data.remaining
 
 

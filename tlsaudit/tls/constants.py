@@ -830,8 +830,13 @@ class ExtensionType(IntEnum):
     renegotiation_info = 0xFF01
 
 
-# Groups a TLS 1.3 ClientHello may offer (RFC 8446 4.2.7): the curves it kept, X25519/X448, FFDHE.
-TLS13_GROUPS: frozenset[int] = frozenset({0x0017, 0x0018, 0x0019, 0x001D, 0x001E}) | FFDHE_GROUPS
+# Hybrid post-quantum groups for TLS 1.3 (draft-ietf-tls-ecdhe-mlkem): X25519MLKEM768 and its siblings.
+HYBRID_PQ_GROUPS: tuple[int, ...] = (0x11EC, 0x11EB, 0x11ED)
+# Groups a TLS 1.3 ClientHello may offer (RFC 8446 4.2.7): the curves it kept, X25519/X448, FFDHE, and
+# the hybrid post-quantum groups registered since.
+TLS13_GROUPS: frozenset[int] = (
+    frozenset({0x0017, 0x0018, 0x0019, 0x001D, 0x001E}) | FFDHE_GROUPS | frozenset(HYBRID_PQ_GROUPS)
+)
 
 # The content types a server's first flight may carry.
 ALERT_LEVEL_WARNING = 1

@@ -10,19 +10,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tlsaudit.errors import PeerError
+from tlsaudit.tls.constants import ContentType
 
-CONTENT_CHANGE_CIPHER_SPEC = 20
-CONTENT_ALERT = 21
-CONTENT_HANDSHAKE = 22
-CONTENT_APPLICATION_DATA = 23
-CONTENT_HEARTBEAT = 24
+# The record types a server may send around a handshake (RFC 8446 5.1, RFC 6520).
 CONTENT_TYPES = frozenset(
     {
-        CONTENT_CHANGE_CIPHER_SPEC,
-        CONTENT_ALERT,
-        CONTENT_HANDSHAKE,
-        CONTENT_APPLICATION_DATA,
-        CONTENT_HEARTBEAT,
+        ContentType.change_cipher_spec,
+        ContentType.alert,
+        ContentType.handshake,
+        ContentType.application_data,
+        ContentType.heartbeat,
     }
 )
 
