@@ -109,7 +109,7 @@ def test_every_protocol_version_is_present_and_missing_ones_are_unknown() -> Non
     report = _build(endpoints=[partial])
     protocols = report["endpoints"][0]["protocols"]
     assert list(protocols) == ["SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
-    assert protocols["SSLv2"] == {"status": "unknown", "reason": "not probed"}
+    assert protocols["SSLv2"] == {"status": "unknown", "reason": "not probed", "reason_code": "not-probed"}
     assert protocols["TLSv1.0"] == {"status": "rejected", "reason": "alert handshake_failure"}
 
 
