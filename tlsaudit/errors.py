@@ -42,6 +42,10 @@ class PeerError(TlsAuditError):
     """The peer sent something that is not valid TLS. A fact about the server, never a crash."""
 
 
+class NotTlsError(PeerError):
+    """The peer's first bytes are not TLS at all (another protocol, or noise)."""
+
+
 class ProbeError(TlsAuditError):
     """A network-level failure during a probe (timeout, refused, reset)."""
 

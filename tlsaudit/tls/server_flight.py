@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tlsaudit.errors import PeerError
+from tlsaudit.errors import NotTlsError, PeerError
 from tlsaudit.models import TlsVersion
 from tlsaudit.tls.constants import (
     ALERT_CLOSE_NOTIFY,
@@ -94,9 +94,11 @@ class EncryptedFlight:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Malformed:
-    """The peer sent something that is not valid TLS; nothing after it is parsed."""
+    """The peer sent something that is not valid TLS; nothing after it is parsed. `not_tls`: the very
+    first bytes were no TLS at all (another protocol speaking, or noise)."""
 
     reason: str
+    not_tls: bool = False
 
 
 Event = (
@@ -187,6 +189,7 @@ class ServerFlightParser:
         self._encrypted = False
         self._seen_server_hello = False
         self._failed = False
+        self._seen_record = False
         self.received = 0
 
     @property
@@ -214,11 +217,13 @@ class ServerFlightParser:
                 self._feed_tls(data, events)
         except PeerError as exc:
             self._failed = True
-            events.append(Malformed(reason=str(exc)))
+            first = isinstance(exc, NotTlsError) and not self._seen_record
+            events.append(Malformed(reason=str(exc), not_tls=first))
         return events
 
     def _feed_tls(self, data: bytes, events: list[Event]) -> None:
         for record in self._records.feed(data):
+            self._seen_record = True
             if self._encrypted:
                 continue
             if record.content_type == ContentType.alert:
@@ -278,7 +283,7 @@ class ServerFlightParser:
         if len(self._sslv2) < 2:
             return []
         if not self._sslv2[0] & 0x80:
-            raise PeerError(describe_non_tls(bytes(self._sslv2)))
+            raise NotTlsError(describe_non_tls(bytes(self._sslv2)))
         length = ((self._sslv2[0] & 0x7F) << 8) | self._sslv2[1]
         if len(self._sslv2) < 2 + length:
             return []
@@ -290,7 +295,7 @@ class ServerFlightParser:
         if msg_type == SSL2_ERROR:
             return [Alert(level=2, description=40)]
         if msg_type != SSL2_SERVER_HELLO:
-            raise PeerError(describe_non_tls(message))
+            raise NotTlsError(describe_non_tls(message))
         r.u8()  # session-id-hit
         r.u8()  # certificate type
         version = r.u16()

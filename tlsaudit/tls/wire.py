@@ -9,7 +9,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tlsaudit.errors import PeerError
+from tlsaudit.errors import NotTlsError, PeerError
 from tlsaudit.tls.constants import ContentType
 
 # The record types a server may send around a handshake (RFC 8446 5.1, RFC 6520).
@@ -70,7 +70,7 @@ class RecordBuffer:
             version = (self._buf[1] << 8) | self._buf[2]
             length = (self._buf[3] << 8) | self._buf[4]
             if content_type not in CONTENT_TYPES or self._buf[1] != 3:
-                raise PeerError(describe_non_tls(bytes(self._buf)))
+                raise NotTlsError(describe_non_tls(bytes(self._buf)))
             if length > self._max:
                 raise PeerError(f"record claims {length} bytes, more than TLS allows ({self._max})")
             if len(self._buf) < RECORD_HEADER_LEN + length:
