@@ -175,17 +175,22 @@ def dripping_certificate_peer(host: str = "127.0.0.1", *, interval: float = 2.0)
         yield address
 
 
+def inconsistent_certificate_flight(hello: ClientHelloInfo) -> bytes:
+    """ServerHello, a Certificate whose first certificate claims 100 bytes more than the whole
+    certificate_list holds (record and message lengths are right), ServerHelloDone."""
+    leaf = served_chain()[0]
+    entries = (len(leaf) + 100).to_bytes(3, "big") + leaf
+    message = handshake(HANDSHAKE_CERTIFICATE, len(entries).to_bytes(3, "big") + entries)
+    return tls12_server_hello_record(hello) + record(CONTENT_HANDSHAKE, message + server_hello_done())
+
+
 @contextlib.contextmanager
 def inconsistent_certificate_lengths_peer(host: str = "127.0.0.1") -> Iterator[ServerAddress]:
     """TLS 1.2: ServerHello, a Certificate whose first certificate claims 100 bytes more than the whole
     certificate_list holds (record and message lengths are right), then ServerHelloDone."""
 
     def respond(conn: socket.socket, hello: ClientHelloInfo, stop: threading.Event) -> None:
-        leaf = served_chain()[0]
-        entries = (len(leaf) + 100).to_bytes(3, "big") + leaf
-        message = handshake(HANDSHAKE_CERTIFICATE, len(entries).to_bytes(3, "big") + entries)
-        flight = tls12_server_hello_record(hello) + record(CONTENT_HANDSHAKE, message + server_hello_done())
-        send_then_wait(conn, flight, stop)
+        send_then_wait(conn, inconsistent_certificate_flight(hello), stop)
 
     with scripted_peer(tls12_only(respond), host) as address:
         yield address
@@ -220,14 +225,20 @@ def whole(data: bytes) -> list[bytes]:
 
 @contextlib.contextmanager
 def segmented_flight_peer(
-    split: Split, host: str = "127.0.0.1", *, gap: float = 0.0005
+    split: Split,
+    host: str = "127.0.0.1",
+    *,
+    gap: float = 0.0005,
+    flight: Callable[[ClientHelloInfo], bytes] | None = None,
 ) -> Iterator[ServerAddress]:
-    """TLS 1.2: a valid ServerHello+Certificate+ServerHelloDone flight, sent as the TCP segments `split`
-    makes of it (TCP_NODELAY, `gap` seconds between segments); the same bytes whatever the split."""
+    """TLS 1.2: a server flight, sent as the TCP segments `split` makes of it (TCP_NODELAY, `gap` seconds
+    between segments); the same bytes whatever the split. The flight is a valid ServerHello, Certificate,
+    ServerHelloDone unless `flight` (e.g. `inconsistent_certificate_flight`) builds another."""
 
     def respond(conn: socket.socket, hello: ClientHelloInfo, stop: threading.Event) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        pieces = split(valid_tls12_flight(hello, random_bytes=bytes(range(32))))
+        data = flight(hello) if flight else valid_tls12_flight(hello, random_bytes=bytes(range(32)))
+        pieces = split(data)
         for index, piece in enumerate(pieces):
             if index and gap and stop.wait(gap):
                 return
