@@ -7,7 +7,8 @@ TLS 1.2 gets a protocol_version alert, so every other version is cleanly refused
     empty_certificate_peer                    ServerHello, a Certificate with no certificate, ServerHelloDone
     oversized_certificate_peer                ServerHello, a Certificate claiming 16 MB, then silence
     dripping_certificate_peer                 ServerHello at once, then the Certificate 1 byte every 2 s
-    inconsistent_certificate_lengths_peer     a Certificate whose inner length exceeds its list, ServerHelloDone
+    inconsistent_certificate_lengths_peer     a Certificate whose inner length exceeds its list, then
+                                              ServerHelloDone
     segmented_flight_peer(split)              a valid ServerHello+Certificate+ServerHelloDone, cut by `split`
     hello_retry_random_tls12_peer             a valid TLS 1.2 flight whose ServerHello random is the HRR value
     sslv2_server_hello_peer                   an SSLv2 SERVER-HELLO to any hello, TLS or SSLv2

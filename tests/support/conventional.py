@@ -51,4 +51,6 @@ def conventional_handshakes(address: ServerAddress) -> dict[str, Handshake]:
 
 def conventional_statuses(address: ServerAddress) -> dict[str, str]:
     """`accepted` or `rejected` per protocol key, as conventional clients find it against `address`."""
-    return {key: "accepted" if hs.accepted else "rejected" for key, hs in conventional_handshakes(address).items()}
+    return {
+        key: "accepted" if hs.accepted else "rejected" for key, hs in conventional_handshakes(address).items()
+    }

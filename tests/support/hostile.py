@@ -134,7 +134,9 @@ def drip_server(
         yield address
 
 
-ENDLESS_RECORD = bytes([0x16, 0x03, 0x03, 0x40, 0x00]) + bytes([0x02]) + (0x3FFC).to_bytes(3, "big") + bytes(16380)
+ENDLESS_RECORD = (
+    bytes([0x16, 0x03, 0x03, 0x40, 0x00]) + bytes([0x02]) + (0x3FFC).to_bytes(3, "big") + bytes(16380)
+)
 """A handshake record of the full 2^14 bytes, a ServerHello claiming all of it: 16,389 bytes to drip."""
 
 

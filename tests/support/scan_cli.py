@@ -1,8 +1,7 @@
 """Run the real `tlsaudit scan` command line and read its JSON report (the public contract).
 
-    run = scan_cli(address.target, "--timeout", "2")
-    assert run.returncode == 3, run.describe()
-    run.protocols["TLSv1.2"]["status"]
+`scan_cli(address.target, "--timeout", "2")` returns a `ScanRun`: its exit code, the report, the cells of
+the only endpoint (`run.protocols["TLSv1.2"]["status"]`), and `describe()` for assertion messages.
 """
 
 from __future__ import annotations
@@ -76,4 +75,6 @@ def scan_cli(*args: str, timeout: float = CLI_TIMEOUT) -> ScanRun:
             f"exit {result.returncode}: no JSON report ({error})\nstdout: {result.stdout[-800:]}\n"
             f"stderr: {result.stderr[-1500:]}"
         ) from error
-    return ScanRun(argv=argv, returncode=result.returncode, report=report, stderr=result.stderr, elapsed=elapsed)
+    return ScanRun(
+        argv=argv, returncode=result.returncode, report=report, stderr=result.stderr, elapsed=elapsed
+    )

@@ -54,9 +54,7 @@ VERSION_NAMES: dict[int, str] = {
 }
 """Wire version -> the JSON key of `endpoints[].protocols`."""
 
-HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(
-    "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
-)
+HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 """RFC 8446 4.1.3: a ServerHello with this random is a HelloRetryRequest (in TLS 1.3 only)."""
 
 TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009C
@@ -347,3 +345,37 @@ def pem_file_to_ders(path: Path) -> list[bytes]:
     return [
         c.public_bytes(serialization.Encoding.DER) for c in x509.load_pem_x509_certificates(path.read_bytes())
     ]
+
+
+EXT_PADDING = 21
+
+
+def client_hello(
+    *,
+    version: int = TLS12,
+    suites: Sequence[int] = (0xC02F, TLS_RSA_WITH_AES_128_GCM_SHA256),
+    supported_versions: Sequence[int] = (),
+    record_length: int | None = None,
+) -> bytes:
+    """A minimal ClientHello record (no key_share: for checking the peers, not for finishing handshakes);
+    `record_length` pads it (RFC 7685 padding extension) to exactly that many bytes after the header."""
+    extensions = b""
+    if supported_versions:
+        listed = b"".join(struct.pack("!H", v) for v in supported_versions)
+        extensions += extension(EXT_SUPPORTED_VERSIONS, bytes([len(listed)]) + listed)
+    extensions += extension(EXT_RENEGOTIATION_INFO, b"\x00")
+    body = (
+        struct.pack("!H", version)
+        + os.urandom(32)
+        + b"\x00"
+        + struct.pack("!H", 2 * len(suites))
+        + b"".join(struct.pack("!H", s) for s in suites)
+        + b"\x01\x00"
+    )
+    if record_length is not None:
+        unpadded = 4 + len(body) + 2 + len(extensions) + 4
+        if record_length < unpadded:
+            raise ValueError(f"a ClientHello this small needs at least {unpadded} bytes")
+        extensions += extension(EXT_PADDING, bytes(record_length - unpadded))
+    message = handshake(1, body + struct.pack("!H", len(extensions)) + extensions)
+    return record(CONTENT_HANDSHAKE, message, version=TLS10)
