@@ -87,6 +87,24 @@ def send_then_wait(conn: socket.socket, data: bytes, stop: threading.Event) -> N
     wait_until_closed(conn, stop)
 
 
+def note_reply_then_close(conn: socket.socket, replies: list[bytes] | None, stop: threading.Event) -> None:
+    """After a complete flight: keep the client's next bytes in `replies` (a conventional client answers a
+    TLS 1.2 RSA flight with its ClientKeyExchange), then close, so the client stops waiting for a Finished
+    that a scripted peer cannot send. Without `replies`, wait for the client to close."""
+    if replies is None:
+        wait_until_closed(conn, stop)
+        return
+    conn.settimeout(3.0)
+    with contextlib.suppress(OSError):
+        if reply := conn.recv(65536):
+            replies.append(reply)
+
+
+def is_client_key_exchange(reply: bytes) -> bool:
+    """The client's bytes start with a handshake record holding a ClientKeyExchange (type 16)."""
+    return len(reply) > 5 and reply[0] == CONTENT_HANDSHAKE and reply[5] == 16
+
+
 def tls12_only(respond: Respond) -> Respond:
     """`respond` for hellos that get TLS 1.2 from a TLS-1.2-only server; a protocol_version alert else."""
 
@@ -231,10 +249,12 @@ def segmented_flight_peer(
     *,
     gap: float = 0.0005,
     flight: Callable[[ClientHelloInfo], bytes] | None = None,
+    replies: list[bytes] | None = None,
 ) -> Iterator[ServerAddress]:
     """TLS 1.2: a server flight, sent as the TCP segments `split` makes of it (TCP_NODELAY, `gap` seconds
     between segments); the same bytes whatever the split. The flight is a valid ServerHello, Certificate,
-    ServerHelloDone unless `flight` (e.g. `inconsistent_certificate_flight`) builds another."""
+    ServerHelloDone unless `flight` (e.g. `inconsistent_certificate_flight`) builds another. With `replies`,
+    the client's answer to the flight is kept there (see `note_reply_then_close`)."""
 
     def respond(conn: socket.socket, hello: ClientHelloInfo, stop: threading.Event) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -244,7 +264,7 @@ def segmented_flight_peer(
             if index and gap and stop.wait(gap):
                 return
             conn.sendall(piece)
-        wait_until_closed(conn, stop)
+        note_reply_then_close(conn, replies, stop)
 
     with scripted_peer(tls12_only(respond), host) as address:
         yield address
@@ -254,11 +274,15 @@ def segmented_flight_peer(
 
 
 @contextlib.contextmanager
-def hello_retry_random_tls12_peer(host: str = "127.0.0.1") -> Iterator[ServerAddress]:
-    """TLS 1.2: a valid flight whose ServerHello random equals the TLS 1.3 HelloRetryRequest value."""
+def hello_retry_random_tls12_peer(
+    host: str = "127.0.0.1", *, replies: list[bytes] | None = None
+) -> Iterator[ServerAddress]:
+    """TLS 1.2: a valid flight whose ServerHello random equals the TLS 1.3 HelloRetryRequest value. With
+    `replies`, the client's answer to the flight is kept there (see `note_reply_then_close`)."""
 
     def respond(conn: socket.socket, hello: ClientHelloInfo, stop: threading.Event) -> None:
-        send_then_wait(conn, valid_tls12_flight(hello, random_bytes=HELLO_RETRY_REQUEST_RANDOM), stop)
+        conn.sendall(valid_tls12_flight(hello, random_bytes=HELLO_RETRY_REQUEST_RANDOM))
+        note_reply_then_close(conn, replies, stop)
 
     with scripted_peer(tls12_only(respond), host) as address:
         yield address
