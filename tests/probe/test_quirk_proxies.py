@@ -78,11 +78,11 @@ def test_proxy_hanging_on_256_to_511_byte_hellos_changes_no_verdict(
 
 
 def test_proxy_resetting_unsupported_versions_gives_rejected_reset(
-    tls12_and_13: tuple[TlsServer, dict[str, str]],
+    tls12_and_13: tuple[TlsServer, dict[str, str]], loopback_host: str
 ) -> None:
     backend, truth = tls12_and_13
     assert truth["TLSv1.2"] == truth["TLSv1.3"] == "accepted", truth
-    with unsupported_version_resetting_proxy(backend, {TLS12, TLS13}) as proxy:
+    with unsupported_version_resetting_proxy(backend, {TLS12, TLS13}, host=loopback_host) as proxy:
         run = scan_through(proxy)
     for version in VERSION_KEYS:
         cell = run.protocols[version]

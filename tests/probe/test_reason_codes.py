@@ -18,6 +18,7 @@ from tests.support.scan_cli import ScanRun, scan_cli
 from tests.support.servers import (
     VERSION_SETS,
     garbage_server,
+    http_server,
     huge_record_server,
     openssl_s_server,
     python_tls_server,
@@ -68,6 +69,7 @@ PEERS: dict[str, tuple[Peer, str]] = {
     "silent": (silent_server, "timeout"),
     "endless-drip": (endless_drip_server, "timeout"),
     "garbage": (garbage_server, "not-tls"),
+    "plain-http": (http_server, "not-tls"),
     "oversized-record": (huge_record_server, "malformed"),
     "refused-port": (refused_port, "connection-refused"),
 }
