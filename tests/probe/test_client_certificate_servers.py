@@ -14,6 +14,8 @@ from tests.support.servers import openssl_s_server
 
 VERSION_ARGS: dict[str, list[str]] = {"tls12": ["-tls1_2"], "tls13": ["-tls1_3"]}
 REQUEST_ARGS: dict[str, list[str]] = {"requested": ["-verify", "1"], "required": ["-Verify", "1"]}
+CLIENT_CERT_RULE = "endpoint.client-cert-requested"
+"""The info rule README names for it (issue 12 asks for an info finding whose id contains client-cert)."""
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,7 @@ def plain_verdicts() -> dict[str, dict[str, str]]:
             truth = conventional_statuses(server)
             run = scan_cli(server.target, "--no-certificates")
         assert run.statuses() == truth, f"expected {truth}\n{run.describe()}"
+        assert "client_certificate" not in run.endpoint, run.describe()
         verdicts[name] = truth
     return verdicts
 
@@ -45,3 +48,5 @@ def test_certificate_request_is_a_recorded_fact_that_changes_no_verdict(
         if "client-cert" in f["rule_id"] and f["severity"] == "info" and f["subject"] == run.endpoint["id"]
     ]
     assert info, f"no info finding about the client certificate\n{run.describe()}"
+    assert {f["rule_id"] for f in info} == {CLIENT_CERT_RULE}, info
+    assert request_kind in info[0]["message"], info
