@@ -69,6 +69,7 @@ def served_chain() -> tuple[bytes, ...]:
 @contextlib.contextmanager
 def scripted_peer(respond: Respond, host: str = "127.0.0.1") -> Iterator[ServerAddress]:
     """Reads each connection's ClientHello, then lets `respond(conn, hello, stop)` answer."""
+    served_chain()  # make the certificates now (RSA keys are slow), not while a client waits
 
     def handle(conn: socket.socket, stop: threading.Event) -> None:
         try:
