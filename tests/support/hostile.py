@@ -132,3 +132,16 @@ def drip_server(
 
     with serve(handle, host) as address:
         yield address
+
+
+ENDLESS_RECORD = (
+    bytes([0x16, 0x03, 0x03, 0x40, 0x00]) + bytes([0x02]) + (0x3FFC).to_bytes(3, "big") + bytes(16380)
+)
+"""A handshake record of the full 2^14 bytes, a ServerHello claiming all of it: 16,389 bytes to drip."""
+
+
+@contextlib.contextmanager
+def endless_drip_server(host: str = "127.0.0.1", *, interval: float = 1.0) -> Iterator[ServerAddress]:
+    """Drips `ENDLESS_RECORD` one byte per `interval` seconds: an answer that never completes in a scan."""
+    with drip_server(host, payload=ENDLESS_RECORD, interval=interval) as address:
+        yield address
