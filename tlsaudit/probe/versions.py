@@ -111,13 +111,12 @@ def judge(
     """The verdict one exchange supports for `version` (`offered`: the suites the hello offered)."""
     for index, event in enumerate(ex.events):
         if isinstance(event, Malformed):
-            return VersionProbe(
-                version=version,
-                result=_result(
-                    ProtocolStatus.UNKNOWN, ReasonCode.MALFORMED, f"malformed answer: {event.reason}"
-                ),
-                attempts=attempts,
-            )
+            if event.not_tls:
+                result = _result(ProtocolStatus.UNKNOWN, ReasonCode.NOT_TLS, event.reason)
+            else:
+                reason = f"malformed answer: {event.reason}"
+                result = _result(ProtocolStatus.UNKNOWN, ReasonCode.MALFORMED, reason)
+            return VersionProbe(version=version, result=result, attempts=attempts)
         if isinstance(event, Alert) and event.ends_handshake:
             return VersionProbe(
                 version=version,
