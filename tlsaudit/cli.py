@@ -13,6 +13,7 @@ import click
 
 from tlsaudit import __version__
 from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
+from tlsaudit.client_profiles import load_profiles, select_profiles
 from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
@@ -397,6 +398,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             certificates=kw["certificates"],
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
+            clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
         )
     except UsageError as exc:
         _fail(str(exc))
@@ -423,6 +425,14 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
     default=False,
     show_default=True,
     help="Enumerate the accepted cipher suites of every accepted version.",
+)
+@click.option(
+    "--clients",
+    "clients",
+    default=None,
+    metavar="all|ID,...|FILE",
+    help="Replay these client profiles' hellos at every endpoint: which clients connect, which fail "
+    "(`tlsaudit clients list`).",
 )
 @_apply(_scan_options)
 @_apply(_common_output)
@@ -561,6 +571,26 @@ def report_command(**kw: Any) -> None:
         _fail(str(exc))
     report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
     _emit(report, _output(kw))
+
+
+@main.group()
+def clients() -> None:
+    """Client profiles for `scan --clients`: the hellos of real clients."""
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """The shipped client profiles."""
+    try:
+        profiles = load_profiles()
+    except UsageError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"{'ID':<34} {'CLIENT':<24} {'VERSIONS OFFERED':<28} SOURCE")
+    for p in profiles:
+        client = f"{p.name} {p.version}"
+        source = p.source if p.source == "captured" else f"recorded ({p.reference})"
+        click.echo(f"{p.id:<34} {client:<24} {' '.join(p.versions):<28} {source}")
 
 
 @main.group()

@@ -19,6 +19,7 @@ from tlsaudit.models import (
     ProtocolStatus,
     Readiness,
     RuntimeFacts,
+    SimulationResult,
     TlsVersion,
 )
 
@@ -288,10 +289,30 @@ CAPTURE_FACTS: dict[str, FactSpec] = {
 }
 
 
+# ---------------------------------------------------------------- endpoint: simulated clients
+CLIENT_SIMULATION_FACTS: dict[str, FactSpec] = {
+    "clients.simulated": FactSpec(type="bool", doc="client profiles were replayed at this endpoint"),
+    "clients.failing": FactSpec(
+        type="list", doc="the simulated clients that fail (name version, profile id)"
+    ),
+    "clients.failing_count": FactSpec(
+        type="int",
+        doc="how many simulated clients fail (unknown when some could not be decided and none failed)",
+    ),
+    "clients.connecting": FactSpec(type="list", doc="the simulated clients that connect"),
+}
+
+
 def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
     """Facts a rule with this `applies_to` may name."""
     if applies_to in ("endpoint", "certificate", "cipher-suites"):
-        return {**ENDPOINT_FACTS, **STARTTLS_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
+        return {
+            **ENDPOINT_FACTS,
+            **STARTTLS_FACTS,
+            **CERTIFICATE_FACTS,
+            **CIPHER_SUITE_FACTS,
+            **CLIENT_SIMULATION_FACTS,
+        }
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
     if applies_to == "capture":
@@ -322,7 +343,25 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
         facts.update(certificate_facts(ep.certificate))
     if ep.cipher_suites:
         facts.update(cipher_suite_facts(ep.cipher_suites))
+    facts.update(client_simulation_facts(ep))
     return facts
+
+
+def client_simulation_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    if not ep.clients:
+        return {"clients.simulated": False}
+    failing = tuple(
+        f"{c.name} {c.version} ({c.client})" for c in ep.clients if c.result == SimulationResult.FAILS
+    )
+    undecided = any(c.result == SimulationResult.UNKNOWN for c in ep.clients)
+    return {
+        "clients.simulated": True,
+        "clients.failing": failing,
+        "clients.failing_count": None if undecided and not failing else len(failing),
+        "clients.connecting": tuple(
+            f"{c.name} {c.version} ({c.client})" for c in ep.clients if c.result == SimulationResult.CONNECTS
+        ),
+    }
 
 
 def _client_certificate(ep: EndpointFacts) -> str | None:
