@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,8 @@ from pathlib import Path
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.legacy_kex import measure_legacy_kex
 from tlsaudit.capture.probe import client_runs, run_client
+from tlsaudit.capture.process import run_process
+from tlsaudit.capture.runners import ClientRun
 from tlsaudit.client_profiles import ClientProfile, profile_document
 from tlsaudit.inspectors.base import InspectOptions
 from tlsaudit.inspectors.discover import inspect_runtimes
@@ -40,6 +43,7 @@ DISPLAY_NAMES = {
     "curl": "curl",
     "openssl": "OpenSSL",
     "dotnet": ".NET",
+    "chromium": "Chromium",
 }
 # One word per client kind, for profile ids ("php ext/curl" -> "curl").
 CLIENT_WORDS = {
@@ -53,6 +57,7 @@ CLIENT_WORDS = {
     "curl": "default",
     "openssl s_client": "s-client",
     "dotnet HttpClient": "httpclient",
+    "chromium": "headless",
 }
 
 
@@ -131,7 +136,42 @@ async def capture(runtimes: Sequence[RuntimeFacts], timeout: float) -> list[Clie
                             continue
                         kex = await measure_legacy_kex(run, credentials, env, profile.versions, timeout)
                         profiles[profile.id] = dataclasses.replace(profile, legacy_kex=kex)
+        for browser_run in await browser_runs(Path(tmp), timeout):
+            for facts in await run_client(browser_run, credentials, dict(os.environ), timeout):
+                profile = profile_from_capture(
+                    facts, browser_run.runtime, variant=None, captured_at=captured_at
+                )
+                if profile is not None:
+                    profiles.setdefault(profile.id, profile)
     return sorted(profiles.values(), key=lambda p: p.id)
+
+
+async def browser_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+    """Headless Chromium pointed at the listener (its own trust store is bypassed for the throwaway CA)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return []
+    done = await run_process([chromium, "--version"], dict(os.environ), timeout)
+    match = re.search(r"Chromium\s+([\d.]+)", done.stdout)
+    if match is None:
+        return []
+    runtime = RuntimeFacts(kind="chromium", path=chromium, version=match.group(1))
+    argv = (
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--ignore-certificate-errors",
+        f"--user-data-dir={workdir / 'chromium-profile'}",
+        "--dump-dom",
+        "{url}",
+    )
+    return [ClientRun(client="chromium", runtime=runtime, argv=argv)]
 
 
 def write_profiles(profiles: Sequence[ClientProfile], out: Path) -> list[Path]:
