@@ -13,7 +13,7 @@ import click
 
 from tlsaudit import __version__
 from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
-from tlsaudit.client_profiles import load_profiles, select_profiles
+from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
 from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
@@ -26,7 +26,7 @@ from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, Usag
 from tlsaudit.facts import known_facts
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.models import Target
-from tlsaudit.probe.depth import depth_enrichers
+from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
@@ -472,6 +472,14 @@ def scan(**kw: Any) -> None:
     show_default=True,
     help="Enumerate the accepted cipher suites of every accepted version.",
 )
+@click.option(
+    "--clients",
+    "clients",
+    default=None,
+    metavar="local|all|ID,...|FILE",
+    help="Replay client hellos at every endpoint; `local`: the hellos of this machine's runtimes "
+    "(captured with --probe first).",
+)
 @_apply(_scan_options)
 @_apply(_common_output)
 def audit(**kw: Any) -> None:
@@ -487,17 +495,29 @@ def audit(**kw: Any) -> None:
             for t in loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
         ]
     collected = Collected()
+    local_clients = kw.get("clients") == "local"
+    profiles: list[ClientProfile] = []
+    if local_clients:
+        from tlsaudit.capture.profile_capture import profiles_from_captures
+
+        # The runtimes' own hellos, captured first, are the clients replayed at every endpoint.
+        inspect_local_runtimes(_inspect_options(kw), collected, probe=True, quiet=kw["quiet"])
+        kw = {**kw, "clients": None}
+        profiles = profiles_from_captures(collected.captures, collected.runtimes)
     progress = Progress(not kw["quiet"])
+    enrichers = _enrichers(kw)
+    if local_clients and profiles:
+        enrichers.append(clients_enricher(profiles))
     scan_endpoints(
         [*explicit, *local],
         _scan_settings(kw),
         collected,
         on_endpoint=progress.finished,
         on_planned=progress.planned,
-        enrichers=_enrichers(kw),
+        enrichers=enrichers,
     )
     progress.close()
-    if not kw["no_runtimes"]:
+    if not kw["no_runtimes"] and not local_clients:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
     explicit_keys = {(t.host, t.port) for t in explicit}
     # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.

