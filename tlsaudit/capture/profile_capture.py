@@ -28,7 +28,7 @@ from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.legacy_kex import measure_legacy_kex
 from tlsaudit.capture.probe import client_runs, prepare_java_clients, run_client
 from tlsaudit.capture.process import run_process
-from tlsaudit.capture.runners import ClientRun
+from tlsaudit.capture.runners import ClientRun, client_file
 from tlsaudit.client_profiles import ClientProfile, profile_document
 from tlsaudit.inspectors.base import InspectOptions
 from tlsaudit.inspectors.discover import inspect_runtimes
@@ -44,6 +44,8 @@ DISPLAY_NAMES = {
     "openssl": "OpenSSL",
     "dotnet": ".NET",
     "chromium": "Chromium",
+    "firefox": "Firefox",
+    "mono": "Mono",
 }
 # One word per client kind, for profile ids ("php ext/curl" -> "curl").
 CLIENT_WORDS = {
@@ -58,6 +60,9 @@ CLIENT_WORDS = {
     "openssl s_client": "s-client",
     "dotnet HttpClient": "httpclient",
     "chromium": "headless",
+    "firefox": "headless",
+    "mono HttpWebRequest": "httpwebrequest",
+    "mono HttpWebRequest (SecurityProtocolType.Tls)": "httpwebrequest-tls10-pinned",
 }
 
 
@@ -143,37 +148,45 @@ async def capture(runtimes: Sequence[RuntimeFacts], timeout: float) -> list[Clie
     with tempfile.TemporaryDirectory(prefix="tlsaudit-profiles-") as tmp:
         credentials = generate_credentials(Path(tmp))
         classpaths, _errors = await prepare_java_clients(runtimes, Path(tmp), dict(os.environ), timeout)
+        runs: list[tuple[ClientRun, Variant | None]] = []
         for rt in runtimes:
             variants: list[Variant | None] = [None, JAVA_PINNED] if rt.kind == "java" else [None]
             for run in client_runs(rt, credentials, timeout=timeout, java_classpaths=classpaths):
-                for variant in variants:
-                    env = {**os.environ, **(variant.env if variant else {})}
-                    for facts in await run_client(run, credentials, env, timeout):
-                        profile = profile_from_capture(facts, rt, variant=variant, captured_at=captured_at)
-                        if profile is None or profile.id in profiles:
-                            continue
-                        kex = await measure_legacy_kex(run, credentials, env, profile.versions, timeout)
-                        profiles[profile.id] = dataclasses.replace(profile, legacy_kex=kex)
-        for browser_run in await browser_runs(Path(tmp), timeout):
-            for facts in await run_client(browser_run, credentials, dict(os.environ), timeout):
-                profile = profile_from_capture(
-                    facts, browser_run.runtime, variant=None, captured_at=captured_at
-                )
-                if profile is not None:
-                    profiles.setdefault(profile.id, profile)
+                runs += [(run, variant) for variant in variants]
+        runs += [(run, None) for run in await extra_runs(Path(tmp), timeout)]
+        for run, variant in runs:
+            env = {**os.environ, **(variant.env if variant else {})}
+            for facts in await run_client(run, credentials, env, timeout):
+                profile = profile_from_capture(facts, run.runtime, variant=variant, captured_at=captured_at)
+                if profile is None or profile.id in profiles:
+                    continue
+                kex = await measure_legacy_kex(run, credentials, env, profile.versions, timeout)
+                profiles[profile.id] = dataclasses.replace(profile, legacy_kex=kex)
     return sorted(profiles.values(), key=lambda p: p.id)
 
 
-async def browser_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+async def _version(argv: Sequence[str], pattern: str, timeout: float) -> str | None:
+    done = await run_process(argv, dict(os.environ), timeout)
+    match = re.search(pattern, done.stdout + done.stderr)
+    return match.group(1) if match else None
+
+
+async def extra_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+    """Clients that are no runtime `tlsaudit runtimes` inspects: browsers and Mono."""
+    runs: list[ClientRun] = []
+    runs += await _chromium_runs(workdir, timeout)
+    runs += await _firefox_runs(workdir, timeout)
+    runs += await mono_runs(workdir, timeout)
+    return runs
+
+
+async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     """Headless Chromium pointed at the listener (its own trust store is bypassed for the throwaway CA)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    version = await _version([chromium, "--version"], r"Chromium\s+([\d.]+)", timeout) if chromium else None
+    if chromium is None or version is None:
         return []
-    done = await run_process([chromium, "--version"], dict(os.environ), timeout)
-    match = re.search(r"Chromium\s+([\d.]+)", done.stdout)
-    if match is None:
-        return []
-    runtime = RuntimeFacts(kind="chromium", path=chromium, version=match.group(1))
+    runtime = RuntimeFacts(kind="chromium", path=chromium, version=version)
     argv = (
         chromium,
         "--headless",
@@ -190,6 +203,51 @@ async def browser_runs(workdir: Path, timeout: float) -> list[ClientRun]:
         "{url}",
     )
     return [ClientRun(client="chromium", runtime=runtime, argv=argv)]
+
+
+async def _firefox_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+    """Headless Firefox (ESR): it refuses the throwaway certificate, after sending its hello."""
+    firefox = shutil.which("firefox-esr") or shutil.which("firefox")
+    version = await _version([firefox, "--version"], r"Firefox\s+([\w.]+)", timeout) if firefox else None
+    if firefox is None or version is None:
+        return []
+    profile_dir = workdir / "firefox-profile"
+    profile_dir.mkdir(exist_ok=True)
+    runtime = RuntimeFacts(kind="firefox", path=firefox, version=version)
+    argv = (
+        firefox,
+        "--headless",
+        "-no-remote",
+        "-profile",
+        str(profile_dir),
+        "--screenshot",
+        str(workdir / "firefox.png"),
+        "{url}",
+    )
+    return [ClientRun(client="firefox", runtime=runtime, argv=argv)]
+
+
+async def mono_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+    """Mono's HttpWebRequest, with its defaults and with SecurityProtocolType.Tls (a TLS 1.0-only setting)."""
+    mono, mcs = shutil.which("mono"), shutil.which("mcs")
+    if mono is None or mcs is None:
+        return []
+    version = await _version([mono, "--version"], r"version\s+([\d.]+)", timeout)
+    exe = workdir / "probe.exe"
+    built = await run_process(
+        [mcs, "-nologo", f"-out:{exe}", client_file("probe.cs")], dict(os.environ), timeout
+    )
+    if version is None or built.exit_code != 0:
+        return []
+    runtime = RuntimeFacts(kind="mono", path=mono, version=version)
+    return [
+        ClientRun(client="mono HttpWebRequest", runtime=runtime, argv=(mono, str(exe), "{url}")),
+        ClientRun(
+            client="mono HttpWebRequest (SecurityProtocolType.Tls)",
+            runtime=runtime,
+            argv=(mono, str(exe), "{url}", "Tls"),
+        ),
+    ]
 
 
 def write_profiles(profiles: Sequence[ClientProfile], out: Path) -> list[Path]:
