@@ -220,6 +220,13 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "min_max_source": _d("str", "openssl.cnf min/max_version were read from (interpreters that cannot tell)"),
     # node
     "node_options": _d("str", "NODE_OPTIONS in the environment"),
+    # browser
+    "browser": _d("str", "Chromium, Chrome, Edge, Firefox or Firefox ESR"),
+    "engine": _d("str", "Chromium or Gecko"),
+    "tls12_by_default": _d("bool", "this version has TLS 1.2 on by default"),
+    "tls13_by_default": _d("bool", "this version has TLS 1.3 on by default"),
+    "tls10_11_disabled": _d("bool", "this version has TLS 1.0 and 1.1 off by default"),
+    "tls10_11_disabled_since": _d("str", "the first version of this browser with TLS 1.0/1.1 off"),
     # openssl
     "openssl_cli_version": _d("version", "version of the openssl command", "openssl"),
     "openssldir": _d("str", "OPENSSLDIR"),
