@@ -566,14 +566,23 @@ def runtimes(**kw: Any) -> None:
     help="Private key (PEM) for --tls-cert.",
 )
 @click.option("--json", "json_lines", is_flag=True, help="One JSON object per connection instead of a line.")
-def capture(host: str, port: int, tls_cert: str | None, tls_key: str | None, json_lines: bool) -> None:
+@click.option(
+    "--http",
+    is_flag=True,
+    help="Answer each HTTPS request with a page showing what that client offered (open it in a browser).",
+)
+def capture(
+    host: str, port: int, tls_cert: str | None, tls_key: str | None, json_lines: bool, http: bool
+) -> None:
     """Listen on loopback and show what each connecting client offers (point your application here)."""
     from tlsaudit.capture.serve import serve_capture
 
     if bool(tls_cert) != bool(tls_key):
         _fail("--tls-cert and --tls-key go together")
     try:
-        code = serve_capture(host, port, json_lines=json_lines, cert_file=tls_cert, key_file=tls_key)
+        code = serve_capture(
+            host, port, json_lines=json_lines, cert_file=tls_cert, key_file=tls_key, http_page=http
+        )
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise AssertionError("unreachable") from exc
