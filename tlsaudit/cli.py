@@ -13,6 +13,7 @@ import click
 
 from tlsaudit import __version__
 from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
+from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
 from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
@@ -25,7 +26,7 @@ from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, Usag
 from tlsaudit.facts import known_facts
 from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
 from tlsaudit.models import Target
-from tlsaudit.probe.depth import depth_enrichers
+from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
@@ -397,6 +398,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             certificates=kw["certificates"],
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
+            clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
         )
     except UsageError as exc:
         _fail(str(exc))
@@ -423,6 +425,14 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
     default=False,
     show_default=True,
     help="Enumerate the accepted cipher suites of every accepted version.",
+)
+@click.option(
+    "--clients",
+    "clients",
+    default=None,
+    metavar="all|ID,...|FILE",
+    help="Replay these client profiles' hellos at every endpoint: which clients connect, which fail "
+    "(`tlsaudit clients list`).",
 )
 @_apply(_scan_options)
 @_apply(_common_output)
@@ -462,6 +472,14 @@ def scan(**kw: Any) -> None:
     show_default=True,
     help="Enumerate the accepted cipher suites of every accepted version.",
 )
+@click.option(
+    "--clients",
+    "clients",
+    default=None,
+    metavar="local|all|ID,...|FILE",
+    help="Replay client hellos at every endpoint; `local`: the hellos of this machine's runtimes "
+    "(captured with --probe first).",
+)
 @_apply(_scan_options)
 @_apply(_common_output)
 def audit(**kw: Any) -> None:
@@ -477,17 +495,29 @@ def audit(**kw: Any) -> None:
             for t in loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
         ]
     collected = Collected()
+    local_clients = kw.get("clients") == "local"
+    profiles: list[ClientProfile] = []
+    if local_clients:
+        from tlsaudit.capture.profile_capture import profiles_from_captures
+
+        # The runtimes' own hellos, captured first, are the clients replayed at every endpoint.
+        inspect_local_runtimes(_inspect_options(kw), collected, probe=True, quiet=kw["quiet"])
+        kw = {**kw, "clients": None}
+        profiles = profiles_from_captures(collected.captures, collected.runtimes)
     progress = Progress(not kw["quiet"])
+    enrichers = _enrichers(kw)
+    if local_clients and profiles:
+        enrichers.append(clients_enricher(profiles))
     scan_endpoints(
         [*explicit, *local],
         _scan_settings(kw),
         collected,
         on_endpoint=progress.finished,
         on_planned=progress.planned,
-        enrichers=_enrichers(kw),
+        enrichers=enrichers,
     )
     progress.close()
-    if not kw["no_runtimes"]:
+    if not kw["no_runtimes"] and not local_clients:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
     explicit_keys = {(t.host, t.port) for t in explicit}
     # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
@@ -536,14 +566,23 @@ def runtimes(**kw: Any) -> None:
     help="Private key (PEM) for --tls-cert.",
 )
 @click.option("--json", "json_lines", is_flag=True, help="One JSON object per connection instead of a line.")
-def capture(host: str, port: int, tls_cert: str | None, tls_key: str | None, json_lines: bool) -> None:
+@click.option(
+    "--http",
+    is_flag=True,
+    help="Answer each HTTPS request with a page showing what that client offered (open it in a browser).",
+)
+def capture(
+    host: str, port: int, tls_cert: str | None, tls_key: str | None, json_lines: bool, http: bool
+) -> None:
     """Listen on loopback and show what each connecting client offers (point your application here)."""
     from tlsaudit.capture.serve import serve_capture
 
     if bool(tls_cert) != bool(tls_key):
         _fail("--tls-cert and --tls-key go together")
     try:
-        code = serve_capture(host, port, json_lines=json_lines, cert_file=tls_cert, key_file=tls_key)
+        code = serve_capture(
+            host, port, json_lines=json_lines, cert_file=tls_cert, key_file=tls_key, http_page=http
+        )
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise AssertionError("unreachable") from exc
@@ -561,6 +600,26 @@ def report_command(**kw: Any) -> None:
         _fail(str(exc))
     report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
     _emit(report, _output(kw))
+
+
+@main.group()
+def clients() -> None:
+    """Client profiles for `scan --clients`: the hellos of real clients."""
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """The shipped client profiles."""
+    try:
+        profiles = load_profiles()
+    except UsageError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"{'ID':<34} {'CLIENT':<24} {'VERSIONS OFFERED':<28} SOURCE")
+    for p in profiles:
+        client = f"{p.name} {p.version}"
+        source = p.source if p.source == "captured" else f"recorded ({p.reference})"
+        click.echo(f"{p.id:<34} {client:<24} {' '.join(p.versions):<28} {source}")
 
 
 @main.group()

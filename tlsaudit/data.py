@@ -1,6 +1,6 @@
-"""Locate the shipped data folders (`rules/`, `reports/`) wherever tlsaudit runs from.
+"""Locate the shipped data folders (`rules/`, `reports/`, `clients/`) wherever tlsaudit runs from.
 
-- wheel: hatchling force-includes them as `tlsaudit/_data/rules` and `tlsaudit/_data/reports`;
+- wheel: hatchling force-includes them as `tlsaudit/_data/rules`, `.../reports` and `.../clients`;
 - editable install or bare checkout: they sit next to the `tlsaudit` package, at the top of the repository.
 """
 

@@ -40,7 +40,7 @@ from tlsaudit.models import (
 DEFAULT_POLICY = "sage-intacct-2018"
 DEFAULT_PARAMS: dict[str, int | float | str] = {"cert_expiry_warn_days": 30}
 APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
-RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node")
+RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser")
 RULE_KEYS = frozenset(
     {
         "id",

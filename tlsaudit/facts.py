@@ -19,6 +19,7 @@ from tlsaudit.models import (
     ProtocolStatus,
     Readiness,
     RuntimeFacts,
+    SimulationResult,
     TlsVersion,
 )
 
@@ -219,6 +220,13 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "min_max_source": _d("str", "openssl.cnf min/max_version were read from (interpreters that cannot tell)"),
     # node
     "node_options": _d("str", "NODE_OPTIONS in the environment"),
+    # browser
+    "browser": _d("str", "Chromium, Chrome, Edge, Firefox or Firefox ESR"),
+    "engine": _d("str", "Chromium or Gecko"),
+    "tls12_by_default": _d("bool", "this version has TLS 1.2 on by default"),
+    "tls13_by_default": _d("bool", "this version has TLS 1.3 on by default"),
+    "tls10_11_disabled": _d("bool", "this version has TLS 1.0 and 1.1 off by default"),
+    "tls10_11_disabled_since": _d("str", "the first version of this browser with TLS 1.0/1.1 off"),
     # openssl
     "openssl_cli_version": _d("version", "version of the openssl command", "openssl"),
     "openssldir": _d("str", "OPENSSLDIR"),
@@ -288,10 +296,30 @@ CAPTURE_FACTS: dict[str, FactSpec] = {
 }
 
 
+# ---------------------------------------------------------------- endpoint: simulated clients
+CLIENT_SIMULATION_FACTS: dict[str, FactSpec] = {
+    "clients.simulated": FactSpec(type="bool", doc="client profiles were replayed at this endpoint"),
+    "clients.failing": FactSpec(
+        type="list", doc="the simulated clients that fail (name version, profile id)"
+    ),
+    "clients.failing_count": FactSpec(
+        type="int",
+        doc="how many simulated clients fail (unknown when some could not be decided and none failed)",
+    ),
+    "clients.connecting": FactSpec(type="list", doc="the simulated clients that connect"),
+}
+
+
 def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
     """Facts a rule with this `applies_to` may name."""
     if applies_to in ("endpoint", "certificate", "cipher-suites"):
-        return {**ENDPOINT_FACTS, **STARTTLS_FACTS, **CERTIFICATE_FACTS, **CIPHER_SUITE_FACTS}
+        return {
+            **ENDPOINT_FACTS,
+            **STARTTLS_FACTS,
+            **CERTIFICATE_FACTS,
+            **CIPHER_SUITE_FACTS,
+            **CLIENT_SIMULATION_FACTS,
+        }
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
     if applies_to == "capture":
@@ -322,7 +350,25 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
         facts.update(certificate_facts(ep.certificate))
     if ep.cipher_suites:
         facts.update(cipher_suite_facts(ep.cipher_suites))
+    facts.update(client_simulation_facts(ep))
     return facts
+
+
+def client_simulation_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    if not ep.clients:
+        return {"clients.simulated": False}
+    failing = tuple(
+        f"{c.name} {c.version} ({c.client})" for c in ep.clients if c.result == SimulationResult.FAILS
+    )
+    undecided = any(c.result == SimulationResult.UNKNOWN for c in ep.clients)
+    return {
+        "clients.simulated": True,
+        "clients.failing": failing,
+        "clients.failing_count": None if undecided and not failing else len(failing),
+        "clients.connecting": tuple(
+            f"{c.name} {c.version} ({c.client})" for c in ep.clients if c.result == SimulationResult.CONNECTS
+        ),
+    }
 
 
 def _client_certificate(ep: EndpointFacts) -> str | None:

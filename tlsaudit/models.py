@@ -174,6 +174,25 @@ class CipherSuiteResult:
     errors: tuple[str, ...] = ()  # probes that failed: the list may be incomplete
 
 
+class SimulationResult(StrEnum):
+    CONNECTS = "connects"
+    FAILS = "fails"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientSimulation:
+    """One client profile's hello replayed at an endpoint: does that client connect, and with what?"""
+
+    client: str  # the profile id, e.g. "java-17-default"
+    name: str
+    version: str
+    result: SimulationResult
+    protocol: str | None = None
+    cipher_suite: str | None = None
+    reason: str = ""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointFacts:
     target: str
@@ -190,6 +209,7 @@ class EndpointFacts:
     starttls_refused: str | None = None  # the server's refusal, when STARTTLS was refused
     certificate_error: str | None = None  # a certificate should exist but could not be collected
     client_certificate: ClientCertificate | None = None
+    clients: tuple[ClientSimulation, ...] = ()  # simulated clients (scan --clients)
 
     @property
     def subject(self) -> str:
@@ -251,6 +271,7 @@ class CaptureFacts:
     completed: bool | None = None
     client_result: str = ""  # what the client itself reported ("OK TLSv1.3", "FAIL ...")
     observed: bool = True  # False: nothing could be observed (client did not run, timed out unconnected)
+    raw_hello: str = ""  # the exact ClientHello bytes the client sent, as hex
 
     @property
     def subject(self) -> str:

@@ -49,6 +49,8 @@ class Capture:
 
 
 OnCapture = Callable[[Capture], None]
+Page = Callable[[Capture], bytes]
+"""The HTTP response (status line, headers, body) for a client's request, built from its own capture."""
 
 
 def server_context(credentials: CaptureCredentials) -> ssl.SSLContext:
@@ -97,6 +99,7 @@ async def handle_connection(
     context: ssl.SSLContext,
     *,
     io_timeout: float = DEFAULT_IO_TIMEOUT,
+    page: Page | None = None,
 ) -> Capture:
     """Serve one client and describe it. Never raises for anything the client does.
 
@@ -113,7 +116,7 @@ async def handle_connection(
     deadline = io_timeout * DEADLINE_FACTOR
     try:
         async with asyncio.timeout(deadline):
-            return await _serve(reader, writer, context, peer, started, io_timeout, progress)
+            return await _serve(reader, writer, context, peer, started, io_timeout, progress, page)
     except TimeoutError:
         return Capture(
             peer=peer,
@@ -135,6 +138,7 @@ async def _serve(
     started: float,
     io_timeout: float,
     progress: _Progress,
+    page: Page | None = None,
 ) -> Capture:
     hello_reader = ClientHelloReader()
     hello: ClientHelloInfo | None = None
@@ -153,10 +157,11 @@ async def _serve(
             except PeerError as exc:
                 return Capture(peer=peer, hello=None, outcome=str(exc), started_at=started)
         progress.hello = hello
+        raw_hello = hello_reader.buffered[: hello.wire_length]
         capture = await _finish_handshake(
-            reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout
+            reader, writer, context, hello, hello_reader.buffered, peer, started, io_timeout, page, raw_hello
         )
-        return dataclasses.replace(capture, raw_hello=hello_reader.buffered[: hello.wire_length])
+        return dataclasses.replace(capture, raw_hello=raw_hello)
     except ConnectionResetError:
         # A client that aborts often closes with our reply unread: the kernel answers with a reset,
         # which can overtake its alert. Either way the client gave up.
@@ -179,6 +184,8 @@ async def _finish_handshake(
     peer: str,
     started: float,
     io_timeout: float,
+    page: Page | None = None,
+    raw_hello: bytes = b"",
 ) -> Capture:
     if hello.sslv2_format:
         # OpenSSL 3 no longer reads SSLv2-format hellos; what the client offered is all there is to see.
@@ -226,7 +233,8 @@ async def _finish_handshake(
         completed=True,
         started_at=started,
     )
-    await _answer_request(reader, tls, incoming, flush)
+    response = page(dataclasses.replace(capture, raw_hello=raw_hello)) if page else HTTP_RESPONSE
+    await _answer_request(reader, tls, incoming, flush, response)
     return capture
 
 
@@ -235,8 +243,9 @@ async def _answer_request(
     tls: ssl.SSLObject,
     incoming: ssl.MemoryBIO,
     flush: Callable[[], Awaitable[None]],
+    response: bytes = HTTP_RESPONSE,
 ) -> None:
-    """Read what the client sends after the handshake; answer an HTTP request with a tiny 200."""
+    """Read what the client sends after the handshake; answer an HTTP request with `response`."""
     received = b""
     deadline = asyncio.get_running_loop().time() + REQUEST_TIMEOUT
     with contextlib.suppress(ssl.SSLError, ConnectionError, OSError, TimeoutError):
@@ -258,7 +267,7 @@ async def _answer_request(
                 break
             incoming.write(data)
         if received:
-            tls.write(HTTP_RESPONSE)
+            tls.write(response)
         with contextlib.suppress(ssl.SSLError):
             tls.unwrap()
         await flush()
@@ -279,7 +288,9 @@ class CaptureServer:
         *,
         io_timeout: float = DEFAULT_IO_TIMEOUT,
         identify_processes: bool = False,
+        page: Page | None = None,
     ) -> None:
+        self.page = page
         self.identify_processes = identify_processes
         self.hosts = (host,) if isinstance(host, str) else tuple(host)
         self.requested_port = port
@@ -302,7 +313,9 @@ class CaptureServer:
             self._tasks.add(task)
         try:
             process = await self._identify(writer) if self.identify_processes else None
-            capture = await handle_connection(reader, writer, self.context, io_timeout=self.io_timeout)
+            capture = await handle_connection(
+                reader, writer, self.context, io_timeout=self.io_timeout, page=self.page
+            )
             if process:
                 capture = dataclasses.replace(capture, process=process)
             self.on_capture(capture)

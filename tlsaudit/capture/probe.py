@@ -125,6 +125,7 @@ def capture_to_facts(
         extensions=labels(hello.extensions, kind="extension"),
         alpn=hello.alpn,
         hello_format=hello.format_name if hello.sslv2_format else "",
+        raw_hello=capture.raw_hello.hex(),
     )
 
 

@@ -102,6 +102,7 @@ async def run_capture_server(
     stop: asyncio.Event | None = None,
     io_timeout: float = 10.0,
     identify_processes: bool = True,
+    http_page: bool = False,
 ) -> None:
     """Serve until `stop` is set or the task is cancelled; `on_capture` gets each connection's facts.
 
@@ -114,8 +115,16 @@ async def run_capture_server(
         def report(capture: Capture) -> None:
             on_capture(connection_facts(capture))
 
+        from tlsaudit.capture.page import http_page as page
+
         async with CaptureServer(
-            host, port, report, creds, io_timeout=io_timeout, identify_processes=identify_processes
+            host,
+            port,
+            report,
+            creds,
+            io_timeout=io_timeout,
+            identify_processes=identify_processes,
+            page=page if http_page else None,
         ) as server:
             if on_listening is not None:
                 on_listening(server.port, creds)
@@ -131,6 +140,7 @@ def serve_capture(
     key_file: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    http_page: bool = False,
 ) -> int:
     """Synchronous `tlsaudit capture`: print each connection until Ctrl-C; returns the exit code (0)."""
     stdout = out or sys.stdout
@@ -152,6 +162,10 @@ def serve_capture(
             )
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_capture_server(host, port, show, credentials=credentials, on_listening=listening))
+        asyncio.run(
+            run_capture_server(
+                host, port, show, credentials=credentials, on_listening=listening, http_page=http_page
+            )
+        )
     print("capture stopped", file=stderr, flush=True)
     return 0

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tlsaudit.inspectors.base import Context, InspectOptions, Inspector
+from tlsaudit.inspectors.browser import BrowserInspector
 from tlsaudit.inspectors.curl import CurlInspector
 from tlsaudit.inspectors.dotnet import DotnetInspector
 from tlsaudit.inspectors.java import JavaInspector
@@ -25,6 +26,7 @@ INSPECTORS: dict[str, Inspector] = {
     "curl": CurlInspector(),
     "openssl": OpensslInspector(),
     "node": NodeInspector(),
+    "browser": BrowserInspector(),
 }
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tlsaudit.client_profiles import ClientProfile
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import (
     CipherSuiteResult,
@@ -198,6 +199,7 @@ def depth_enrichers(
     certificates: bool = True,
     ciphers: bool = True,
     ca_file: str | None = None,
+    clients: Sequence[ClientProfile] = (),
 ) -> list[Enricher]:
     """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
     (a UsageError) for an unreadable --ca-file, before any scanning."""
@@ -207,4 +209,21 @@ def depth_enrichers(
     enrichers.append(client_certificate_enricher())
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
+    if clients:
+        enrichers.append(clients_enricher(clients))
     return enrichers
+
+
+def clients_enricher(profiles: Sequence[ClientProfile]) -> Enricher:
+    """`EndpointFacts.clients`: every profile's hello replayed at the endpoint (scan --clients)."""
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        if not profiles or facts.starttls_refused is not None:
+            return facts
+        from tlsaudit.probe.simulate import simulate_clients
+
+        alive = any(p.well_formed for p in collected.probes.values())
+        results = await simulate_clients(collected.prober, profiles, endpoint_alive=alive)
+        return dataclasses.replace(facts, clients=results)
+
+    return enrich

@@ -1,0 +1,147 @@
+"""Client simulation without sockets: the hello editor keeps the client's offer, shipped profiles load,
+and the judgement of an answer follows what the client offered (scripted peers)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.probe.scripted import Hang, Script, scripted_prober
+from tests.probe.test_transport_verdicts import PROTOCOL_VERSION, offered_version, tls12_flight
+from tlsaudit.client_profiles import ProfileError, load_profile, load_profiles, select_profiles
+from tlsaudit.errors import UsageError
+from tlsaudit.models import SimulationResult, TlsVersion
+from tlsaudit.probe.simulate import simulate_clients
+from tlsaudit.tls.client_hello import build_client_hello, probe_hello
+from tlsaudit.tls.client_hello_parse import ClientHelloInfo, parse_client_hello
+from tlsaudit.tls.hello_edit import retarget_hello
+
+
+def test_retargeting_keeps_the_offer_and_changes_random_and_name() -> None:
+    raw = probe_hello(TlsVersion.TLSv1_3, "capture.local")
+    edited = retarget_hello(raw, "api.example.test")
+    before, after = parse_client_hello(raw), parse_client_hello(edited)
+    assert after.sni == "api.example.test"
+    assert before.cipher_suites == after.cipher_suites
+    assert before.groups == after.groups and before.key_share_groups == after.key_share_groups
+    assert before.extensions == after.extensions
+    assert before.supported_versions == after.supported_versions
+    assert raw[11:43] != edited[11:43]
+    assert not 256 <= int.from_bytes(edited[6:9], "big") + 4 <= 511
+
+
+def test_retargeting_at_an_ip_drops_the_name_and_adds_none() -> None:
+    raw = build_client_hello(TlsVersion.TLSv1_2, server_name="capture.local")
+    assert parse_client_hello(retarget_hello(raw, "192.0.2.1")).sni is None
+    bare = build_client_hello(TlsVersion.TLSv1_2)
+    assert parse_client_hello(retarget_hello(bare, "host.example")).sni == "host.example"
+
+
+@pytest.mark.parametrize("profile", load_profiles(), ids=lambda p: p.id)
+def test_every_shipped_profile_is_a_real_capture_that_replays(profile: object) -> None:
+    from tlsaudit.client_profiles import ClientProfile
+
+    assert isinstance(profile, ClientProfile)
+    assert profile.source in ("captured", "recorded")
+    if profile.source == "recorded":
+        assert profile.reference.startswith("http")
+    parse_client_hello(retarget_hello(profile.hello, "example.test"))
+    assert profile.versions
+
+
+def test_at_least_ten_profiles_ship_with_a_pinned_java() -> None:
+    ids = [p.id for p in load_profiles()]
+    assert len(ids) >= 10
+    assert any(i.startswith("java-") and i.endswith("tlsv1-pinned") for i in ids)
+
+
+def test_selecting_profiles() -> None:
+    shipped = load_profiles()
+    assert select_profiles("all", shipped=shipped) == shipped
+    first = shipped[0].id
+    assert [p.id for p in select_profiles(f"{first},{first}", shipped=shipped)] == [first]
+    with pytest.raises(UsageError, match="unknown client profile"):
+        select_profiles("no-such-client", shipped=shipped)
+
+
+def test_a_broken_profile_names_its_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"id": "broken",\n "name": 1', encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"broken\.json:2"):
+        load_profile(bad)
+    wrong = tmp_path / "x.json"
+    wrong.write_text(
+        json.dumps(
+            {
+                "id": "y",
+                "name": "n",
+                "version": "1",
+                "platform": "p",
+                "source": "captured",
+                "captured_with": "c",
+                "hello_hex": "zz",
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ProfileError, match="hexadecimal"):
+        load_profile(wrong)
+
+
+def _simulate(peer: object, profile_ids: list[str]) -> dict[str, object]:
+    profiles = select_profiles(",".join(profile_ids))
+    prober, _ = scripted_prober(peer)  # type: ignore[arg-type]
+    results = asyncio.run(simulate_clients(prober, profiles, endpoint_alive=True))
+    return {r.client: r for r in results}
+
+
+def _tls12_only(info: ClientHelloInfo | None) -> Script:
+    if info is not None and "TLSv1.2" in info.versions_offered:
+        return [tls12_flight(TlsVersion.TLSv1_2)]
+    return [PROTOCOL_VERSION] if info is not None and offered_version(info) else []
+
+
+def test_pinned_java_fails_and_python_connects_against_tls12_only() -> None:
+    pinned = next(p.id for p in load_profiles() if p.id.endswith("tlsv1-pinned"))
+    python = next(p.id for p in load_profiles() if p.id.startswith("python-3"))
+
+    def server(info: ClientHelloInfo | None) -> Script:
+        if info is not None and "TLSv1.2" in info.versions_offered:
+            suite = next(s for s in (0xC02F, 0x009C) if s in info.cipher_suites)
+            return [tls12_flight(TlsVersion.TLSv1_2, suite)]
+        return [PROTOCOL_VERSION]
+
+    results = _simulate(server, [pinned, python])
+    assert results[pinned].result == SimulationResult.FAILS  # type: ignore[attr-defined]
+    assert results[python].result == SimulationResult.CONNECTS  # type: ignore[attr-defined]
+
+
+def test_a_suite_the_client_did_not_offer_fails_it() -> None:
+    python = next(p.id for p in load_profiles() if p.id.startswith("python-3"))
+    results = _simulate(lambda info: [tls12_flight(TlsVersion.TLSv1_2, 0x0004)], [python])
+    assert results[python].result == SimulationResult.FAILS  # type: ignore[attr-defined]
+
+
+def test_silence_is_unknown_not_fails() -> None:
+    python = next(p.id for p in load_profiles() if p.id.startswith("python-3"))
+    prober, _ = scripted_prober(lambda info: [Hang()], timeout=0.2, retries=0)
+    (result,) = asyncio.run(simulate_clients(prober, select_profiles(python), endpoint_alive=True))
+    assert result.result == SimulationResult.UNKNOWN
+
+
+def test_clients_list_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tlsaudit", "clients", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ID")
+    assert len(lines) - 1 == len(load_profiles())
