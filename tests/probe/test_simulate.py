@@ -145,3 +145,39 @@ def test_clients_list_cli() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("ID")
     assert len(lines) - 1 == len(load_profiles())
+
+
+def test_scan_clients_names_the_failing_clients_against_a_tls12_only_server() -> None:
+    from tests.support.tls_servers import openssl_s_server
+
+    pinned = next(p.id for p in load_profiles() if p.id.endswith("tlsv1-pinned"))
+    python = next(p.id for p in load_profiles() if p.id.startswith("python-3.12"))
+    with openssl_s_server(["-tls1_2"]) as server:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tlsaudit",
+                "scan",
+                f"127.0.0.1:{server.port}",
+                "--clients",
+                f"{pinned},{python}",
+                "--format",
+                "json",
+                "-o",
+                "-",
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    report = json.loads(done.stdout)
+    (endpoint,) = report["endpoints"]
+    results = {c["client"]: c for c in endpoint["clients"]}
+    assert results[pinned]["result"] == "fails" and "alert" in results[pinned]["reason"]
+    assert results[python]["result"] == "connects" and results[python]["protocol"] == "TLSv1.2"
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "endpoint.client-fails"]
+    assert finding["status"] == "fail" and pinned in finding["message"] and python not in finding["message"]
+    assert done.returncode == 1
