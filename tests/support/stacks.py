@@ -108,7 +108,8 @@ def _all_variants() -> list[StackVariant]:
         for v in (TLS10_13, frozenset({_V.SSLv3, _V.TLSv1_0, _V.TLSv1_1, _V.TLSv1_2}))
     ]
     variants += [
-        _variant("Node.js tls", "node", v, partial(node_tls_server, v)) for v in (TLS10_13, TLS12, TLS13, TLS10_11)
+        _variant("Node.js tls", "node", v, partial(node_tls_server, v))
+        for v in (TLS10_13, TLS12, TLS13, TLS10_11)
     ]
     variants += [
         _variant("tlslite-ng", "tlslite", v, partial(tlslite_server, v))
@@ -123,7 +124,9 @@ def _all_variants() -> list[StackVariant]:
         _variant("OpenSSL 3 s_server", "s_server", TLS13, partial(_openssl3_s_server, TLS13, ("-tls1_3",))),
         _variant("nginx", "nginx", TLS12_13, partial(_nginx, TLS12_13)),
         _variant(
-            "Python ssl", "python", frozenset({_V.TLSv1_0, _V.TLSv1_2}),
+            "Python ssl",
+            "python",
+            frozenset({_V.TLSv1_0, _V.TLSv1_2}),
             partial(python_tls_server, frozenset({_V.TLSv1_0, _V.TLSv1_2})),
         ),
     ]

@@ -40,7 +40,8 @@ class WolfsslServer(TlsServer):
 
     def error_log(self) -> str:
         return "\n".join(
-            path.read_text(errors="replace") for path in (self.folder / "error.log", self.folder / "stderr.log")
+            path.read_text(errors="replace")
+            for path in (self.folder / "error.log", self.folder / "stderr.log")
             if path.exists()
         )
 
@@ -79,7 +80,9 @@ def wolfssl_server(
         raise ValueError(f"Debian's wolfSSL serves TLS 1.1..1.3, not {[str(v) for v in versions]}")
     if wanted != order[order.index(wanted[0]) : order.index(wanted[-1]) + 1]:
         raise ValueError(f"wolfSSL takes a contiguous version range, not {[str(v) for v in wanted]}")
-    lighttpd = shutil.which("lighttpd") or next((p for p in ("/usr/sbin/lighttpd",) if Path(p).exists()), None)
+    lighttpd = shutil.which("lighttpd") or next(
+        (p for p in ("/usr/sbin/lighttpd",) if Path(p).exists()), None
+    )
     if lighttpd is None or not MODULE.exists():
         raise FileNotFoundError(
             "lighttpd with mod_wolfssl not found: install the Debian packages 'lighttpd' and"
