@@ -84,6 +84,7 @@ def _library() -> ctypes.CDLL:
         "gnutls_error_is_fatal": ([ctypes.c_int], ctypes.c_int),
         "gnutls_record_send": ([_Pointer, ctypes.c_char_p, ctypes.c_size_t], ctypes.c_ssize_t),
         "gnutls_bye": ([_Pointer, ctypes.c_int], ctypes.c_int),
+        "gnutls_alert_send_appropriate": ([_Pointer, ctypes.c_int], ctypes.c_int),
     }
     for name, (argtypes, restype) in signatures.items():
         function = getattr(lib, name)
@@ -173,7 +174,10 @@ def gnutls_server(
                 result = lib.gnutls_handshake(session)
                 while result < 0 and not lib.gnutls_error_is_fatal(result) and not stop.is_set():
                     result = lib.gnutls_handshake(session)
-                if result == 0 and not stop.is_set():
+                if result < 0:
+                    # what gnutls-serv does too: tell the client why, with the alert GnuTLS maps the error to
+                    lib.gnutls_alert_send_appropriate(session, result)
+                elif not stop.is_set():
                     lib.gnutls_record_send(session, HTTP_RESPONSE, len(HTTP_RESPONSE))
                     lib.gnutls_bye(session, _SHUT_WR)
             finally:
