@@ -6,7 +6,8 @@ starts once, then:
 
 1. each of the six versions is tried by its reference client (tests/support/cross_check.py: nassl's
    OpenSSL 1.0.2 for SSLv2 and SSLv3, `openssl s_client -tls1..-tls1_3` for TLS): that is the truth;
-2. the real CLI scans it: `tlsaudit scan --no-certificates --format json -o - HOST:PORT --timeout 3`.
+2. the real CLI scans it: `tlsaudit scan --no-certificates --format json -o - -q HOST:PORT --timeout 3`
+   (tests/support/scan_cli.py).
 
 The fixture first checks the truth against the versions the variant was configured with (a broken
 fixture is a setup error, not a scanner failure); `test_scan_matches_independent_client` then checks
@@ -17,63 +18,31 @@ client; none is taken from the configuration alone.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from tests.support.clients import Handshake
 from tests.support.cross_check import REFERENCE_CLIENTS, accepted_versions, measure
+from tests.support.scan_cli import ScanRun, scan_cli
 from tests.support.stacks import STACK_VARIANTS, StackVariant
 from tlsaudit.models import ALL_VERSIONS, TlsVersion
 
 pytestmark = pytest.mark.slow
 
-SCAN_TIMEOUT = 120.0
-"""Seconds one `tlsaudit scan` of one server may take before the test gives up."""
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StackRun:
-    """What one server variant gave: the reference clients' handshakes and the scan's JSON cells."""
+    """What one server variant gave: the reference clients' handshakes and the scan."""
 
     variant: StackVariant
     target: str
     truth: dict[TlsVersion, Handshake]
-    protocols: dict[str, dict[str, Any]]
-    exit_code: int
+    scan: ScanRun
 
-
-def scan_protocols(target: str) -> tuple[dict[str, dict[str, Any]], int]:
-    """Run the real CLI once and return the endpoint's `protocols` object and the exit code."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tlsaudit",
-            "scan",
-            "--no-certificates",
-            "--format",
-            "json",
-            "-o",
-            "-",
-            target,
-            "--timeout",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=SCAN_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode in (0, 1, 3), (done.returncode, done.stderr)
-    report = json.loads(done.stdout)
-    (endpoint,) = report["endpoints"]
-    protocols: dict[str, dict[str, Any]] = endpoint["protocols"]
-    return protocols, done.returncode
+    @property
+    def protocols(self) -> dict[str, dict[str, str]]:
+        return self.scan.protocols
 
 
 def _truth_lines(run: StackRun) -> list[str]:
@@ -108,10 +77,9 @@ def stack_run(request: pytest.FixtureRequest) -> StackRun:
     variant = STACK_VARIANTS[str(request.param)]
     with variant.start() as server:
         truth = measure(server)
-        protocols, exit_code = scan_protocols(server.target)
-    run = StackRun(
-        variant=variant, target=server.target, truth=truth, protocols=protocols, exit_code=exit_code
-    )
+        scan = scan_cli(server.target, "--no-certificates", "--timeout", "3")
+    assert scan.returncode in (0, 1, 3), scan.describe()
+    run = StackRun(variant=variant, target=server.target, truth=truth, scan=scan)
     _check_fixture(run)
     return run
 
@@ -127,9 +95,10 @@ def test_scan_matches_independent_client(stack_run: StackRun) -> None:
             wrong.append(f"  {version}: scan {cell['status']} ({cell.get('reason')}), client says {expected}")
     assert not wrong, "\n".join(
         [
-            f"{stack_run.variant.name} ({stack_run.variant.stack}) at {stack_run.target}, scan exit"
-            f" {stack_run.exit_code}:",
+            f"{stack_run.variant.name} ({stack_run.variant.stack}) at {stack_run.target}:",
             *wrong,
+            "scan:",
+            stack_run.scan.describe(),
             "reference clients:",
             *_truth_lines(stack_run),
         ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .acceptor import ServerAddress
+from .wire import CONTENT_HANDSHAKE, TLS10, extension, handshake, record
 
 CONVENTIONAL_SUITES: tuple[int, ...] = (
     0xC02F,  # TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
@@ -40,10 +41,6 @@ def filler_suites(count: int) -> list[int]:
     return suites
 
 
-def _extension(kind: int, body: bytes) -> bytes:
-    return struct.pack("!HH", kind, len(body)) + body
-
-
 def _vector16(items: list[int]) -> bytes:
     data = b"".join(struct.pack("!H", i) for i in items)
     return struct.pack("!H", len(data)) + data
@@ -55,11 +52,11 @@ def client_hello_tls12(suites: list[int], server_name: str = "localhost") -> byt
     name = server_name.encode()
     extensions = b"".join(
         [
-            _extension(0x0000, struct.pack("!HBH", len(name) + 3, 0, len(name)) + name),
-            _extension(0x000A, _vector16([0x001D, 0x0017, 0x0018])),  # x25519, secp256r1, secp384r1
-            _extension(0x000B, b"\x01\x00"),  # uncompressed points
-            _extension(0x000D, _vector16([0x0804, 0x0805, 0x0401, 0x0501, 0x0403, 0x0201])),
-            _extension(0xFF01, b"\x00"),  # empty renegotiation_info
+            extension(0x0000, struct.pack("!HBH", len(name) + 3, 0, len(name)) + name),
+            extension(0x000A, _vector16([0x001D, 0x0017, 0x0018])),  # x25519, secp256r1, secp384r1
+            extension(0x000B, b"\x01\x00"),  # uncompressed points
+            extension(0x000D, _vector16([0x0804, 0x0805, 0x0401, 0x0501, 0x0403, 0x0201])),
+            extension(0xFF01, b"\x00"),  # empty renegotiation_info
         ]
     )
     body = (
@@ -71,8 +68,7 @@ def client_hello_tls12(suites: list[int], server_name: str = "localhost") -> byt
         + struct.pack("!H", len(extensions))
         + extensions
     )
-    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
-    return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
+    return record(CONTENT_HANDSHAKE, handshake(1, body), version=TLS10)
 
 
 class AnswerKind(StrEnum):
