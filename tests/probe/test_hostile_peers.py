@@ -42,6 +42,8 @@ from tests.support.scan_cli import ScanRun, scan_cli
 from tests.support.servers import garbage_server, huge_record_server, silent_server
 from tlsaudit.models import TlsVersion
 
+pytestmark = pytest.mark.slow
+
 Peer = Callable[[], contextlib.AbstractContextManager[ServerAddress]]
 
 QUICK = ("--timeout", "2", "--retries", "1")

@@ -19,6 +19,8 @@ from tests.support.servers import openssl_s_server
 from tests.support.wire import pem_file_to_ders
 from tlsaudit.models import TlsVersion
 
+pytestmark = pytest.mark.slow
+
 ANALYSIS_LIMIT = 10.0
 """Seconds the whole scan (command start to report) may take."""
 

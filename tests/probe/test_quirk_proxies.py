@@ -25,6 +25,8 @@ from tests.support.scan_cli import ScanRun, scan_cli
 from tests.support.servers import VERSION_SETS, TlsServer, python_tls_server
 from tests.support.wire import TLS12, TLS13
 
+pytestmark = pytest.mark.slow
+
 
 def _truth(server: TlsServer) -> dict[str, str]:
     truth = conventional_statuses(server)

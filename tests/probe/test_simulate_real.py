@@ -31,6 +31,8 @@ from tlsaudit.models import RuntimeFacts, SimulationResult
 from tlsaudit.probe.simulate import simulate_clients
 from tlsaudit.probe.transport import standalone_prober
 
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 60.0  # generous: JVM start-up on a busy 2-core machine
 SERVERS: dict[str, list[str]] = {
     "tls12-only": ["-tls1_2"],
