@@ -19,6 +19,7 @@ import pytest
 
 from tlsaudit.capture.listener import Capture
 from tlsaudit.capture.page import http_page
+from tlsaudit.capture.profile_capture import headless_chromium
 from tlsaudit.models import TlsVersion
 from tlsaudit.tls.client_hello import probe_hello
 from tlsaudit.tls.client_hello_parse import parse_client_hello
@@ -88,17 +89,7 @@ def test_headless_chromium_sees_its_own_offer() -> None:
         profile = stack.enter_context(tempfile.TemporaryDirectory())
         done = subprocess.run(
             [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--ignore-certificate-errors",
-                f"--user-data-dir={profile}",
+                *headless_chromium(chromium, Path(profile)),
                 "--dump-dom",
                 f"https://localhost:{listener.port}/",
             ],

@@ -180,15 +180,11 @@ async def extra_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     return runs
 
 
-async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
-    """Headless Chromium pointed at the listener (its own trust store is bypassed for the throwaway CA)."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    version = await _version([chromium, "--version"], r"Chromium\s+([\d.]+)", timeout) if chromium else None
-    if chromium is None or version is None:
-        return []
-    runtime = RuntimeFacts(kind="chromium", path=chromium, version=version)
-    argv = (
-        chromium,
+def headless_chromium(binary: str, user_data_dir: Path) -> tuple[str, ...]:
+    """Headless Chromium that opens only what it is told to (no background connections), accepting the
+    throwaway certificate of a local listener."""
+    return (
+        binary,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -198,10 +194,18 @@ async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
         "--disable-component-update",
         "--disable-sync",
         "--ignore-certificate-errors",
-        f"--user-data-dir={workdir / 'chromium-profile'}",
-        "--dump-dom",
-        "{url}",
+        f"--user-data-dir={user_data_dir}",
     )
+
+
+async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+    """Headless Chromium pointed at the listener (its own trust store is bypassed for the throwaway CA)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    version = await _version([chromium, "--version"], r"Chromium\s+([\d.]+)", timeout) if chromium else None
+    if chromium is None or version is None:
+        return []
+    runtime = RuntimeFacts(kind="chromium", path=chromium, version=version)
+    argv = (*headless_chromium(chromium, workdir / "chromium-profile"), "--dump-dom", "{url}")
     return [ClientRun(client="chromium", runtime=runtime, argv=argv)]
 
 

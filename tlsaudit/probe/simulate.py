@@ -38,24 +38,23 @@ def _selected_group(hello: ServerHello) -> int | None:
     return None
 
 
-def judge_simulation(profile: ClientProfile, ex: Exchange, *, endpoint_alive: bool) -> ClientSimulation:
-    base = ClientSimulation(
-        client=profile.id, name=profile.name, version=profile.version, result=SimulationResult.UNKNOWN
+def _outcome(profile: ClientProfile, result: SimulationResult, **found: str) -> ClientSimulation:
+    return ClientSimulation(
+        client=profile.id, name=profile.name, version=profile.version, result=result, **found
     )
 
+
+def judge_simulation(profile: ClientProfile, ex: Exchange, *, endpoint_alive: bool) -> ClientSimulation:
     def fails(reason: str) -> ClientSimulation:
-        return ClientSimulation(
-            client=profile.id,
-            name=profile.name,
-            version=profile.version,
-            result=SimulationResult.FAILS,
-            reason=reason,
-        )
+        return _outcome(profile, SimulationResult.FAILS, reason=reason)
+
+    def unknown(reason: str) -> ClientSimulation:
+        return _outcome(profile, SimulationResult.UNKNOWN, reason=reason)
 
     info = profile.info
     for event in ex.events:
         if isinstance(event, Malformed):
-            return _unknown(base, f"malformed answer: {event.reason}")
+            return unknown(f"malformed answer: {event.reason}")
         if isinstance(event, Alert) and event.ends_handshake:
             return fails(f"alert {event.name}")
         if isinstance(event, SSLv2ServerHello):
@@ -77,11 +76,9 @@ def judge_simulation(profile: ClientProfile, ex: Exchange, *, endpoint_alive: bo
                 if group is None or group not in info.groups:
                     wanted = group_name(group) if group is not None else "no group"
                     return fails(f"HelloRetryRequest for {wanted}, which the client does not offer")
-            return ClientSimulation(
-                client=profile.id,
-                name=profile.name,
-                version=profile.version,
-                result=SimulationResult.CONNECTS,
+            return _outcome(
+                profile,
+                SimulationResult.CONNECTS,
                 protocol=label,
                 cipher_suite=suite_name(event.cipher_suite),
             )
@@ -89,7 +86,7 @@ def judge_simulation(profile: ClientProfile, ex: Exchange, *, endpoint_alive: bo
         return fails("the server closed the connection")
     if ex.ending == Ending.RESET and not ex.received and endpoint_alive:
         return fails("the server reset the connection")
-    return _unknown(base, ex.detail or "no answer")
+    return unknown(ex.detail or "no answer")
 
 
 def _legacy_kex_refusal(profile: ClientProfile, version: str, suite_code: int) -> str:
@@ -116,16 +113,6 @@ def _offers_version(profile: ClientProfile, label: str) -> bool:
     if label not in order or offered[-1] not in order:
         return False
     return order.index(label) < order.index(offered[-1])
-
-
-def _unknown(base: ClientSimulation, reason: str) -> ClientSimulation:
-    return ClientSimulation(
-        client=base.client,
-        name=base.name,
-        version=base.version,
-        result=SimulationResult.UNKNOWN,
-        reason=reason,
-    )
 
 
 async def simulate_profile(

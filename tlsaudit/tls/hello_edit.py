@@ -59,12 +59,7 @@ def retarget_hello(raw: bytes, server_name: str | None) -> bytes:
     session_id = r.vector(1)
     suites = r.vector(2)
     compression = r.vector(1)
-    extensions: list[tuple[int, bytes]] = []
-    if r.remaining:
-        ext_reader = Reader(r.vector(2))
-        while ext_reader.remaining:
-            ext_type = ext_reader.u16()
-            extensions.append((ext_type, ext_reader.vector(2)))
+    extensions = r.extensions()
     r.expect_end("ClientHello")
     edited: list[tuple[int, bytes]] = []
     padded = False

@@ -123,12 +123,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
         raise PeerError(f"ServerHello session id of {len(session_id)} bytes (at most 32)")
     cipher_suite = r.u16()
     compression = r.u8()
-    extensions: list[tuple[int, bytes]] = []
-    if r.remaining:
-        ext_reader = Reader(r.vector(2))
-        while ext_reader.remaining:
-            ext_type = ext_reader.u16()
-            extensions.append((ext_type, ext_reader.vector(2)))
+    extensions = r.extensions()
     r.expect_end("ServerHello")
     if legacy_version >> 8 != 3:
         raise PeerError(f"ServerHello carries an impossible version 0x{legacy_version:04x}")

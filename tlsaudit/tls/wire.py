@@ -125,6 +125,16 @@ class Reader:
     def rest(self) -> bytes:
         return self._take(self.remaining)
 
+    def extensions(self) -> list[tuple[int, bytes]]:
+        """A hello's optional extensions block: (type, data) pairs in wire order; [] when absent."""
+        found: list[tuple[int, bytes]] = []
+        if self.remaining:
+            block = Reader(self.vector(2))
+            while block.remaining:
+                ext_type = block.u16()
+                found.append((ext_type, block.vector(2)))
+        return found
+
     def expect_end(self, what: str) -> None:
         if self.remaining:
             raise PeerError(f"{self.remaining} trailing bytes after {what}")
