@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import dataclasses
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -34,7 +34,11 @@ PNG_1X1 = bytes.fromhex(
 
 
 def all_reports() -> list[dict[str, Any]]:
-    return [sample_report(), hostile_report(), merge_reports([sample_report(), hostile_report_same_policy()])]
+    return [
+        sample_report(),
+        hostile_report(),
+        dict(merge_reports([sample_report(), hostile_report_same_policy()])),
+    ]
 
 
 def hostile_report_same_policy() -> dict[str, Any]:

@@ -112,7 +112,9 @@ def render(report: Report, options: RenderOptions) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    # indented when small enough to read; json's fast C encoder only runs without `indent`
+    indent = 2 if len(results) <= 1000 else None
+    return json.dumps(log, indent=indent, ensure_ascii=False) + "\n"
 
 
 def _rule(rules: dict[str, dict[str, Any]], finding: Mapping[str, Any]) -> int:
