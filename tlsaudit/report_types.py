@@ -3,8 +3,6 @@
 Formats take a `Report`; `tests/test_report_types.py` checks that these keys and the schema's keep matching.
 """
 
-from __future__ import annotations
-
 from typing import Literal, NotRequired, TypedDict
 
 Verdict = Literal["pass", "warn", "fail", "error"]
