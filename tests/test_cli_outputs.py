@@ -272,3 +272,25 @@ def test_merged_report_with_an_unreachable_endpoint_counts_alike_everywhere(
     assert head
     assert f">{failed} failed<" in head.group(1)
     assert "failed" in head.group(1) and str(failed + 1) + " failed" not in head.group(1)
+
+
+def test_any_unexpected_error_exits_4_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tlsaudit import cli
+
+    def crash(_path: Path) -> None:
+        raise KeyError("summary")
+
+    saved = tmp_path / "in.json"
+    saved.write_text(json.dumps(_sample()), encoding="utf-8")
+    monkeypatch.setattr(cli, "load_report", crash)
+    monkeypatch.setattr(sys, "argv", ["tlsaudit", "report", str(saved)])
+    monkeypatch.setitem(cli._DEBUG, "on", False)
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 4
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "tlsaudit: internal error: KeyError: 'summary' (run again with --debug for the traceback)"
+    ]

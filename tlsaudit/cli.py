@@ -166,6 +166,7 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
         fails=failing(out.fail_on),
         targets_files=out.targets_files,
     )
+    report = normalized(report)  # the exit code and every format read the same recomputed summary
     code = exit_code_for(report, out.fail_on)
     try:
         write_outputs(report, out.outputs or ["-"], out.fmt, options)
@@ -176,7 +177,7 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
     if out.outputs and STDOUT not in out.outputs:
         from tlsaudit.formats.text import verdict_line
 
-        click.echo(verdict_line(normalized(report)), err=True)
+        click.echo(verdict_line(report), err=True)
     sys.exit(code)
 
 
@@ -187,9 +188,9 @@ def _internal_error(exc: BaseException, cause: BaseException | None = None) -> N
 
         traceback.print_exception(cause or exc, file=sys.stderr)
     message = str(exc) if isinstance(exc, TlsAuditError) else f"{type(exc).__name__}: {exc}"
-    click.echo(f"tlsaudit: internal error: {message}", err=True)
     if not _DEBUG["on"] and not isinstance(exc, TlsAuditError):
-        click.echo("tlsaudit: run again with --debug for the traceback", err=True)
+        message += " (run again with --debug for the traceback)"
+    click.echo(f"tlsaudit: internal error: {message}", err=True)
     sys.exit(EXIT_INTERNAL)
 
 
