@@ -54,7 +54,7 @@ class Summary(TypedDict):
 class ProtocolResult(TypedDict):
     status: Literal["accepted", "rejected", "unknown"]
     reason: NotRequired[str]
-    reason_code: NotRequired[str]
+    reason_code: NotRequired[str]  # one of the schema's codes (an enum there)
 
 
 class Certificate(TypedDict):
@@ -104,6 +104,7 @@ class Endpoint(TypedDict):
     errors: NotRequired[list[str]]
     elapsed_ms: NotRequired[int]
     starttls_refused: NotRequired[str]
+    certificate_error: NotRequired[str]
     client_certificate: NotRequired[Literal["requested", "required"]]
     verdict: Verdict
     source_host: NotRequired[str]
