@@ -23,6 +23,7 @@ PAIRS = [
     (types.Certificate, "#/$defs/certificate"),
     (types.CipherSuiteResult, "#/$defs/cipher_suite_result"),
     (types.Endpoint, "#/$defs/endpoint"),
+    (types.ClientSimulation, "#/$defs/client_simulation"),
     (types.Evidence, "#/$defs/evidence"),
     (types.Runtime, "#/$defs/runtime"),
     (types.Capture, "#/$defs/capture"),

@@ -90,6 +90,16 @@ class CipherSuiteResult(TypedDict):
     errors: NotRequired[list[str]]
 
 
+class ClientSimulation(TypedDict):
+    client: str
+    name: str
+    version: str
+    result: Literal["connects", "fails", "unknown"]
+    protocol: NotRequired[str]
+    cipher_suite: NotRequired[str]
+    reason: NotRequired[str]
+
+
 class Endpoint(TypedDict):
     id: str
     target: str
@@ -105,6 +115,7 @@ class Endpoint(TypedDict):
     elapsed_ms: NotRequired[int]
     starttls_refused: NotRequired[str]
     certificate_error: NotRequired[str]
+    clients: NotRequired[list[ClientSimulation]]
     client_certificate: NotRequired[Literal["requested", "required"]]
     verdict: Verdict
     source_host: NotRequired[str]
