@@ -239,19 +239,21 @@ def sample_report(
         negotiated_version="TLSv1.3",
         outcome="handshake completed",
     )
-    return build_report(
-        policy_id="sage-intacct-2018",
-        policy_title="Sage Intacct: TLS 1.2 or later (2018)",
-        endpoints=eps,
-        runtimes=rts,
-        captures=[capture],
-        findings=findings,
-        readiness={rts[0].subject: Readiness.READY, rts[1].subject: Readiness.NEEDS_UPGRADE},
-        scope=scope
-        if scope is not None
-        else {"title": "TLS readiness review", "client": "Example Corp", "assessor": "A. Auditor"},
-        generated_at=WHEN,
-        source_host=source_host,
+    return dict(
+        build_report(
+            policy_id="sage-intacct-2018",
+            policy_title="Sage Intacct: TLS 1.2 or later (2018)",
+            endpoints=eps,
+            runtimes=rts,
+            captures=[capture],
+            findings=findings,
+            readiness={rts[0].subject: Readiness.READY, rts[1].subject: Readiness.NEEDS_UPGRADE},
+            scope=scope
+            if scope is not None
+            else {"title": "TLS readiness review", "client": "Example Corp", "assessor": "A. Auditor"},
+            generated_at=WHEN,
+            source_host=source_host,
+        )
     )
 
 
@@ -284,17 +286,19 @@ def hostile_report() -> dict[str, Any]:
             message=HOSTILE_TEXT,
         ),
     ]
-    return build_report(
-        policy_id="default",
-        policy_title="Default <b>policy</b>",
-        endpoints=[ep],
-        runtimes=[rt],
-        captures=[],
-        findings=findings,
-        readiness={rt.subject: Readiness.UNKNOWN},
-        scope={"client": "Client <script>window.__pwned=5</script>"},
-        generated_at=WHEN,
-        source_host="scanner",
+    return dict(
+        build_report(
+            policy_id="default",
+            policy_title="Default <b>policy</b>",
+            endpoints=[ep],
+            runtimes=[rt],
+            captures=[],
+            findings=findings,
+            readiness={rt.subject: Readiness.UNKNOWN},
+            scope={"client": "Client <script>window.__pwned=5</script>"},
+            generated_at=WHEN,
+            source_host="scanner",
+        )
     )
 
 
@@ -311,14 +315,16 @@ def big_report(count: int = 1000) -> dict[str, Any]:
             )
         )
     findings = [f for ep in eps for f in endpoint_findings(ep)]
-    return build_report(
-        policy_id="pci-dss-3.2",
-        policy_title="PCI DSS 3.2: no SSL or early TLS",
-        endpoints=eps,
-        runtimes=[],
-        captures=[],
-        findings=findings,
-        readiness={},
-        scope={"title": "Estate-wide TLS review", "client": "Big Fleet Ltd"},
-        generated_at=WHEN,
+    return dict(
+        build_report(
+            policy_id="pci-dss-3.2",
+            policy_title="PCI DSS 3.2: no SSL or early TLS",
+            endpoints=eps,
+            runtimes=[],
+            captures=[],
+            findings=findings,
+            readiness={},
+            scope={"title": "Estate-wide TLS review", "client": "Big Fleet Ltd"},
+            generated_at=WHEN,
+        )
     )

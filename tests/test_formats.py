@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -16,7 +17,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from tests.report_samples import HOSTILE_SUBJECT, HOSTILE_TEXT, hostile_report, sample_report
 from tlsaudit.errors import UsageError
-from tlsaudit.formats import FORMATS, RenderOptions, format_for_path, render, write_outputs
+from tlsaudit.formats import FORMATS, RenderFailure, RenderOptions, format_for_path, render, write_outputs
 from tlsaudit.formats.csv_format import COLUMNS, spreadsheet_safe
 from tlsaudit.formats.html import LogoError, logo_data_uri
 from tlsaudit.formats.markdown import md
@@ -33,7 +34,11 @@ PNG_1X1 = bytes.fromhex(
 
 
 def all_reports() -> list[dict[str, Any]]:
-    return [sample_report(), hostile_report(), merge_reports([sample_report(), hostile_report_same_policy()])]
+    return [
+        sample_report(),
+        hostile_report(),
+        dict(merge_reports([sample_report(), hostile_report_same_policy()])),
+    ]
 
 
 def hostile_report_same_policy() -> dict[str, Any]:
@@ -117,7 +122,9 @@ def test_sarif_results_map_statuses() -> None:
             assert result["kind"] == "fail"
             assert result["level"] == "error"  # every failure in the sample is high or critical
     php = next(r for r in results if r["ruleId"] == "runtime.php.openssl-too-old")
-    assert php["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file:///usr/bin/php5.6"
+    artifact = php["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "usr/bin/php5.6", "uriBaseId": "ROOTPATH"}
+    assert run["originalUriBaseIds"]["ROOTPATH"] == {"uri": "file:///"}
     fingerprints = [r["partialFingerprints"]["tlsauditSubject/v1"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)
 
@@ -376,16 +383,24 @@ def test_forced_format_and_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "Verdict: FAIL" in capsys.readouterr().out
 
 
-def test_atomic_write_leaves_no_partial_file_when_rendering_fails(tmp_path: Path) -> None:
+def test_a_failing_renderer_costs_no_other_format_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     report = sample_report()
     good = tmp_path / "report.json"
     good.write_text("previous report\n", encoding="utf-8")
-    broken = json.loads(json.dumps(report))
-    broken["summary"]["verdict"] = "no-such-verdict"  # the text and Markdown views cannot render this
-    with pytest.raises(KeyError):
-        write_outputs(broken, [str(good), str(tmp_path / "new.md")], None, OPTIONS)
-    assert good.read_text(encoding="utf-8") == "previous report\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+    def broken(_report: object, _options: RenderOptions) -> str:
+        raise RuntimeError("renderer bug")
+
+    monkeypatch.setitem(FORMATS, "markdown", dataclasses.replace(FORMATS["markdown"], render=broken))
+    with pytest.raises(RenderFailure, match="markdown") as caught:
+        write_outputs(report, [str(good), str(tmp_path / "new.md"), str(tmp_path / "r.csv")], None, OPTIONS)
+    assert isinstance(caught.value.failures[0][2], RuntimeError)
+    # the other formats were written whole; the failed one left nothing behind, not even a temporary file
+    assert json.loads(good.read_text(encoding="utf-8"))["findings"]
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("severity,status")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "report.json"]
 
 
 def test_atomic_write_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:

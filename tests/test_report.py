@@ -61,7 +61,7 @@ def _build(**kwargs: object) -> dict:  # type: ignore[type-arg]
         "generated_at": WHEN,
     }
     args.update(kwargs)
-    return build_report(**args)  # type: ignore[arg-type]
+    return dict(build_report(**args))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- building and the schema
@@ -242,19 +242,21 @@ def _runtime_report(host: str, when_minute: int, *, php_ready: bool) -> dict:  #
     findings = runtime_findings(rts)
     if php_ready:
         findings[1] = dataclasses.replace(findings[1], status=FindingStatus.PASS, readiness=None)
-    return build_report(
-        policy_id="sage-intacct-2018",
-        policy_title="Sage Intacct",
-        endpoints=[],
-        runtimes=rts,
-        captures=[],
-        findings=findings,
-        readiness={
-            rts[0].subject: Readiness.READY,
-            rts[1].subject: Readiness.READY if php_ready else Readiness.NEEDS_UPGRADE,
-        },
-        generated_at=WHEN.replace(minute=when_minute),
-        source_host=host,
+    return dict(
+        build_report(
+            policy_id="sage-intacct-2018",
+            policy_title="Sage Intacct",
+            endpoints=[],
+            runtimes=rts,
+            captures=[],
+            findings=findings,
+            readiness={
+                rts[0].subject: Readiness.READY,
+                rts[1].subject: Readiness.READY if php_ready else Readiness.NEEDS_UPGRADE,
+            },
+            generated_at=WHEN.replace(minute=when_minute),
+            source_host=host,
+        )
     )
 
 

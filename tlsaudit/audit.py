@@ -13,6 +13,7 @@ from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, ReasonC
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
+from tlsaudit.report_types import Report
 
 if TYPE_CHECKING:
     from tlsaudit.inspectors import InspectOptions
@@ -92,9 +93,7 @@ def speaks_tls(endpoint: EndpointFacts) -> bool:
     )
 
 
-def make_report(
-    ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None) -> Report:
     evaluation = evaluate(
         ruleset, endpoints=collected.endpoints, runtimes=collected.runtimes, captures=collected.captures
     )

@@ -24,13 +24,20 @@ from tlsaudit.engine import (
 )
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
 from tlsaudit.facts import known_facts
-from tlsaudit.formats import FORMATS, RenderOptions, write_outputs
+from tlsaudit.formats import (
+    FORMATS,
+    STDOUT,
+    RenderFailure,
+    RenderOptions,
+    planned_outputs,
+    write_outputs,
+)
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file
-from tlsaudit.report import load_report, merge_reports
+from tlsaudit.report import load_report, merge_reports, normalized
 
 if TYPE_CHECKING:
     from tlsaudit.inspectors import InspectOptions
@@ -41,13 +48,26 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_INTERNAL = 4
 FAIL_ON = {"fail": {"fail"}, "warn": {"fail", "warn"}, "never": set()}
+_DEBUG = {"on": False}
+
+
+def failing(fail_on: str) -> Callable[[Mapping[str, Any]], bool]:
+    """The test a finding must pass to make the exit code 1 under --fail-on; JUnit uses the same one."""
+    statuses = FAIL_ON[fail_on]
+
+    def fails(finding: Mapping[str, Any]) -> bool:
+        return finding["status"] in statuses
+
+    return fails
 
 
 def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
     """1 when a finding reaches --fail-on; else 3 when anything could not be assessed; else 0."""
     statuses = {f["status"] for f in report.get("findings", [])}
-    if statuses & FAIL_ON[fail_on]:
+    fails = failing(fail_on)
+    if any(fails(f) for f in report.get("findings", [])):
         return EXIT_FINDINGS
     incomplete = (
         "error" in statuses
@@ -124,19 +144,70 @@ def with_service_settings(target: Target, *, sni: str | None, starttls: str | No
     return dataclasses.replace(target, sni=sni or target.sni, starttls=protocol)
 
 
-def _emit(report: dict[str, Any], out: OutputOptions) -> None:
+def _check_outputs(kw: Mapping[str, Any]) -> None:
+    """Every -o path, its format and the logo, checked before any scan starts (exit 2, nothing written)."""
+    try:
+        planned_outputs(kw["outputs"], kw["fmt"])
+        if kw.get("logo"):
+            from tlsaudit.formats.html import logo_data_uri
+
+            logo_data_uri(Path(kw["logo"]))
+    except UsageError as exc:
+        _fail(str(exc))
+
+
+def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
     options = RenderOptions(
         title=out.title,
         client=out.client,
         assessor=out.assessor,
         logo=Path(out.logo) if out.logo else None,
         color=sys.stdout.isatty() and not out.outputs,
+        fails=failing(out.fail_on),
+        targets_files=out.targets_files,
     )
+    report = normalized(report)  # the exit code and every format read the same recomputed summary
+    code = exit_code_for(report, out.fail_on)
     try:
         write_outputs(report, out.outputs or ["-"], out.fmt, options)
     except OSError as exc:
         _fail(f"cannot write the report: {exc}")
-    sys.exit(exit_code_for(report, out.fail_on))
+    except RenderFailure as exc:
+        _internal_error(exc, exc.failures[0][2])
+    if out.outputs and STDOUT not in out.outputs:
+        from tlsaudit.formats.text import verdict_line
+
+        click.echo(verdict_line(report), err=True)
+    sys.exit(code)
+
+
+def _internal_error(exc: BaseException, cause: BaseException | None = None) -> None:
+    """A bug: one line on stderr (the traceback with --debug), exit code 4, never mistaken for findings."""
+    if _DEBUG["on"]:
+        import traceback
+
+        traceback.print_exception(cause or exc, file=sys.stderr)
+    message = str(exc) if isinstance(exc, TlsAuditError) else f"{type(exc).__name__}: {exc}"
+    if not _DEBUG["on"] and not isinstance(exc, TlsAuditError):
+        message += " (run again with --debug for the traceback)"
+    click.echo(f"tlsaudit: internal error: {message}", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def _set_debug(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        _DEBUG["on"] = True
+    return value
+
+
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show the Python traceback of an internal error (exit code 4).",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,9 +219,11 @@ class OutputOptions:
     client: str | None = None
     assessor: str | None = None
     logo: str | None = None
+    targets_files: tuple[str, ...] = ()
 
 
 _render_output = [
+    _debug_option,
     click.option(
         "--format",
         "fmt",
@@ -352,6 +425,7 @@ def _apply(options: list[Any]) -> Callable[[F], F]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tlsaudit")
+@_debug_option
 def main() -> None:
     """TLS readiness: which endpoints still accept TLS 1.0/1.1, and which local runtimes can do TLS 1.2+."""
 
@@ -365,6 +439,7 @@ def _output(kw: dict[str, Any]) -> OutputOptions:
         client=kw["client"],
         assessor=kw["assessor"],
         logo=kw["logo"],
+        targets_files=tuple(kw.get("files", ())),
     )
 
 
@@ -438,6 +513,7 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
 @_apply(_common_output)
 def scan(**kw: Any) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
+    _check_outputs(kw)
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     parsed = _targets_or_fail(kw)
     if not parsed:
@@ -484,6 +560,7 @@ def scan(**kw: Any) -> None:
 @_apply(_common_output)
 def audit(**kw: Any) -> None:
     """This machine in one report: its listening TLS services plus any targets given."""
+    _check_outputs(kw)
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     explicit = _targets_or_fail(kw)
     local: list[Target] = []
@@ -538,6 +615,7 @@ def audit(**kw: Any) -> None:
 @_apply(_common_output)
 def runtimes(**kw: Any) -> None:
     """Find and judge the TLS client runtimes here: PHP/cURL, Java, .NET, Python, curl, OpenSSL, Node."""
+    _check_outputs(kw)
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
     collected = Collected()
     inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
@@ -594,6 +672,7 @@ def capture(
 @_apply(_render_output)
 def report_command(**kw: Any) -> None:
     """Re-render saved JSON reports, or merge several into one (summary recomputed)."""
+    _check_outputs(kw)
     try:
         loaded = [load_report(Path(p)) for p in kw["inputs"]]
     except ReportInputError as exc:
@@ -705,10 +784,14 @@ def rules_check(path: str) -> None:
 
 
 def run() -> None:
+    if "--debug" in sys.argv[1:]:
+        _DEBUG["on"] = True  # also for errors raised before click has parsed the option
     try:
         main(standalone_mode=True)
     except TlsAuditError as exc:
         _fail(str(exc))
+    except Exception as exc:  # a bug: exit 4, never 1 (which means "findings")
+        _internal_error(exc)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tlsaudit import __version__
+from tlsaudit.counts import tally
 from tlsaudit.data import report_schema_path
 from tlsaudit.errors import ReportInputError
 from tlsaudit.models import (
@@ -30,6 +31,7 @@ from tlsaudit.models import (
     Severity,
     to_json,
 )
+from tlsaudit.report_types import Report
 
 SCHEMA_VERSION = "1.0"
 VERDICTS = ("pass", "warn", "error", "fail")  # from best to worst
@@ -39,7 +41,7 @@ _STATUS_KEYS = tuple(s.value for s in FindingStatus)
 _READINESS_KEYS = tuple(r.value for r in Readiness)
 _SUBJECT_LISTS = {"endpoint": "endpoints", "runtime": "runtimes", "capture": "captures"}
 
-Report = dict[str, Any]
+ReportData = dict[str, Any]  # a report while it is being put together or read back, before it is checked
 
 
 def build_report(
@@ -61,7 +63,7 @@ def build_report(
     data was collected on; it is recorded on every subject and finding so that merged reports keep it apart.
     """
     when = (generated_at or datetime.now(UTC)).astimezone(UTC)
-    report: Report = {
+    report: ReportData = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "tlsaudit", "version": __version__},
         "generated_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -77,7 +79,7 @@ def build_report(
     report["runtimes"] = [_runtime_json(rt, readiness, source_host) for rt in runtimes]
     report["captures"] = [_capture_json(cap, readiness, source_host) for cap in captures]
     report["findings"] = [_finding_json(f, source_host) for f in findings]
-    return finalize(report)
+    return cast(Report, finalize(report))
 
 
 def _endpoint_json(ep: EndpointFacts, source_host: str | None) -> dict[str, Any]:
@@ -139,7 +141,7 @@ def subject_key(kind: str, item: Mapping[str, Any]) -> tuple[str, str, str]:
     return (kind, item.get("source_host", ""), item["id"])
 
 
-def finalize(report: Report) -> Report:
+def finalize(report: ReportData) -> ReportData:
     """Sort every list, recompute each subject's verdict and the summary. Mutates and returns `report`."""
     report["endpoints"].sort(key=_endpoint_order)
     report["runtimes"].sort(key=lambda r: (r["kind"], r["path"], r.get("source_host", ""), r["id"]))
@@ -168,28 +170,20 @@ def _subject_verdict(item: Mapping[str, Any], statuses: Sequence[str]) -> str:
 
 def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
     """The `summary` block, recomputed from the findings and facts of a report dict."""
-    findings: Sequence[Mapping[str, Any]] = report.get("findings", [])
     endpoints: Sequence[Mapping[str, Any]] = report.get("endpoints", [])
     runtimes: Sequence[Mapping[str, Any]] = report.get("runtimes", [])
     captures: Sequence[Mapping[str, Any]] = report.get("captures", [])
-    counts = dict.fromkeys(_STATUS_KEYS, 0)
-    for finding in findings:
-        counts[finding["status"]] += 1
-    endpoint_counts = {"total": len(endpoints), **dict.fromkeys(("pass", "fail", "warn", "error"), 0)}
-    for ep in endpoints:
-        endpoint_counts[ep["verdict"]] += 1
-    runtime_counts = {"total": len(runtimes), **dict.fromkeys(_READINESS_KEYS, 0)}
-    for rt in runtimes:
-        runtime_counts[rt["readiness"]] += 1
+    tallied = tally(report)
+    counts = {status: tallied.checks[status] for status in _STATUS_KEYS}
     subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures)]
-    finding_verdicts = [f["status"] for f in findings if f["status"] != FindingStatus.SKIPPED]
+    finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != FindingStatus.SKIPPED]
     # An empty report assessed nothing: it must not read as compliant.
     verdict = worst_verdict([*subject_verdicts, *finding_verdicts]) or "error"
     return {
         "verdict": verdict,
         "counts": counts,
-        "endpoints": endpoint_counts,
-        "runtimes": runtime_counts,
+        "endpoints": tallied.endpoints,
+        "runtimes": tallied.runtimes,
         "hosts": host_rollup(endpoints),
     }
 
@@ -266,7 +260,7 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
                 continue  # superseded by a more recent report about the same subject
             findings.setdefault(json.dumps(finding, sort_keys=True), copy.deepcopy(finding))
     latest = ordered[-1][1]
-    merged: Report = {
+    merged: ReportData = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "tlsaudit", "version": __version__},
         "generated_at": latest["generated_at"],
@@ -281,7 +275,7 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
     for kind, list_name in _SUBJECT_LISTS.items():
         merged[list_name] = [item for key, item in subjects.items() if key[0] == kind]
     merged["findings"] = list(findings.values())
-    return finalize(merged)
+    return cast(Report, finalize(merged))
 
 
 def _merge_scope(scopes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -349,5 +343,10 @@ def load_report(path: Path) -> Report:
         validate_report(report)
     except ReportInputError as exc:
         raise ReportInputError(f"{path}: {exc}") from exc
-    result: Report = report
-    return result
+    return cast(Report, report)
+
+
+def normalized(report: Mapping[str, Any]) -> Report:
+    """A copy of `report` with every verdict and the summary recomputed (sorted like a fresh report): what
+    the formats render, so that every count they show comes from the same computation."""
+    return cast(Report, finalize(copy.deepcopy(dict(report))))

@@ -11,20 +11,31 @@ import importlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tlsaudit.errors import UsageError
+from tlsaudit.errors import TlsAuditError, UsageError
 from tlsaudit.formats.base import RenderOptions, ReportFormat
+from tlsaudit.report import normalized
+from tlsaudit.report_types import Report
 
-__all__ = ["FORMATS", "RenderOptions", "ReportFormat", "format_for_path", "render", "write_outputs"]
+__all__ = [
+    "FORMATS",
+    "RenderFailure",
+    "RenderOptions",
+    "ReportFormat",
+    "format_for_path",
+    "planned_outputs",
+    "render",
+    "write_outputs",
+]
 
 
-def _lazy(module: str) -> Callable[[dict[str, Any], RenderOptions], str]:
+def _lazy(module: str) -> Callable[[Report, RenderOptions], str]:
     """Import a format's module when it first renders: a scan that prints text never loads jinja2."""
 
-    def render(report: dict[str, Any], options: RenderOptions) -> str:
+    def render(report: Report, options: RenderOptions) -> str:
         loaded = importlib.import_module(f"tlsaudit.formats.{module}")
         result: str = loaded.render(report, options)
         return result
@@ -76,27 +87,84 @@ def format_for_path(path: str) -> str:
     )
 
 
-def render(report: dict[str, Any], fmt: str, options: RenderOptions) -> str:
+def render(report: Mapping[str, Any], fmt: str, options: RenderOptions) -> str:
+    """One format of a report, from its normalized copy (every count recomputed the same way)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    return FORMATS[fmt].render(report, options)
+    return _render_prepared(normalized(report), fmt, options)
+
+
+def _render_prepared(report: Report, fmt: str, options: RenderOptions) -> str:
+    result: str = FORMATS[fmt].render(report, options)
+    return result
+
+
+def planned_outputs(outputs: Sequence[str], fmt: str | None) -> list[tuple[str, str]]:
+    """(output, format) for each `-o`, checked before any work: every format is known and every file's
+    folder exists and is writable. tlsaudit never creates folders. A problem is a UsageError (exit 2)."""
+    planned: list[tuple[str, str]] = []
+    for output in outputs or [STDOUT]:
+        chosen = fmt or (DEFAULT_STDOUT_FORMAT if output == STDOUT else format_for_path(output))
+        if chosen not in FORMATS:
+            raise UsageError(f"unknown format {chosen!r} (choose from {', '.join(FORMATS)})")
+        if output != STDOUT:
+            _check_writable(Path(output))
+        planned.append((output, chosen))
+    return planned
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(
+            f"cannot write {path}: the folder {folder} does not exist (tlsaudit creates no folders)"
+        )
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: the folder {folder} is not writable")
+
+
+class RenderFailure(TlsAuditError):
+    """One or more formats could not be rendered (a bug): the others were written; exit code 4."""
+
+    def __init__(self, failures: Sequence[tuple[str, str, BaseException]]) -> None:
+        self.failures = list(failures)
+        names = ", ".join(f"{fmt} ({output})" for output, fmt, _ in self.failures)
+        first = self.failures[0][2]
+        super().__init__(
+            f"internal error while rendering {names}: {type(first).__name__}: {first}; "
+            "the other outputs were written (run with --debug for the traceback)"
+        )
 
 
 def write_outputs(
-    report: dict[str, Any], outputs: Sequence[str], fmt: str | None, options: RenderOptions
+    report: Mapping[str, Any], outputs: Sequence[str], fmt: str | None, options: RenderOptions
 ) -> None:
     """Render `report` into each output (`-` is stdout). `fmt` forces one format for all of them; otherwise
-    each file's extension decides, and stdout gets the terminal view."""
+    each file's extension decides, and stdout gets the terminal view.
+
+    Every format renders from the same normalized copy (verdicts and summary recomputed). A format that
+    fails never costs the others their files: they are written, then RenderFailure names what failed."""
+    planned = planned_outputs(outputs, fmt)
+    prepared = normalized(report)
     rendered: list[tuple[str, str]] = []
-    for output in outputs:
-        chosen = fmt or (DEFAULT_STDOUT_FORMAT if output == STDOUT else format_for_path(output))
-        rendered.append((output, render(report, chosen, options)))
+    failures: list[tuple[str, str, BaseException]] = []
+    for output, chosen in planned:
+        try:
+            rendered.append((output, _render_prepared(prepared, chosen, options)))
+        except UsageError:
+            raise
+        except Exception as exc:  # a renderer bug: keep going, report it after writing the rest
+            failures.append((output, chosen, exc))
     for output, content in rendered:
         if output == STDOUT:
             sys.stdout.write(content)
             sys.stdout.flush()
         else:
             write_atomic(Path(output), content)
+    if failures:
+        raise RenderFailure(failures)
 
 
 def write_atomic(path: Path, content: str) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tlsaudit.models import ALL_VERSIONS
+from tlsaudit.report_types import Report
 
-Report = dict[str, Any]
 VERSION_NAMES: tuple[str, ...] = tuple(v.value for v in ALL_VERSIONS)
 LEGACY_NAMES: frozenset[str] = frozenset(("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"))
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
@@ -26,6 +26,18 @@ class RenderOptions:
     assessor: str | None = None
     logo: Path | None = None
     color: bool = False
+    # Which findings make the exit code 1 (the CLI passes its --fail-on test): JUnit marks exactly these
+    # as failures. By default a `fail` finding does.
+    fails: Callable[[Mapping[str, Any]], bool] | None = None
+    # Targets files the endpoints were read from: SARIF points an endpoint's result at its line.
+    targets_files: tuple[str, ...] = ()
+
+
+def finding_fails(finding: Mapping[str, Any], options: RenderOptions) -> bool:
+    """Whether this finding is one that makes the run's exit code 1 under the options' --fail-on."""
+    if options.fails is not None:
+        return options.fails(finding)
+    return bool(finding["status"] == "fail")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,17 +48,21 @@ class ReportFormat:
     render: Callable[[Report, RenderOptions], str]
 
 
+def _scope_text(report: Report, key: str) -> str:
+    value = report.get("scope", {}).get(key, "")
+    return value if isinstance(value, str) else ""
+
+
 def display_title(report: Report, options: RenderOptions) -> str:
-    scope = report.get("scope", {})
-    return options.title or scope.get("title") or "TLS readiness assessment"
+    return options.title or _scope_text(report, "title") or "TLS readiness assessment"
 
 
 def display_client(report: Report, options: RenderOptions) -> str:
-    return options.client or report.get("scope", {}).get("client", "")
+    return options.client or _scope_text(report, "client")
 
 
 def display_assessor(report: Report, options: RenderOptions) -> str:
-    return options.assessor or report.get("scope", {}).get("assessor", "")
+    return options.assessor or _scope_text(report, "assessor")
 
 
 # C0 and C1 controls except tab and newline: they could drive a terminal, or make XML invalid.
@@ -71,23 +87,19 @@ INTERRUPTED_NOTE = (
 )
 
 
-def problem_findings(report: Report) -> list[dict[str, Any]]:
-    return [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
-
-
 def several_sources(report: Report) -> bool:
     """True when the report merges data from more than one machine, so subjects need their machine named."""
     return len(report.get("scope", {}).get("hosts", [])) > 1
 
 
-def subject_label(item: dict[str, Any], with_source: bool) -> str:
+def subject_label(item: Mapping[str, Any], with_source: bool) -> str:
     """A subject's id (a subject or a finding), followed by the machine it was seen from when asked."""
     name: str = item["id"] if "id" in item else item["subject"]
     source = item.get("source_host")
     return f"{name} [from {source}]" if with_source and source else name
 
 
-def tls_library_label(runtime: dict[str, Any]) -> str:
+def tls_library_label(runtime: Mapping[str, Any]) -> str:
     """The TLS stack a runtime's clients use, as the inspectors reported it ('' when unknown)."""
     details = runtime.get("details", {})
     if runtime.get("kind") == "java":

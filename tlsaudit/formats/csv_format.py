@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
-from tlsaudit.formats.base import RenderOptions, Report, strip_controls
+from tlsaudit.counts import tally
+from tlsaudit.formats.base import RenderOptions, strip_controls
+from tlsaudit.report_types import Report
 
 COLUMNS = (
     "severity",
@@ -37,7 +39,7 @@ def render(report: Report, options: RenderOptions) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for finding in report["findings"]:
+    for finding in tally(report).findings:  # one row per check, as every other format counts them
         row = {
             **finding,
             "references": " ".join(finding.get("references", [])),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from tlsaudit.counts import Counts, passed_title, plural, scope_phrase, tally
 from tlsaudit.data import reports_dir
 from tlsaudit.errors import UsageError
 from tlsaudit.formats.base import (
@@ -28,7 +29,6 @@ from tlsaudit.formats.base import (
     SEVERITIES,
     VERSION_NAMES,
     RenderOptions,
-    Report,
     display_assessor,
     display_client,
     display_title,
@@ -37,6 +37,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.report_types import Report
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 MAX_EVIDENCE_CHARS = 4000
@@ -131,8 +132,9 @@ def render(report: Report, options: RenderOptions) -> str:
 
 
 def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
-    """Everything the template shows, prepared from the report alone."""
+    """Everything the template shows, prepared from the report alone; every number from `tally`."""
     summary = report["summary"]
+    counts = tally(report)
     with_source = several_sources(report)
     scope = report.get("scope", {})
     return {
@@ -143,14 +145,16 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "generated_at": report["generated_at"],
         "tool_version": report["tool"]["version"],
         "policy": report["policy"],
-        "source_hosts": scope.get("hosts", []),
+        "source_hosts": list(scope.get("hosts", [])),
         "verdict": summary["verdict"],
         "verdict_words": VERDICT_WORDS[summary["verdict"]],
-        "verdict_sentence": _verdict_sentence(report),
+        "verdict_sentence": _verdict_sentence(counts),
+        "scope_phrase": scope_phrase(counts),
+        "tiles": _tiles(counts),
         "interrupted_note": INTERRUPTED_NOTE if report.get("interrupted") else "",
         "summary": summary,
-        "counts": summary["counts"],
-        "chart": readiness_chart(summary),
+        "counts": counts.checks,
+        "chart": readiness_chart(counts),
         "versions": VERSION_NAMES,
         "legacy_versions": LEGACY_NAMES,
         "endpoint_rows": [_endpoint_row(ep, with_source) for ep in report["endpoints"]],
@@ -161,9 +165,9 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
             {"negotiated_version": "", "outcome": "", **cap, "label": subject_label(cap, with_source)}
             for cap in report["captures"]
         ],
-        "finding_groups": _finding_groups(report["findings"], with_source),
-        "top_issues": _top_issues(report["findings"]),
-        "passed_rules": _passed_rules(report["findings"]),
+        "finding_groups": _finding_groups(counts, with_source),
+        "top_issues": _top_issues(counts),
+        "passed_rules": _passed_rules(counts),
         "readiness_words": READINESS_WORDS,
         "certificates": [
             {**_CERTIFICATE_DEFAULTS, **ep["certificate"], "label": subject_label(ep, with_source)}
@@ -188,19 +192,17 @@ def _human_date(stamp: str) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _verdict_sentence(report: Report) -> str:
-    summary = report["summary"]
-    ep, rt = summary["endpoints"], summary["runtimes"]
+def _verdict_sentence(counts: Counts) -> str:
+    ep, rt = counts.endpoints, counts.runtimes
     parts = []
     if ep["total"]:
         parts.append(
-            f"{ep['fail']} of {ep['total']} endpoint{'s' if ep['total'] != 1 else ''} failed the policy"
+            f"{ep['fail']} of {plural(ep['total'], 'endpoint')} failed the policy"
             + (f", {ep['error']} could not be assessed" if ep["error"] else "")
         )
     if rt["total"]:
         parts.append(
-            f"{rt['ready']} of {rt['total']} client runtime{'s' if rt['total'] != 1 else ''} "
-            "ready as installed"
+            f"{rt['ready']} of {plural(rt['total'], 'client runtime')} ready as installed"
             + (
                 f", {rt['needs-upgrade']} need{'s' if rt['needs-upgrade'] == 1 else ''} an upgrade"
                 if rt["needs-upgrade"]
@@ -212,6 +214,22 @@ def _verdict_sentence(report: Report) -> str:
     return "; ".join(parts) + "."
 
 
+def _tiles(counts: Counts) -> list[dict[str, Any]]:
+    """The summary tiles: a number and a label that agrees with it in number."""
+    ep, rt = counts.endpoints, counts.runtimes
+
+    def tile(n: int, singular: str, plural_label: str, css: str = "") -> dict[str, Any]:
+        return {"n": n, "label": singular if n == 1 else plural_label, "css": css}
+
+    return [
+        tile(ep["total"], "endpoint assessed", "endpoints assessed"),
+        tile(ep["fail"], "endpoint failing", "endpoints failing", "tile-fail"),
+        tile(rt["total"], "client runtime", "client runtimes"),
+        tile(rt["needs-upgrade"], "runtime needs an upgrade", "runtimes need an upgrade", "tile-fail"),
+        tile(counts.checks["error"], "check not assessed", "checks not assessed", "tile-error"),
+    ]
+
+
 def _protocol_class(version: str, status: str) -> str:
     if status == "unknown":
         return "unknown"
@@ -221,7 +239,7 @@ def _protocol_class(version: str, status: str) -> str:
     return "good-muted" if legacy else "neutral"
 
 
-def _endpoint_row(ep: dict[str, Any], with_source: bool) -> dict[str, Any]:
+def _endpoint_row(ep: Mapping[str, Any], with_source: bool) -> dict[str, Any]:
     cells = []
     for version in VERSION_NAMES:
         result = ep["protocols"][version]
@@ -242,7 +260,7 @@ def _endpoint_row(ep: dict[str, Any], with_source: bool) -> dict[str, Any]:
     }
 
 
-def _runtime_row(rt: dict[str, Any], with_source: bool) -> dict[str, Any]:
+def _runtime_row(rt: Mapping[str, Any], with_source: bool) -> dict[str, Any]:
     return {
         "label": subject_label(rt, with_source),
         "kind": rt["kind"],
@@ -250,49 +268,76 @@ def _runtime_row(rt: dict[str, Any], with_source: bool) -> dict[str, Any]:
         "version": rt.get("version", ""),
         "tls_library": tls_library_label(rt),
         "readiness": rt["readiness"],
+        "readiness_css": readiness_css(rt["readiness"], rt["verdict"]),
         "verdict": rt["verdict"],
         "details": rt.get("details", {}),
         "errors": rt.get("errors", []),
     }
 
 
-def _finding_groups(findings: Sequence[dict[str, Any]], with_source: bool) -> list[dict[str, Any]]:
-    """Problems by severity, then by rule: each rule once, with its remediation and affected subjects."""
-    groups = []
-    for severity in SEVERITIES:
-        rules: dict[str, dict[str, Any]] = {}
-        for f in findings:
-            if f["severity"] != severity or f["status"] not in PROBLEM_STATUSES:
-                continue
-            rule = rules.setdefault(
-                f["rule_id"],
-                {
-                    "rule_id": f["rule_id"],
-                    "title": f["title"],
-                    "remediation": f.get("remediation", ""),
-                    "references": f.get("references", []),
-                    "statuses": set(),
-                    "items": [],
-                },
-            )
-            rule["statuses"].add(f["status"])
-            rule["items"].append(
-                {"subject": subject_label(f, with_source), "message": f["message"], "status": f["status"]}
-            )
-        if rules:
-            for rule in rules.values():
-                rule["status"] = next(s for s in PROBLEM_STATUSES if s in rule["statuses"])
-            groups.append({"severity": severity, "rules": list(rules.values())})
-    return groups
+def readiness_css(readiness: str, verdict: str) -> str:
+    """The colour class of a readiness word: never greener than the runtime's verdict next to it."""
+    if readiness == "ready" and verdict in ("fail", "error"):
+        return "rd-neutral"
+    if readiness == "ready" and verdict == "warn":
+        return "rd-ready-with-config"
+    return f"rd-{readiness}"
 
 
-def _suite_groups(endpoints: Sequence[dict[str, Any]], with_source: bool) -> list[dict[str, Any]]:
+_STATUS_HEAD = {"fail": "failed", "error": "not assessed", "warn": "warning"}
+
+
+def _finding_groups(counts: Counts, with_source: bool) -> list[dict[str, Any]]:
+    """Problems by severity, then by rule. Each subject once (its worst status), with its own remediation;
+    a remediation shared by every subject of the rule is shown once at the top of the card."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for rule in counts.rules:
+        problems = rule.problems
+        if not problems:
+            continue
+        fixes = list(dict.fromkeys(f.get("remediation", "") for f in problems))
+        shared = fixes[0] if len(fixes) == 1 else ""
+        items = [
+            {
+                "subject": subject_label(f, with_source),
+                "message": f["message"],
+                "status": f["status"],
+                "remediation": "" if shared else f.get("remediation", ""),
+            }
+            for f in problems
+        ]
+        tallies = [
+            {"status": status, "count": rule.count(status), "words": _STATUS_HEAD[status]}
+            for status in PROBLEM_STATUSES
+            if rule.count(status)
+        ]
+        groups.setdefault(rule.severity, []).append(
+            {
+                "rule_id": rule.rule_id,
+                "title": rule.title,
+                "remediation": shared,
+                "references": list(rule.references),
+                "status": problems[0]["status"],
+                "tallies": tallies,
+                "items": items,
+            }
+        )
+    return [
+        {"severity": severity, "rules": groups[severity]} for severity in SEVERITIES if severity in groups
+    ]
+
+
+def _suite_groups(endpoints: Sequence[Mapping[str, Any]], with_source: bool) -> list[dict[str, Any]]:
     """Endpoints that accept exactly the same suites share one entry: fleets share configurations."""
     groups: dict[str, dict[str, Any]] = {}
     for ep in endpoints:
         if not ep.get("cipher_suites"):
             continue
-        suites = [{"classes": [], **cs} for cs in ep["cipher_suites"]]
+        # optional keys get their defaults here: the template never meets a missing key (a single-suite
+        # scan has no server order to report)
+        suites = [
+            {"classes": [], "server_preference": False, "errors": [], **cs} for cs in ep["cipher_suites"]
+        ]
         key = json.dumps(suites, sort_keys=True)
         groups.setdefault(key, {"suites": suites, "labels": []})["labels"].append(
             subject_label(ep, with_source)
@@ -300,30 +345,20 @@ def _suite_groups(endpoints: Sequence[dict[str, Any]], with_source: bool) -> lis
     return list(groups.values())
 
 
-def _top_issues(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _top_issues(counts: Counts) -> list[dict[str, Any]]:
     """The failing rules for the executive summary: most severe first, then most widespread."""
-    rules: dict[str, dict[str, Any]] = {}
-    for f in findings:
-        if f["status"] != "fail":
-            continue
-        entry = rules.setdefault(
-            f["rule_id"], {"title": f["title"], "severity": f["severity"], "subjects": set()}
-        )
-        entry["subjects"].add((f["subject"], f.get("source_host", "")))
-    ranked = sorted(
-        rules.values(), key=lambda r: (SEVERITIES.index(r["severity"]), -len(r["subjects"]), r["title"])
-    )
-    return [{"title": r["title"], "severity": r["severity"], "count": len(r["subjects"])} for r in ranked[:8]]
+    failing = [r for r in counts.rules if r.count("fail")]
+    ranked = sorted(failing, key=lambda r: (SEVERITIES.index(r.severity), -r.count("fail"), r.title))
+    return [{"title": r.title, "severity": r.severity, "count": r.count("fail")} for r in ranked[:8]]
 
 
-def _passed_rules(findings: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    rules: dict[str, dict[str, Any]] = {}
-    for f in findings:
-        if f["status"] == "pass":
-            rules.setdefault(f["rule_id"], {"rule_id": f["rule_id"], "title": f["title"], "count": 0})[
-                "count"
-            ] += 1
-    return sorted(rules.values(), key=lambda r: r["rule_id"])
+def _passed_rules(counts: Counts) -> list[dict[str, Any]]:
+    """Rules that passed, titled as passes, counting subjects that passed (never one that failed)."""
+    return [
+        {"rule_id": r.rule_id, "title": passed_title(r.title), "count": r.count("pass")}
+        for r in sorted(counts.rules, key=lambda r: r.rule_id)
+        if r.count("pass")
+    ]
 
 
 def _collection_errors(report: Report, with_source: bool) -> list[dict[str, Any]]:
@@ -344,7 +379,7 @@ def _clip(text: str) -> str:
     )
 
 
-def _clip_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+def _clip_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "command": " ".join(evidence["argv"]),
         "exit_code": evidence.get("exit_code"),
@@ -362,7 +397,7 @@ _CHART_COLOURS = {
     "error": "#6b7280",
     "fail": "#c53030",
     "ready": "#2f855a",
-    "ready-with-config": "#68a063",
+    "ready-with-config": "#b7791f",
     "needs-upgrade": "#c53030",
     "unknown": "#6b7280",
 }
@@ -378,13 +413,13 @@ _CHART_LABELS = {
 }
 
 
-def readiness_chart(summary: dict[str, Any]) -> Markup:
+def readiness_chart(counts: Counts) -> Markup:
     """Stacked bars (endpoints by verdict, runtimes by readiness), each segment labelled in words."""
     bars: list[tuple[str, list[tuple[str, int]]]] = []
-    ep = summary["endpoints"]
+    ep = counts.endpoints
     if ep["total"]:
         bars.append(("Endpoints", [(k, ep[k]) for k in ("pass", "warn", "error", "fail")]))
-    rt = summary["runtimes"]
+    rt = counts.runtimes
     if rt["total"]:
         bars.append(
             (

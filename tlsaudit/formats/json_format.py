@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tlsaudit.formats.base import RenderOptions, Report
+from tlsaudit.formats.base import RenderOptions
+from tlsaudit.report_types import Report
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -1,8 +1,9 @@
 """JUnit XML for CI test tabs: a test suite per host, a test case per rule and subject.
 
 Suites: one per scanned host name and port for endpoints, one per machine for runtimes and captures.
-`fail` is a <failure>, `error` (could not be assessed) an <error>, `skipped` a <skipped>; `warn` passes
-with the warning in <system-out>, so CI gates on the exit code, not on warnings.
+A finding that makes the exit code 1 (a `fail`, or a `warn` under `--fail-on warn`: `RenderOptions.fails`)
+is a <failure>; `error` (could not be assessed, exit code 3) an <error>; `skipped` a <skipped>; any other
+problem passes with its text in <system-out>. So the test tab fails exactly when the exit code does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from tlsaudit.formats.base import RenderOptions, Report, strip_controls
+from tlsaudit.counts import tally
+from tlsaudit.formats.base import RenderOptions, finding_fails, strip_controls
+from tlsaudit.report_types import Report
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -41,7 +44,7 @@ def _suite_names(report: Report) -> dict[tuple[str, str, str], str]:
 def render(report: Report, options: RenderOptions) -> str:
     names = _suite_names(report)
     suites: dict[str, list[Mapping[str, Any]]] = {}
-    for finding in report["findings"]:
+    for finding in tally(report).findings:
         key = (finding["subject_kind"], finding.get("source_host", ""), finding["subject"])
         suites.setdefault(names.get(key, finding["subject"]), []).append(finding)
     root = ET.Element("testsuites", name=f"tlsaudit {_x(report['policy']['id'])}")
@@ -61,7 +64,7 @@ def render(report: Report, options: RenderOptions) -> str:
             )
             detail = _detail(finding)
             status = finding["status"]
-            if status == "fail":
+            if finding_fails(finding, options):
                 counts["failures"] += 1
                 ET.SubElement(
                     case, "failure", message=_x(finding["message"]), type=finding["severity"]
@@ -74,8 +77,9 @@ def render(report: Report, options: RenderOptions) -> str:
             elif status == "skipped":
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_x(finding["message"]))
-            elif status == "warn":
-                ET.SubElement(case, "system-out").text = "WARNING: " + detail
+            elif status in ("warn", "fail"):
+                word = "WARNING" if status == "warn" else "FAILED (not gating under --fail-on)"
+                ET.SubElement(case, "system-out").text = f"{word}: {detail}"
         for name, value in counts.items():
             suite.set(name, str(value))
             totals[name] += value

@@ -9,18 +9,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tlsaudit.counts import Counts, scope_phrase, tally
 from tlsaudit.formats.base import (
     INTERRUPTED_NOTE,
-    PROBLEM_STATUSES,
-    SEVERITIES,
     VERSION_NAMES,
     RenderOptions,
-    Report,
     display_title,
     one_line,
     several_sources,
     subject_label,
 )
+from tlsaudit.report_types import Report
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~#!])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -60,20 +59,23 @@ def render(report: Report, options: RenderOptions) -> str:
     ]
     if report.get("interrupted"):
         lines += [f"> **Interrupted:** {INTERRUPTED_NOTE}", ""]
-    counts = summary["counts"]
+    tallied = tally(report)
+    counts = tallied.checks
     lines += _table(
         ["Findings", "fail", "error", "warn", "pass", "skipped"],
         [["count", *(str(counts[k]) for k in ("fail", "error", "warn", "pass", "skipped"))]],
     )
     lines.append("")
+    lines.append(f"**Scope:** {md(scope_phrase(tallied))}")
+    lines.append("")
     if report["endpoints"]:
-        ep = summary["endpoints"]
+        ep = tallied.endpoints
         lines.append(
             f"**Endpoints:** {ep['total']} (fail {ep['fail']}, error {ep['error']}, "
             f"warn {ep['warn']}, pass {ep['pass']})"
         )
     if report["runtimes"]:
-        rt = summary["runtimes"]
+        rt = tallied.runtimes
         lines.append(
             f"**Runtimes:** {rt['total']} (ready {rt['ready']}, ready-with-config {rt['ready-with-config']}, "
             f"needs-upgrade {rt['needs-upgrade']}, unknown {rt['unknown']})"
@@ -82,7 +84,7 @@ def render(report: Report, options: RenderOptions) -> str:
     lines += _endpoints(report, with_source)
     lines += _hosts(report)
     lines += _runtimes(report, with_source)
-    lines += _findings(report, with_source)
+    lines += _findings(tallied, with_source)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -130,8 +132,8 @@ def _runtimes(report: Report, with_source: bool) -> list[str]:
     return ["### Runtimes", "", *_table(["Runtime", "Kind", "Version", "Readiness", "Verdict"], rows), ""]
 
 
-def _findings(report: Report, with_source: bool) -> list[str]:
-    problems = [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
+def _findings(tallied: Counts, with_source: bool) -> list[str]:
+    problems = tallied.problem_findings
     if not problems:
         return ["### Findings", "", "No failing, unassessed or warning findings.", ""]
     rows = [
@@ -146,17 +148,23 @@ def _findings(report: Report, with_source: bool) -> list[str]:
     ]
     lines = ["### Findings", "", *_table(["Severity", "Status", "Rule", "Subject", "Message"], rows), ""]
     lines += ["### Remediation", ""]
-    seen: set[str] = set()
-    for severity in SEVERITIES:
-        for f in problems:
-            if f["severity"] != severity or f["rule_id"] in seen:
-                continue
-            seen.add(f["rule_id"])
-            refs = ", ".join(md(r) for r in f.get("references", []))
-            text = f"- **{md(f['title'])}** ({code(f['rule_id'])}, {md(severity)}): "
-            text += md(f.get("remediation") or "no remediation recorded")
+    for rule in tallied.rules:
+        if not rule.problems:
+            continue
+        # every finding keeps its own fix: subjects that share a fix are listed under it
+        fixes: dict[str, list[str]] = {}
+        for f in rule.problems:
+            fixes.setdefault(f.get("remediation", ""), []).append(subject_label(f, with_source))
+        refs = ", ".join(md(r) for r in rule.references)
+        head = f"- **{md(rule.title)}** ({code(rule.rule_id)}, {md(rule.severity)})"
+        if len(fixes) == 1:
+            text = head + ": " + md(next(iter(fixes)) or "no remediation recorded")
             if refs:
                 text += f" References: {refs}"
             lines.append(text)
+            continue
+        lines.append(head + (f" References: {refs}" if refs else ""))
+        for fix, subjects in fixes.items():
+            lines.append(f"  - {md(', '.join(subjects))}: {md(fix or 'no remediation recorded')}")
     lines.append("")
     return lines

@@ -8,21 +8,20 @@ from __future__ import annotations
 import textwrap
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
 
+from tlsaudit.counts import tally
 from tlsaudit.formats.base import (
     INTERRUPTED_NOTE,
     LEGACY_NAMES,
-    PROBLEM_STATUSES,
     VERSION_NAMES,
     RenderOptions,
-    Report,
     display_title,
     one_line,
     several_sources,
     subject_label,
     tls_library_label,
 )
+from tlsaudit.report_types import Report
 
 _RESET = "\x1b[0m"
 _COLOURS = {"red": "\x1b[31m", "green": "\x1b[32m", "yellow": "\x1b[33m", "dim": "\x1b[2m", "bold": "\x1b[1m"}
@@ -119,7 +118,7 @@ def render(report: Report, options: RenderOptions) -> str:
 
 
 def _problems(report: Report, paint: _Painter, with_source: bool) -> list[str]:
-    problems = [f for f in report["findings"] if f["status"] in PROBLEM_STATUSES]
+    problems = tally(report).problem_findings
     if not problems:
         return []
     lines = ["Findings"]
@@ -143,9 +142,13 @@ def _wrapped(text: str, indent: str) -> list[str]:
     ) or [indent]
 
 
+def verdict_line(report: Report, color: bool = False) -> str:
+    """The one-line verdict (also printed on stderr when the report goes to files)."""
+    return _verdict_line(report, _Painter(color))
+
+
 def _verdict_line(report: Report, paint: _Painter) -> str:
-    summary: dict[str, Any] = report["summary"]
-    counts = summary["counts"]
-    verdict = summary["verdict"]
+    counts = tally(report).checks
+    verdict = report["summary"]["verdict"]
     detail = ", ".join(f"{counts[k]} {k}" for k in ("fail", "error", "warn", "pass", "skipped"))
     return paint(f"Verdict: {verdict.upper()}", VERDICT_COLOUR[verdict]) + f"  ({detail})"

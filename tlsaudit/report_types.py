@@ -1,0 +1,200 @@
+"""The report's shape as types: one TypedDict per object of `reports/report.schema.json`.
+
+Formats take a `Report`; `tests/test_report_types.py` checks that these keys and the schema's keep matching.
+"""
+
+from typing import Literal, NotRequired, TypedDict
+
+Verdict = Literal["pass", "warn", "fail", "error"]
+ReadinessName = Literal["ready", "ready-with-config", "needs-upgrade", "unknown"]
+StatusName = Literal["pass", "fail", "warn", "error", "skipped"]
+SeverityName = Literal["critical", "high", "medium", "low", "info"]
+SubjectKind = Literal["endpoint", "runtime", "capture"]
+
+
+class ToolInfo(TypedDict):
+    name: str
+    version: str
+
+
+class PolicyInfo(TypedDict):
+    id: str
+    title: str
+
+
+# "pass" is a keyword: the functional syntax carries it
+StatusCountsFull = TypedDict(
+    "StatusCountsFull", {"pass": int, "fail": int, "warn": int, "error": int, "skipped": int}
+)
+EndpointCounts = TypedDict(
+    "EndpointCounts", {"total": int, "pass": int, "fail": int, "warn": int, "error": int}
+)
+RuntimeCounts = TypedDict(
+    "RuntimeCounts",
+    {"total": int, "ready": int, "ready-with-config": int, "needs-upgrade": int, "unknown": int},
+)
+
+
+class HostRollup(TypedDict):
+    name: str
+    port: int
+    addresses: list[str]
+    verdict: Verdict
+    disagreements: NotRequired[list[str]]
+
+
+class Summary(TypedDict):
+    verdict: Verdict
+    counts: StatusCountsFull
+    endpoints: EndpointCounts
+    runtimes: RuntimeCounts
+    hosts: list[HostRollup]
+
+
+class ProtocolResult(TypedDict):
+    status: Literal["accepted", "rejected", "unknown"]
+    reason: NotRequired[str]
+    reason_code: NotRequired[str]  # one of the schema's codes (an enum there)
+
+
+class Certificate(TypedDict):
+    subject: str
+    issuer: str
+    san: NotRequired[list[str]]
+    serial: NotRequired[str]
+    not_before: NotRequired[str]
+    not_after: NotRequired[str]
+    days_left: NotRequired[int]
+    not_yet_valid: NotRequired[bool]
+    key_type: NotRequired[str]
+    key_bits: NotRequired[int]
+    signature_algorithm: NotRequired[str]
+    signature_hash: NotRequired[str]
+    chain_signature_hashes: NotRequired[list[str]]
+    self_signed: NotRequired[bool]
+    chain_length: NotRequired[int]
+    chain_subjects: NotRequired[list[str]]
+    chain_in_order: NotRequired[bool]
+    trusted: NotRequired[bool]
+    trust_error: NotRequired[str]
+    hostname_match: NotRequired[bool]
+    chain_complete: NotRequired[bool]
+    sha256_fingerprint: NotRequired[str]
+
+
+class CipherSuiteResult(TypedDict):
+    version: str
+    accepted: list[str]
+    server_preference: NotRequired[bool]
+    classes: NotRequired[list[str]]
+    errors: NotRequired[list[str]]
+
+
+class ClientSimulation(TypedDict):
+    client: str
+    name: str
+    version: str
+    result: Literal["connects", "fails", "unknown"]
+    protocol: NotRequired[str]
+    cipher_suite: NotRequired[str]
+    reason: NotRequired[str]
+
+
+class Endpoint(TypedDict):
+    id: str
+    target: str
+    host: str
+    port: int
+    ip: str
+    sni: NotRequired[str]
+    starttls: NotRequired[str]
+    protocols: dict[str, ProtocolResult]
+    certificate: NotRequired[Certificate]
+    cipher_suites: NotRequired[list[CipherSuiteResult]]
+    errors: NotRequired[list[str]]
+    elapsed_ms: NotRequired[int]
+    starttls_refused: NotRequired[str]
+    certificate_error: NotRequired[str]
+    clients: NotRequired[list[ClientSimulation]]
+    client_certificate: NotRequired[Literal["requested", "required"]]
+    verdict: Verdict
+    source_host: NotRequired[str]
+
+
+class Evidence(TypedDict):
+    argv: list[str]
+    exit_code: NotRequired[int]
+    stdout: NotRequired[str]
+    stderr: NotRequired[str]
+    note: NotRequired[str]
+
+
+class Runtime(TypedDict):
+    id: str
+    kind: str
+    path: str
+    version: NotRequired[str]
+    details: NotRequired[dict[str, str | int | float | bool | list[str]]]
+    readiness: ReadinessName
+    evidence: NotRequired[list[Evidence]]
+    errors: NotRequired[list[str]]
+    host: NotRequired[str]
+    verdict: Verdict
+    source_host: NotRequired[str]
+
+
+class Capture(TypedDict):
+    id: str
+    client: str
+    runtime: NotRequired[str]
+    legacy_version: str
+    versions_offered: list[str]
+    cipher_suites: list[str]
+    sni: NotRequired[str]
+    groups: NotRequired[list[str]]
+    signature_algorithms: NotRequired[list[str]]
+    extensions: NotRequired[list[str]]
+    negotiated_version: NotRequired[str]
+    outcome: NotRequired[str]
+    errors: NotRequired[list[str]]
+    runtime_kind: NotRequired[str]
+    peer: NotRequired[str]
+    hello_format: NotRequired[str]
+    versions_exact: NotRequired[bool]
+    weak_suites: NotRequired[list[str]]
+    alpn: NotRequired[list[str]]
+    negotiated_cipher: NotRequired[str]
+    completed: NotRequired[bool]
+    client_result: NotRequired[str]
+    observed: NotRequired[bool]
+    readiness: NotRequired[ReadinessName]
+    verdict: Verdict
+    source_host: NotRequired[str]
+
+
+class Finding(TypedDict):
+    rule_id: str
+    status: StatusName
+    severity: SeverityName
+    subject: str
+    subject_kind: SubjectKind
+    title: str
+    message: str
+    remediation: NotRequired[str]
+    references: NotRequired[list[str]]
+    readiness: NotRequired[ReadinessName]
+    source_host: NotRequired[str]
+
+
+class Report(TypedDict):
+    schema_version: str
+    tool: ToolInfo
+    generated_at: str
+    policy: PolicyInfo
+    scope: NotRequired[dict[str, str | list[str]]]
+    interrupted: NotRequired[bool]
+    summary: Summary
+    endpoints: list[Endpoint]
+    runtimes: list[Runtime]
+    captures: list[Capture]
+    findings: list[Finding]
