@@ -181,3 +181,36 @@ def test_scan_clients_names_the_failing_clients_against_a_tls12_only_server() ->
     (finding,) = [f for f in report["findings"] if f["rule_id"] == "endpoint.client-fails"]
     assert finding["status"] == "fail" and pinned in finding["message"] and python not in finding["message"]
     assert done.returncode == 1
+
+
+def test_clients_and_client_certificate_show_in_html_and_markdown(tmp_path: Path) -> None:
+    from tests.support.tls_servers import openssl_s_server
+
+    pinned = next(p.id for p in load_profiles() if p.id.endswith("tlsv1-pinned"))
+    with openssl_s_server(["-tls1_2", "-verify", "1"]) as server:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tlsaudit",
+                "scan",
+                f"127.0.0.1:{server.port}",
+                "--clients",
+                pinned,
+                "-q",
+                "-o",
+                str(tmp_path / "r.html"),
+                "-o",
+                str(tmp_path / "r.md"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    markdown = (tmp_path / "r.md").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert f"`{pinned}` | fails | alert protocol\\_version" in markdown
+    assert "asks for a client certificate (requested)" in markdown
+    assert pinned in page and 'class="client-fails"' in page
+    assert "client certificate requested" in page

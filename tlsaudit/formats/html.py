@@ -255,8 +255,23 @@ def _endpoint_row(ep: Mapping[str, Any], with_source: bool) -> dict[str, Any]:
         "target": ep["target"],
         "sni": ep.get("sni", ""),
         "starttls": ep.get("starttls", ""),
+        "client_certificate": ep.get("client_certificate", ""),
+        "certificate_error": ep.get("certificate_error", ""),
         "cells": cells,
         "verdict": ep["verdict"],
+        "clients": [
+            {
+                "label": f"{c['name']} {c['version']}",
+                "profile": c["client"],
+                "result": c["result"],
+                "detail": (
+                    f"{c.get('protocol', '')} {c.get('cipher_suite', '')}".strip()
+                    if c["result"] == "connects"
+                    else c.get("reason", "")
+                ),
+            }
+            for c in ep.get("clients", [])
+        ],
     }
 
 

@@ -82,6 +82,8 @@ def render(report: Report, options: RenderOptions) -> str:
         )
     lines.append("")
     lines += _endpoints(report, with_source)
+    lines += _endpoint_notes(report, with_source)
+    lines += _clients(report, with_source)
     lines += _hosts(report)
     lines += _runtimes(report, with_source)
     lines += _findings(tallied, with_source)
@@ -98,6 +100,42 @@ def _endpoints(report: Report, with_source: bool) -> list[str]:
         cells.append(VERDICT_MARK[ep["verdict"]])
         rows.append(cells)
     return ["### Endpoints", "", *_table(["Endpoint", *VERSION_NAMES, "Verdict"], rows), ""]
+
+
+def _endpoint_notes(report: Report, with_source: bool) -> list[str]:
+    """Facts beside the version matrix: client-certificate requests, certificates that could not be read."""
+    notes = []
+    for ep in report["endpoints"]:
+        label = md(subject_label(ep, with_source))
+        if ep.get("client_certificate"):
+            notes.append(f"- {label}: asks for a client certificate ({md(ep['client_certificate'])})")
+        if ep.get("certificate_error"):
+            notes.append(f"- {label}: certificate not collected: {md(ep['certificate_error'])}")
+    return [*notes, ""] if notes else []
+
+
+def _clients(report: Report, with_source: bool) -> list[str]:
+    """Simulated clients per endpoint (scan --clients)."""
+    out: list[str] = []
+    for ep in report["endpoints"]:
+        simulated = ep.get("clients") or []
+        if not simulated:
+            continue
+        rows = []
+        for c in simulated:
+            detail = (
+                f"{c.get('protocol', '')} {c.get('cipher_suite', '')}".strip()
+                if c["result"] == "connects"
+                else c.get("reason", "")
+            )
+            rows.append([md(f"{c['name']} {c['version']}"), code(c["client"]), md(c["result"]), md(detail)])
+        out += [
+            f"### Clients: {md(subject_label(ep, with_source))}",
+            "",
+            *_table(["Client", "Profile", "Result", "Protocol and suite, or why not"], rows),
+            "",
+        ]
+    return out
 
 
 def _hosts(report: Report) -> list[str]:
