@@ -305,9 +305,9 @@ _scan_options = [
     click.option(
         "--per-endpoint",
         type=click.IntRange(1, 100),
-        default=5,
+        default=6,
         show_default=True,
-        help="Connections open at once to one address and port.",
+        help="Connections open at once to one address and port (6: one per protocol version).",
     ),
     click.option(
         "--starttls",

@@ -28,7 +28,7 @@ class ScanOptions:
     retries: int = 1
     concurrency: int = 400
     per_address: int = 32
-    per_endpoint: int = 5
+    per_endpoint: int = 6
     versions: tuple[TlsVersion, ...] = ALL_VERSIONS
     sni: str | None = None
 

@@ -167,12 +167,13 @@ async def exchange(
 class LimitSettings:
     """How many connections may be open at once: in all, to one address, and to one address and port.
 
-    The per-endpoint default follows SSLyze's polite 5 connections per server; the per-address cap
-    protects a machine that serves many ports from a burst of them."""
+    The per-endpoint default is polite like SSLyze's 5 connections per server, yet lets the six version
+    probes run at once (a silent endpoint then costs one timeout, not two); the per-address cap protects a
+    machine that serves many ports from a burst of them."""
 
     total: int = 400
     per_address: int = 32
-    per_endpoint: int = 5
+    per_endpoint: int = 6
 
 
 class Limits:

@@ -30,6 +30,9 @@ from tlsaudit.tls.server_flight import (
 )
 from tlsaudit.tls.suite_offers import conventional_suites, probe_suites, remaining_suite_chunks
 
+# A probe hello with at most this many suites is as small as a mainstream client's: its refusal needs no
+# second opinion from a conventional hello (only the suites it left out are offered again).
+CONVENTIONAL_SIZE_LIMIT = 100
 # Outcomes worth another attempt: nothing was learnt, and a second try may learn it.
 _RETRY_CODES = frozenset({ReasonCode.TIMEOUT, ReasonCode.RESET, ReasonCode.NETWORK_ERROR})
 # Suites authenticated without a server certificate.
@@ -322,10 +325,15 @@ async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
     version = first.version
     name = prober.endpoint.server_name
     decide = decide_for(version)
-    ex, attempts = await prober.run(
-        lambda: conventional_hello(version, name), decide, transient=_transient(version)
-    )
-    conventional = _note(prober, judge(version, ex, attempts, offered=_offered(conventional_suites(version))))
+    attempts = 0
+    if len(probe_suites(version)) > CONVENTIONAL_SIZE_LIMIT:
+        ex, attempts = await prober.run(
+            lambda: conventional_hello(version, name), decide, transient=_transient(version)
+        )
+        offered = _offered(conventional_suites(version))
+        conventional = _note(prober, judge(version, ex, attempts, offered=offered))
+    else:
+        conventional = first  # the probe hello was no bigger than a conventional one: nothing to re-check
     if conventional.result.status == ProtocolStatus.ACCEPTED:
         return conventional
     if (
