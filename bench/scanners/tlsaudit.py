@@ -1,4 +1,4 @@
-"""tlsaudit's own version sweep, run from this checkout, read from its JSON report."""
+"""tlsaudit's own version sweep, run from this checkout (or an older one), read from its JSON report."""
 
 from __future__ import annotations
 
@@ -91,13 +91,16 @@ def imported_from(checkout: Checkout) -> str:
 
 
 def commit(checkout: Checkout) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(checkout.cwd), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(checkout.cwd), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
     return done.stdout.strip() or "unknown"
 
 
