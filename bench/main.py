@@ -18,6 +18,7 @@ from bench.lab import Lab, running_lab
 from bench.measure import TreeMemorySampler, run_measured, tree_cpu_seconds
 from bench.model import Endpoint, ToolRun
 from bench.nginx import LabError
+from bench.paired import Paired
 from bench.report import (
     Outcome,
     mismatch_section,
@@ -32,7 +33,9 @@ from bench.scanners import sslscan, sslyze
 from bench.scanners import tlsaudit as tlsaudit_scanner
 from bench.scanners.common import RunSpec, ScannerUnavailable
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
+REPO = Path(__file__).resolve().parents[1]
+OUT_DIR = REPO / "bench" / "out"
+BASELINE = "tlsaudit (baseline)"
 TOOLS = ("tlsaudit", "sslscan", "sslyze")
 FULL_TOOLS = ("tlsaudit", "sslyze", "testssl.sh")
 
@@ -104,6 +107,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=[],
         help="extra argument for `tlsaudit scan` (repeatable, e.g. --tlsaudit-arg=--timeout=3)",
     )
+    parser.add_argument(
+        "--tlsaudit-baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run the tlsaudit package of checkout DIR (an older version) as the row "
+        "'tlsaudit (baseline)', alternating with this checkout's run by run, and print after/before ratios",
+    )
+    parser.add_argument(
+        "--tlsaudit-baseline-arg",
+        action="append",
+        default=None,
+        help="extra argument for the baseline's `tlsaudit scan` (repeatable); "
+        "default: the --tlsaudit-arg ones",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="repetitions of each TLS-only run (median)")
     parser.add_argument("--sslyze-repeat", type=int, default=1, help="at most this many sslyze repetitions")
     parser.add_argument("--nginx-workers", type=int, default=0, help="nginx worker processes (default: CPUs)")
@@ -118,6 +135,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--endpoints, --repeat and --sslyze-repeat must be >= 1, --silent >= 0")
     if args.full_endpoints < 1:
         parser.error("--full-endpoints must be >= 1")
+    if args.tlsaudit_baseline is not None:
+        if args.mode == "full" or "tlsaudit" not in args.tools:
+            parser.error("--tlsaudit-baseline needs protocol mode and the tool tlsaudit")
+        if not (args.tlsaudit_baseline / "tlsaudit" / "__init__.py").is_file():
+            parser.error(f"--tlsaudit-baseline: no tlsaudit package in {args.tlsaudit_baseline}")
+        args.tlsaudit_baseline = args.tlsaudit_baseline.resolve()
+    if args.tlsaudit_baseline_arg is None:
+        args.tlsaudit_baseline_arg = args.tlsaudit_arg
     if args.testssl_pool <= 0:
         args.testssl_pool = 2 * (os.cpu_count() or 1)
     if args.sslscan_pool <= 0:
@@ -167,6 +192,8 @@ class Session:
         self.versions: dict[str, str] = {}
         self.budgets: dict[str, str] = {}
         self.startup: dict[str, float] = {}
+        self.paired: list[Paired] = []
+        self.imported: dict[str, str] = {}
         self.machine = machine()
 
     def measure_startup(self, tool: str, argv: list[str], env: dict[str, str] | None = None) -> None:
@@ -196,53 +223,93 @@ class Session:
         )
 
     def measure(
-        self, tool: str, mode: str, endpoints: list[Endpoint], runner: Callable[[RunSpec], ToolRun]
-    ) -> None:
+        self, mode: str, endpoints: list[Endpoint], runners: dict[str, Callable[[RunSpec], ToolRun]]
+    ) -> dict[str, list[ToolRun]]:
+        """Repetitions of each tool's run; with several tools they alternate run by run (the order is
+        reversed every other repetition), so that drifting load on the machine hits them alike."""
         repeats = 1 if mode.startswith("mixed") else self.args.repeat
-        if tool == "sslyze":
+        if "sslyze" in runners:
             repeats = min(repeats, self.args.sslyze_repeat)
-        runs = []
+        runs: dict[str, list[ToolRun]] = {tool: [] for tool in runners}
         for i in range(repeats):
-            spec = self.spec(tool, mode, endpoints, i)
-            if spec is None:
-                break
-            progress = f"  {tool} ({mode}): {len(endpoints)} endpoints, run {i + 1}/{repeats} ..."
-            print(progress, file=sys.stderr, flush=True)
-            server_before = tree_cpu_seconds(self.lab.nginx_pid)
-            result = runner(spec)
-            server_cpu = tree_cpu_seconds(self.lab.nginx_pid) - server_before
-            runs.append(replace(result, server_cpu_seconds=server_cpu))
-        if runs:
-            self.outcomes.append(outcome(runs, self.lab.tls, self.lab.silent))
+            for tool in list(runners) if i % 2 == 0 else reversed(runners):
+                spec = self.spec(tool, mode, endpoints, i)
+                if spec is None:
+                    break
+                progress = f"  {tool} ({mode}): {len(endpoints)} endpoints, run {i + 1}/{repeats} ..."
+                print(progress, file=sys.stderr, flush=True)
+                server_before = tree_cpu_seconds(self.lab.nginx_pid)
+                result = runners[tool](spec)
+                server_cpu = tree_cpu_seconds(self.lab.nginx_pid) - server_before
+                runs[tool].append(replace(result, server_cpu_seconds=server_cpu))
+        for done in runs.values():
+            if done:
+                self.outcomes.append(outcome(done, self.lab.tls, self.lab.silent))
+        return runs
 
     def run_tlsaudit(self) -> None:
-        try:
-            tlsaudit_scanner.check_available()
-        except ScannerUnavailable as exc:
-            self.skipped["tlsaudit"] = str(exc)
-            return
-        extra = tlsaudit_scanner.scan_args(self.args.tlsaudit_arg, self.args.connect_timeout)
-        full = tlsaudit_scanner.scan_args(
-            self.args.tlsaudit_arg, self.args.connect_timeout, protocol_only=False
-        )
-        self.budgets["tlsaudit"] = " ".join(extra) or "tlsaudit defaults"
-        prefix, env = tlsaudit_scanner.command()
-        self.measure_startup("tlsaudit", [*prefix, "--version"], env)
-
-        def runner_with(args: list[str]) -> Callable[[RunSpec], ToolRun]:
-            def runner(spec: RunSpec) -> ToolRun:
-                result, version = tlsaudit_scanner.run(spec, args)
-                self.versions["tlsaudit"] = version
-                return result
-
-            return runner
-
-        self.measure("tlsaudit", "tls", self.lab.tls, runner_with(extra))
-        if full != extra:
-            # what a user gets without the protocol-only switches (certificate analysis included)
-            self.measure("tlsaudit", "tls, with certificates", self.lab.tls, runner_with(full))
+        checkouts = [tlsaudit_scanner.HERE]
+        if self.args.tlsaudit_baseline is not None:
+            # both as `python -m tlsaudit` from their own directory: the same start-up path
+            checkouts = [
+                tlsaudit_scanner.Checkout(root=REPO),
+                tlsaudit_scanner.Checkout(tool=BASELINE, root=self.args.tlsaudit_baseline),
+            ]
+        sweeps: dict[str, Callable[[RunSpec], ToolRun]] = {}
+        with_certs: dict[str, Callable[[RunSpec], ToolRun]] = {}
+        for checkout in checkouts:
+            user_args = (
+                self.args.tlsaudit_baseline_arg if checkout.tool == BASELINE else self.args.tlsaudit_arg
+            )
+            try:
+                tlsaudit_scanner.check_available(checkout)
+                if checkout.root is not None:
+                    self.imported[checkout.tool] = (
+                        f"{tlsaudit_scanner.imported_from(checkout)} @ {tlsaudit_scanner.commit(checkout)}"
+                    )
+                    print(f"{checkout.tool} runs {self.imported[checkout.tool]}", file=sys.stderr, flush=True)
+            except ScannerUnavailable as exc:
+                self.skipped[checkout.tool] = str(exc)
+                continue
+            extra = tlsaudit_scanner.scan_args(user_args, self.args.connect_timeout, checkout=checkout)
+            full = tlsaudit_scanner.scan_args(
+                user_args, self.args.connect_timeout, protocol_only=False, checkout=checkout
+            )
+            self.budgets[checkout.tool] = " ".join(extra) or "tlsaudit defaults"
+            prefix, env = tlsaudit_scanner.command(checkout)
+            self.measure_startup(checkout.tool, [*prefix, "--version"], env)
+            sweeps[checkout.tool] = self.tlsaudit_runner(checkout, extra)
+            if full != extra:
+                with_certs[checkout.tool] = self.tlsaudit_runner(checkout, full)
+        # what a user gets without the protocol-only switches (certificate analysis included)
+        modes = [("tls", self.lab.tls, sweeps), ("tls, with certificates", self.lab.tls, with_certs)]
         if self.lab.silent:
-            self.measure("tlsaudit", "mixed", spread(self.lab.tls, self.lab.silent), runner_with(extra))
+            modes.append(("mixed", spread(self.lab.tls, self.lab.silent), sweeps))
+        for mode, endpoints, runners in modes:
+            if not runners:
+                continue
+            runs = self.measure(mode, endpoints, runners)
+            if len(runs) == 2 and all(runs.values()):
+                after, before = self.outcomes[-2:]
+                self.paired.append(
+                    Paired(
+                        mode=mode,
+                        after=tuple(runs["tlsaudit"]),
+                        before=tuple(runs[BASELINE]),
+                        after_outcome=after,
+                        before_outcome=before,
+                    )
+                )
+
+    def tlsaudit_runner(
+        self, checkout: tlsaudit_scanner.Checkout, args: list[str]
+    ) -> Callable[[RunSpec], ToolRun]:
+        def runner(spec: RunSpec) -> ToolRun:
+            result, version = tlsaudit_scanner.run(spec, args, checkout)
+            self.versions[checkout.tool] = version
+            return result
+
+        return runner
 
     def run_sslscan(self) -> None:
         try:
@@ -253,11 +320,11 @@ class Session:
             return
         pool = self.args.sslscan_pool
         self.budgets["sslscan"] = f"--timeout={max(1, round(self.args.connect_timeout))} per connection"
-        self.measure("sslscan", "tls", self.lab.tls, sslscan.run_sequential)
-        self.measure("sslscan", f"tls, pool {pool}", self.lab.tls, lambda s: sslscan.run_pool(s, pool))
+        self.measure("tls", self.lab.tls, {"sslscan": sslscan.run_sequential})
+        self.measure(f"tls, pool {pool}", self.lab.tls, {"sslscan": lambda s: sslscan.run_pool(s, pool)})
         if self.lab.silent:
             mixed = spread(self.lab.tls, self.lab.silent)
-            self.measure("sslscan", f"mixed, pool {pool}", mixed, lambda s: sslscan.run_pool(s, pool))
+            self.measure(f"mixed, pool {pool}", mixed, {"sslscan": lambda s: sslscan.run_pool(s, pool)})
 
     def run_sslyze(self) -> None:
         try:
@@ -268,9 +335,9 @@ class Session:
             self.skipped["sslyze"] = str(exc)
             return
         self.budgets["sslyze"] = "sslyze defaults (no timeout option)"
-        self.measure("sslyze", "tls", self.lab.tls, sslyze.run)
+        self.measure("tls", self.lab.tls, {"sslyze": sslyze.run})
         if self.lab.silent:
-            self.measure("sslyze", "mixed", spread(self.lab.tls, self.lab.silent), sslyze.run)
+            self.measure("mixed", spread(self.lab.tls, self.lab.silent), {"sslyze": sslyze.run})
 
 
 def main(argv: list[str]) -> int:
@@ -314,6 +381,10 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
     print()
     for line in ratios(outcomes):
         print(line)
+    for pair in session.paired:
+        print()
+        for line in pair.lines():
+            print(line)
     silent_lines = silent_section(outcomes, session.budgets)
     if silent_lines:
         print("\nSilent endpoints (accept TCP, never answer):")
@@ -333,6 +404,7 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
         "tool_versions": session.versions,
         "timeouts": session.budgets,
         "startup_seconds": {k: round(v, 4) for k, v in session.startup.items()},
+        "imported_from": session.imported,
         "settings": {
             "endpoints": args.endpoints,
             "silent": args.silent,
@@ -342,11 +414,12 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
             "budget": args.budget,
             "repeat": args.repeat,
             "sslyze_repeat": args.sslyze_repeat,
+            "tlsaudit_baseline": str(args.tlsaudit_baseline or ""),
         },
     }
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    path = write_record(
-        args.out, stamp, record(meta=meta, endpoints=lab.all, outcomes=outcomes, skipped=session.skipped)
-    )
+    data = record(meta=meta, endpoints=lab.all, outcomes=outcomes, skipped=session.skipped)
+    data["paired"] = [pair.record() for pair in session.paired]
+    path = write_record(args.out, stamp, data)
     print(f"\nrecord: {path}\neach tool's own output: {session.workdir}")
     return 0

@@ -53,8 +53,9 @@ def outcome(runs: list[ToolRun], tls: list[Endpoint], silent: list[Endpoint]) ->
 
 
 def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
+    width = max([34, *(len(o.label) for o in outcomes)])
     header = (
-        f"{'tool (mode)':<34} {'endpoints':>9} {'wall s':>7} {'start s':>7} {'cpu s':>6} "
+        f"{'tool (mode)':<{width}} {'endpoints':>9} {'wall s':>7} {'start s':>7} {'cpu s':>6} "
         f"{'srv cpu':>7} {'ep/s':>7} "
         f"{'peak MB':>7} "
         f"{'verdicts right':>16}"
@@ -63,7 +64,7 @@ def table(outcomes: list[Outcome], startup: dict[str, float]) -> str:
     for o in outcomes:
         flag = "  TIMED OUT" if o.run.timed_out else ""
         lines.append(
-            f"{o.label:<34} {o.run.targets:>9} {o.run.wall_seconds:>7.2f} "
+            f"{o.label:<{width}} {o.run.targets:>9} {o.run.wall_seconds:>7.2f} "
             f"{startup.get(o.run.tool, 0.0):>7.2f} {o.run.cpu_seconds:>6.2f} "
             f"{o.run.server_cpu_seconds:>7.2f} {o.rate:>7.1f} "
             f"{o.run.peak_rss_bytes / MB:>7.1f} {o.tls.percent:>7.2f}% "
@@ -79,7 +80,7 @@ def ratios(outcomes: list[Outcome]) -> list[str]:
     base = mine[0]
     lines = []
     for other in outcomes:
-        if other.run.tool == "tlsaudit" or other.run.mode.startswith("mixed") or other.rate == 0:
+        if other.run.tool.startswith("tlsaudit") or other.run.mode.startswith("mixed") or other.rate == 0:
             continue
         memory = base.run.peak_rss_bytes / other.run.peak_rss_bytes if other.run.peak_rss_bytes else 0.0
         lines.append(

@@ -1,4 +1,4 @@
-"""tlsaudit's own version sweep, run from this checkout, read from its JSON report."""
+"""tlsaudit's own version sweep, run from this checkout (or an older one), read from its JSON report."""
 
 from __future__ import annotations
 
@@ -22,29 +22,86 @@ REPO = Path(__file__).resolve().parents[2]
 RESULT_EXIT_CODES = frozenset({0, 1, 3})
 
 
-def command() -> tuple[list[str], dict[str, str]]:
-    """argv prefix and environment that run this checkout's tlsaudit."""
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """Which tlsaudit runs: this checkout as installed (root None), or the package of a checkout
+    directory run with `python -m tlsaudit` and the directory first on PYTHONPATH (and as the working
+    directory, which `-m` puts before PYTHONPATH), so that it shadows the editable install."""
+
+    tool: str = "tlsaudit"
+    root: Path | None = None
+
+    @property
+    def cwd(self) -> Path:
+        return self.root or REPO
+
+
+HERE = Checkout()
+
+
+def python() -> str:
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def command(checkout: Checkout = HERE) -> tuple[list[str], dict[str, str]]:
+    """argv prefix and environment that run the checkout's tlsaudit."""
     env = dict(os.environ)
     console = REPO / ".venv" / "bin" / "tlsaudit"
-    if console.exists():
+    if checkout.root is None and console.exists():
         return [str(console)], env
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    if (REPO / "tlsaudit" / "__main__.py").exists():
-        return [sys.executable, "-m", "tlsaudit"], env
-    return [sys.executable, "-c", "import sys; from tlsaudit.cli import main; sys.exit(main())"], env
+    root = checkout.cwd
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    if (root / "tlsaudit" / "__main__.py").exists():
+        return [python(), "-m", "tlsaudit"], env
+    return [python(), "-c", "import sys; from tlsaudit.cli import main; sys.exit(main())"], env
 
 
-def check_available() -> None:
-    argv, env = command()
+def check_available(checkout: Checkout = HERE) -> None:
+    argv, env = command(checkout)
     try:
         done = subprocess.run(
-            [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
+            [*argv, "scan", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=checkout.cwd,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ScannerUnavailable(f"tlsaudit could not be started: {exc}") from exc
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ScannerUnavailable(f"`tlsaudit scan` is not available in this checkout ({tail[0]})")
+        raise ScannerUnavailable(f"`tlsaudit scan` is not available in {checkout.cwd} ({tail[0]})")
+
+
+def imported_from(checkout: Checkout) -> str:
+    """The tlsaudit package the checkout's command really imports (same interpreter, environment and
+    working directory); refuses one from elsewhere, e.g. the editable install of another checkout."""
+    _, env = command(checkout)
+    probe = [python(), "-c", "import tlsaudit; print(tlsaudit.__file__)"]
+    done = subprocess.run(
+        probe, capture_output=True, text=True, timeout=60, env=env, cwd=checkout.cwd, check=False
+    )
+    where = Path(done.stdout.strip()).resolve().parent if done.returncode == 0 else None
+    if where != (checkout.cwd / "tlsaudit").resolve():
+        raise ScannerUnavailable(f"{checkout.tool}: imports tlsaudit from {where}, not from {checkout.cwd}")
+    return str(where)
+
+
+def commit(checkout: Checkout) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(checkout.cwd), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,13 +117,24 @@ NOT_PROTOCOL_WORK = (("--certificates", "--no-certificates"), ("--ciphers", "--n
 
 
 def scan_args(
-    user_args: list[str], connect_timeout: float, *, protocol_only: bool = True, retries: int = 1
+    user_args: list[str],
+    connect_timeout: float,
+    *,
+    protocol_only: bool = True,
+    retries: int = 1,
+    checkout: Checkout = HERE,
 ) -> list[str]:
     """The user's arguments, plus the shared per-connection timeout, one retry and (for the protocol
     sweep) no certificate or cipher-suite work, unless the user said otherwise."""
-    argv, env = command()
+    argv, env = command(checkout)
     helptext = subprocess.run(
-        [*argv, "scan", "--help"], capture_output=True, text=True, timeout=60, env=env, check=False
+        [*argv, "scan", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=checkout.cwd,
+        check=False,
     ).stdout
     args = list(user_args)
     if "--timeout" in helptext and not any(a.startswith("--timeout") for a in args):
@@ -103,13 +171,13 @@ def parse_json(path: Path) -> Parsed:
     return Parsed(verdicts=verdicts, tool_version=str(tool.get("version", "unknown")), seconds=seconds)
 
 
-def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
-    argv, env = command()
+def run(spec: RunSpec, extra_args: list[str], checkout: Checkout = HERE) -> tuple[ToolRun, str]:
+    argv, env = command(checkout)
     targets = spec.write_targets()
     out = spec.workdir / "tlsaudit.json"
     argv = [*argv, "scan", "-f", str(targets), "--format", "json", "-o", str(out), "--quiet", *extra_args]
     with TreeMemorySampler() as sampler:
-        done = run_measured(argv, timeout=spec.timeout, sampler=sampler, env=env, cwd=REPO)
+        done = run_measured(argv, timeout=spec.timeout, sampler=sampler, env=env, cwd=checkout.cwd)
     problems = []
     if done.timed_out:
         problems.append(f"timed out after {done.seconds:.1f}s")
@@ -117,7 +185,7 @@ def run(spec: RunSpec, extra_args: list[str]) -> tuple[ToolRun, str]:
         problems.append(f"exit {done.returncode}: {done.stderr_tail.strip()[-500:]}")
     parsed = parse_json(out)
     run_result = ToolRun(
-        tool="tlsaudit",
+        tool=checkout.tool,
         mode=spec.mode,
         targets=len(spec.endpoints),
         wall_seconds=done.seconds,
