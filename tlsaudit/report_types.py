@@ -166,6 +166,7 @@ class Capture(TypedDict):
     negotiated_cipher: NotRequired[str]
     completed: NotRequired[bool]
     client_result: NotRequired[str]
+    raw_hello: NotRequired[str]
     observed: NotRequired[bool]
     readiness: NotRequired[ReadinessName]
     verdict: Verdict
