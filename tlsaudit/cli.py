@@ -331,7 +331,13 @@ _scan_options = [
         "--certificates/--no-certificates",
         default=True,
         show_default=True,
-        help="Analyse the certificate chain of each endpoint.",
+        help="Analyse the certificate chain of each endpoint (and ask for a stapled OCSP response).",
+    ),
+    click.option(
+        "--hsts/--no-hsts",
+        default=True,
+        show_default=True,
+        help="Send one HTTP request after a handshake to read Strict-Transport-Security (not on STARTTLS).",
     ),
 ]
 
@@ -474,6 +480,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
             clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
+            hsts=kw["hsts"],
         )
     except UsageError as exc:
         _fail(str(exc))

@@ -38,7 +38,11 @@ from tlsaudit.models import (
 )
 
 DEFAULT_POLICY = "sage-intacct-2018"
-DEFAULT_PARAMS: dict[str, int | float | str] = {"cert_expiry_warn_days": 30}
+DEFAULT_PARAMS: dict[str, int | float | str] = {
+    "cert_expiry_warn_days": 30,
+    "cert_max_lifetime_days": 398,  # Mozilla lifespan; the Mozilla policies set their own
+    "hsts_min_max_age": 31536000,  # one year
+}
 APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
 RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser")
 RULE_KEYS = frozenset(
