@@ -21,6 +21,7 @@ from tlsaudit.engine import (
     available_policies,
     load_rule_file,
     load_ruleset,
+    policy_citations,
 )
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
 from tlsaudit.facts import known_facts
@@ -750,6 +751,8 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
             while end < len(lines) and not lines[end].startswith("[[rule]]"):
                 end += 1
             click.echo("\n".join(lines[start:end]).rstrip())
+            for line in policy_citations(rule_id, [Path(d) for d in rules_dirs]):
+                click.echo(line)
             return
     _fail(f"no rule {rule_id!r}; see 'tlsaudit rules list'")
 

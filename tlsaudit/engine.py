@@ -578,6 +578,16 @@ def resolve_policy(policy: str | Path, extra_dirs: Sequence[Path] = ()) -> Polic
     return _follow_alias(load_policy_file(known[text]), known)
 
 
+def policy_citations(rule_id: str, extra_dirs: Sequence[Path] = ()) -> list[str]:
+    """`cited by POLICY: clause` for every policy (shipped or in --rules folders) that cites the rule."""
+    lines: list[str] = []
+    for name, path in sorted(available_policies(extra_dirs).items()):
+        policy = load_policy_file(path)
+        if rule_id in policy.citations:
+            lines.append(f"cited by {name}: {policy.citations[rule_id]}")
+    return lines
+
+
 def _follow_alias(policy: Policy, known: Mapping[str, Path]) -> Policy:
     """An alias (a retired id) is the policy that replaced it, titled so that the report says so."""
     if not policy.alias_of:
