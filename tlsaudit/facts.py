@@ -112,7 +112,8 @@ CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
         type="bool", doc="TLS 1.2 accepts an AEAD suite (unknown when TLS 1.2 was not enumerated)"
     ),
     "cipher_suites.outside_mozilla_intermediate": FactSpec(
-        type="list", doc="accepted suites that Mozilla's intermediate configuration does not list"
+        type="list",
+        doc="accepted suites outside Mozilla's intermediate configuration (6.0: no DHE)",
     ),
 }
 
@@ -180,7 +181,8 @@ SUITES_BY_VERSION_FACTS: dict[str, FactSpec] = {
     if v != TlsVersion.SSLv2
 }
 
-# Mozilla Server Side TLS 5.7, intermediate configuration (IANA names of its OpenSSL list).
+# Mozilla Server Side TLS 6.0 (April 2026), intermediate configuration (IANA names of its OpenSSL list):
+# 5.7's list without the DHE suites, which 6.0 dropped.
 MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
     {
         "TLS_AES_128_GCM_SHA256",
@@ -192,9 +194,6 @@ MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
     }
 )
 

@@ -65,3 +65,16 @@ def test_answers() -> None:
     assert read_answer(b"", closed=True)[0].outcome == HttpOutcome.NOT_HTTP
     assert read_answer(b"HTTP/1.1 200 OK\r\nX: y", closed=True)[0].outcome == HttpOutcome.FAILED
     assert host_header("::1", 8443) == "[::1]:8443" and host_header("example.com", 443) == "example.com"
+
+
+def test_mozilla_6_intermediate_has_no_dhe_suites() -> None:
+    from tlsaudit.facts import cipher_suite_facts
+    from tlsaudit.models import CipherSuiteResult, TlsVersion
+
+    result = CipherSuiteResult(
+        version=TlsVersion.TLSv1_2,
+        accepted=("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
+        classes=("aead", "forward-secrecy"),
+    )
+    outside = cipher_suite_facts((result,))["cipher_suites.outside_mozilla_intermediate"]
+    assert outside == ("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",)
