@@ -116,3 +116,40 @@ def test_facts_not_collected_are_errors_never_skipped(name: str) -> None:
     other = _tls12_endpoint(http=HttpCheck(outcome=HttpOutcome.NOT_HTTP, detail="* OK"))
     found = {f.rule_id: f for f in evaluate(ruleset, endpoints=[other]).findings}
     assert found["endpoint.hsts-missing"].status == FindingStatus.SKIPPED
+
+
+def test_drown_flags_the_tls_endpoint_that_shares_its_key_with_an_sslv2_endpoint() -> None:
+    """Two endpoints of one report serve the same key; one accepts SSLv2 (no real SSLv2 server exists for
+    a current OpenSSL: the facts are built from a real certificate and the two protocol verdicts)."""
+    from tests.probe.pki import make_leaf, make_pki
+    from tlsaudit.audit import Collected, make_report
+    from tlsaudit.probe.certificates import TrustAnchors, analyse_chain
+
+    pki = make_pki()
+    leaf = make_leaf(pki.intermediate)
+    other = make_leaf(pki.intermediate, key_kind="p256")
+    anchors = TrustAnchors(system=(), extra=(pki.root.cert,))
+    cert = analyse_chain([leaf.der, pki.intermediate.der], hostname="localhost", anchors=anchors)
+    other_cert = analyse_chain([other.der, pki.intermediate.der], hostname="localhost", anchors=anchors)
+    sslv2 = _tls12_endpoint(certificate=cert)
+    sslv2 = EndpointFacts(
+        target="old",
+        host="old.example",
+        port=443,
+        ip="192.0.2.9",
+        sni=None,
+        protocols={**sslv2.protocols, TlsVersion.SSLv2: ProtocolResult(status=ProtocolStatus.ACCEPTED)},
+        certificate=cert,
+    )
+    sharing = _tls12_endpoint(certificate=cert)
+    own_key = EndpointFacts(
+        target="n", host="n.example", port=443, ip="192.0.2.2", sni=None, protocols=sharing.protocols,
+        certificate=other_cert,
+    )  # fmt: skip
+    report = make_report(load_ruleset("sage-intacct-2018"), Collected(endpoints=[sslv2, sharing, own_key]))
+    drown = {f["subject"]: f for f in report["findings"] if f["rule_id"] == "endpoint.drown"}
+    assert drown[sslv2.subject]["status"] == "fail"
+    assert drown[sharing.subject]["status"] == "fail" and sslv2.subject in drown[sharing.subject]["message"]
+    assert drown[own_key.subject]["status"] == "pass"
+    shared = [ep for ep in report["endpoints"] if ep["id"] == sharing.subject]
+    assert shared[0]["key_shared_with_sslv2"] == [sslv2.subject]

@@ -138,6 +138,10 @@ CERTIFICATE_POLICY_FACTS: dict[str, FactSpec] = {
     "certificate.revocation": FactSpec(
         type="list", doc="how the leaf can be revoked: crl, ocsp (empty: neither)"
     ),
+    "certificate.key_shared_with_sslv2": FactSpec(
+        type="list",
+        doc="other endpoints of the report that accept SSLv2 with this certificate's key (DROWN)",
+    ),
     "certificate.must_staple": FactSpec(
         type="bool", doc="the leaf demands a stapled OCSP response (RFC 7633)"
     ),
@@ -422,6 +426,7 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     if ep.certificate is not None:
         facts.update(certificate_policy_facts(ep.certificate))
     facts.update(session_facts(ep))
+    facts.update(shared_key_facts(ep))
     facts.update(suites_by_version_facts(ep))
     return facts
 
@@ -501,6 +506,10 @@ def certificate_policy_facts(cert: CertificateInfo) -> dict[str, FactValue]:
         "certificate.revocation": revocation,
         "certificate.must_staple": cert.must_staple,
     }
+
+
+def shared_key_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    return {"certificate.key_shared_with_sslv2": ep.key_shared_with_sslv2}
 
 
 def session_facts(ep: EndpointFacts) -> dict[str, FactValue]:

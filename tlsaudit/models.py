@@ -167,6 +167,7 @@ class CertificateInfo:
     crl_urls: tuple[str, ...] = ()
     ocsp_urls: tuple[str, ...] = ()
     must_staple: bool = False  # TLS Feature extension with status_request (RFC 7633)
+    spki_sha256: str = ""  # SHA-256 of the leaf's SubjectPublicKeyInfo: the key, whatever the certificate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -257,6 +258,9 @@ class EndpointFacts:
     http: HttpCheck | None = None
     hsts: Hsts | None = None
     ocsp_stapling: OcspStapling | None = None
+    # Other endpoints of the same report that accept SSLv2 with this endpoint's certificate key (DROWN);
+    # None when it cannot be told (an SSLv2 endpoint is in the report, this endpoint's key is unknown).
+    key_shared_with_sslv2: tuple[str, ...] | None = ()
 
     @property
     def subject(self) -> str:

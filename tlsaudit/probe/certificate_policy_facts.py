@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from tlsaudit.probe.certificates import TrustAnchors, _validate
@@ -119,4 +120,15 @@ def policy_facts(
         "crl_urls": crls,
         "ocsp_urls": ocsp,
         "must_staple": must_staple(leaf),
+        "spki_sha256": spki_sha256(leaf),
     }
+
+
+def spki_sha256(cert: x509.Certificate) -> str:
+    """Hex SHA-256 of the SubjectPublicKeyInfo: equal for two certificates with the same key."""
+    der = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    return digest.finalize().hex()
