@@ -290,3 +290,38 @@ def test_starttls_endpoint_sends_no_http_request_and_hsts_does_not_apply() -> No
     assert facts.http is None and facts.hsts is None
     assert facts.ocsp_stapling is not None and facts.ocsp_stapling.stapled is False
     assert statuses(facts, "mozilla-intermediate")["endpoint.hsts-missing"] == FindingStatus.SKIPPED
+
+
+@contextlib.contextmanager
+def raw_https_server(answer: bytes | None) -> Iterator[ServerAddress]:
+    """A Python `ssl` server that completes the handshake, then sends `answer` (None: nothing at all)."""
+    files = make_cert()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files.chain, files.key)
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        with context.wrap_socket(conn, server_side=True) as tls:
+            recv_some(tls)
+            if answer is not None:
+                tls.sendall(answer)
+            stop.wait(3)
+
+    with serve(handle) as address:
+        yield address
+
+
+def test_http_answer_is_bounded_and_a_silent_server_is_not_assessed() -> None:
+    endless = (
+        b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000\r\n" + b"X-Pad: " + b"a" * 40000
+    )
+    with raw_https_server(endless) as server:
+        facts = scan(server.port, [session_check_enricher(ocsp=False)])
+    assert facts.http is not None and facts.http.outcome == HttpOutcome.ANSWERED
+    assert facts.hsts == Hsts(max_age=31536000)
+    quick = ScanOptions(timeout=1.0, retries=0, versions=(TlsVersion.TLSv1_2, TlsVersion.TLSv1_3))
+    with raw_https_server(None) as server:
+        target = Target(raw=f"127.0.0.1:{server.port}", host="127.0.0.1", port=server.port)
+        (silent,) = asyncio.run(Scanner(quick, enrichers=[session_check_enricher(ocsp=False)]).scan([target]))
+    assert silent.http is not None and silent.http.outcome == HttpOutcome.FAILED
+    assert "timeout" in silent.http.detail
+    assert statuses(silent, "mozilla-intermediate")["endpoint.hsts-missing"] == FindingStatus.ERROR
