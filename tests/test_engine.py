@@ -21,6 +21,10 @@ from tlsaudit.models import (
     EndpointFacts,
     Finding,
     FindingStatus,
+    Hsts,
+    HttpCheck,
+    HttpOutcome,
+    OcspStapling,
     ProtocolResult,
     ProtocolStatus,
     TlsVersion,
@@ -35,7 +39,15 @@ def endpoint(accepted: set[str], unknown: set[str] = frozenset()) -> EndpointFac
         status = A if v.value in accepted else U if v.value in unknown else R
         protocols[v] = ProtocolResult(status=status, reason="timeout after 5s" if status == U else "")
     return EndpointFacts(
-        target="h", host="h.example", port=443, ip="192.0.2.1", sni="h.example", protocols=protocols
+        target="h",
+        host="h.example",
+        port=443,
+        ip="192.0.2.1",
+        sni="h.example",
+        protocols=protocols,
+        http=HttpCheck(outcome=HttpOutcome.ANSWERED, status=200),
+        hsts=Hsts(max_age=63072000),
+        ocsp_stapling=OcspStapling(stapled=False),
     )
 
 
@@ -69,13 +81,13 @@ def test_every_policy_loads_and_selects_rules() -> None:
 @pytest.mark.parametrize(
     ("accepted", "expected"),
     [
-        # policy:                sage    pci     nist    rfc     moz-int moz-modern
+        # policy:                sage    pci (an alias of pci-dss-4.0.1)  nist  rfc  moz-int moz-modern
         ({"TLSv1.2"}, ("pass", "pass", "fail", "pass", "pass", "fail")),
         ({"TLSv1.3"}, ("pass", "pass", "pass", "pass", "pass", "pass")),
         ({"TLSv1.2", "TLSv1.3"}, ("pass", "pass", "pass", "pass", "pass", "fail")),
-        ({"TLSv1.1", "TLSv1.2"}, ("fail", "pass", "fail", "fail", "fail", "fail")),
+        ({"TLSv1.1", "TLSv1.2"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
         ({"TLSv1.0", "TLSv1.2"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
-        ({"TLSv1.1"}, ("fail", "pass", "fail", "fail", "fail", "fail")),
+        ({"TLSv1.1"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
         ({"SSLv3", "TLSv1.0"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
         ({"TLSv1.0"}, ("fail", "fail", "fail", "fail", "fail", "fail")),
     ],
@@ -93,11 +105,16 @@ def test_policy_verdicts(accepted: set[str], expected: tuple[str, ...]) -> None:
     assert got == expected
 
 
-def test_tls11_tls12_server_passes_pci_but_fails_sage() -> None:
+def test_tls11_fails_pci_dss_4_with_medium_severity_and_the_old_id_is_an_alias() -> None:
     ep = endpoint({"TLSv1.1", "TLSv1.2"})
     assert statuses("sage-intacct-2018", ep)["endpoint.tls11-accepted"] == FindingStatus.FAIL
-    assert "endpoint.tls11-accepted" not in statuses("pci-dss-3.2", ep)
-    assert verdict(statuses("pci-dss-3.2", ep)) == "pass"
+    for policy in ("pci-dss-4.0.1", "pci-dss-3.2"):
+        result = evaluate(load_ruleset(policy), endpoints=[ep])
+        (finding,) = [f for f in result.findings if f.rule_id == "endpoint.tls11-accepted"]
+        assert (finding.status, finding.severity.value) == (FindingStatus.FAIL, "medium")
+    alias = load_ruleset("pci-dss-3.2").policy
+    assert alias.id == "pci-dss-4.0.1" and alias.alias == "pci-dss-3.2"
+    assert "pci-dss-3.2" in alias.title and "retired" in alias.title
 
 
 @pytest.mark.parametrize(
@@ -140,6 +157,10 @@ def test_all_unknown_endpoint_gives_errors_only() -> None:
         "endpoint.no-forward",
         "endpoint.cbc-",
         "endpoint.starttls",
+        "endpoint.sweet32",
+        "endpoint.freak",
+        "endpoint.must-staple",
+        "endpoint.ocsp-",
     )
     assert {s for rid, s in found.items() if not rid.startswith(collected_later)} == {FindingStatus.ERROR}
     assert {s for rid, s in found.items() if rid.startswith(collected_later)} == {FindingStatus.SKIPPED}

@@ -14,6 +14,7 @@ from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
 from tlsaudit.report_types import Report
+from tlsaudit.shared_keys import link_sslv2_key_sharing
 
 if TYPE_CHECKING:
     from tlsaudit.inspectors import InspectOptions
@@ -94,13 +95,14 @@ def speaks_tls(endpoint: EndpointFacts) -> bool:
 
 
 def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None) -> Report:
+    endpoints = link_sslv2_key_sharing(collected.endpoints)  # DROWN: keys shared with SSLv2 endpoints
     evaluation = evaluate(
-        ruleset, endpoints=collected.endpoints, runtimes=collected.runtimes, captures=collected.captures
+        ruleset, endpoints=endpoints, runtimes=collected.runtimes, captures=collected.captures
     )
     report = build_report(
         policy_id=ruleset.policy.id,
         policy_title=ruleset.policy.title,
-        endpoints=collected.endpoints,
+        endpoints=endpoints,
         runtimes=collected.runtimes,
         captures=collected.captures,
         findings=evaluation.findings,

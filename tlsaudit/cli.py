@@ -21,6 +21,7 @@ from tlsaudit.engine import (
     available_policies,
     load_rule_file,
     load_ruleset,
+    policy_citations,
 )
 from tlsaudit.errors import ReportInputError, RuleFileError, TlsAuditError, UsageError
 from tlsaudit.facts import known_facts
@@ -331,7 +332,13 @@ _scan_options = [
         "--certificates/--no-certificates",
         default=True,
         show_default=True,
-        help="Analyse the certificate chain of each endpoint.",
+        help="Analyse the certificate chain of each endpoint (and ask for a stapled OCSP response).",
+    ),
+    click.option(
+        "--hsts/--no-hsts",
+        default=True,
+        show_default=True,
+        help="Send one HTTP request after a handshake to read Strict-Transport-Security (not on STARTTLS).",
     ),
 ]
 
@@ -474,6 +481,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
             clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
+            hsts=kw["hsts"],
         )
     except UsageError as exc:
         _fail(str(exc))
@@ -743,6 +751,8 @@ def rules_show(rule_id: str, rules_dirs: tuple[str, ...]) -> None:
             while end < len(lines) and not lines[end].startswith("[[rule]]"):
                 end += 1
             click.echo("\n".join(lines[start:end]).rstrip())
+            for line in policy_citations(rule_id, [Path(d) for d in rules_dirs]):
+                click.echo(line)
             return
     _fail(f"no rule {rule_id!r}; see 'tlsaudit rules list'")
 

@@ -38,7 +38,11 @@ from tlsaudit.models import (
 )
 
 DEFAULT_POLICY = "sage-intacct-2018"
-DEFAULT_PARAMS: dict[str, int | float | str] = {"cert_expiry_warn_days": 30}
+DEFAULT_PARAMS: dict[str, int | float | str] = {
+    "cert_expiry_warn_days": 30,
+    "cert_max_lifetime_days": 398,  # Mozilla lifespan; the Mozilla policies set their own
+    "hsts_min_max_age": 31536000,  # one year
+}
 APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
 RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser")
 RULE_KEYS = frozenset(
@@ -63,6 +67,7 @@ RULE_KEYS = frozenset(
 REQUIRED_RULE_KEYS = ("id", "title", "applies_to", "status", "severity", "message", "when")
 POLICY_KEYS = frozenset(
     {"id", "title", "description", "references", "include", "exclude", "params", "overrides"}
+    | {"facts", "citations", "alias_of"}
 )
 OVERRIDE_KEYS = frozenset({"severity", "status", "on_unknown"})
 TESTS = (
@@ -223,6 +228,12 @@ class Policy:
     params: Mapping[str, Any] = field(default_factory=dict)
     overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     source: str = ""
+    # Fact-name globs the policy judges (tests check that they cover every fact its rules name).
+    facts: tuple[str, ...] = ()
+    # Rule id -> the clause of the standard behind it, shown by `tlsaudit rules show`.
+    citations: Mapping[str, str] = field(default_factory=dict)
+    alias_of: str = ""  # an alias file: the id of the policy that replaces it
+    alias: str = ""  # the id this policy was asked for under, when that id is an alias of this one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -461,6 +472,8 @@ def load_policy_file(path: Path) -> Policy:
             raise rf.error(
                 f"override of {rule_id} may set only {', '.join(sorted(OVERRIDE_KEYS))}", rule_id=rule_id
             )
+    if "alias_of" in raw:
+        return _alias_policy(raw, rf)
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise rf.error("`params` must be a table", key="params")
@@ -479,7 +492,44 @@ def load_policy_file(path: Path) -> Policy:
         params=params,
         overrides=overrides,
         source=rf.name,
+        facts=_policy_fact_patterns(raw, rf),
+        citations=_policy_citations(raw, rf),
     )
+
+
+def _alias_policy(raw: Mapping[str, Any], rf: _RuleFile) -> Policy:
+    """A retired id kept as an alias: `alias_of` names the policy that replaces it; nothing else but the
+    id, title and description may be set (they say why)."""
+    extra = set(raw) - {"id", "title", "description", "alias_of"}
+    if extra:
+        raise rf.error(
+            f"an alias policy sets only id, title, description and alias_of, not {', '.join(sorted(extra))}"
+        )
+    if not isinstance(raw["alias_of"], str):
+        raise rf.error("`alias_of` must be a policy id", key="alias_of")
+    return Policy(
+        id=raw["id"],
+        title=raw["title"],
+        description=str(raw.get("description", "")),
+        source=rf.name,
+        alias_of=raw["alias_of"],
+    )
+
+
+def _policy_fact_patterns(raw: Mapping[str, Any], rf: _RuleFile) -> tuple[str, ...]:
+    patterns = _str_list(raw.get("facts", []), rf, raw["id"], "facts")
+    known = [name for kind in ("endpoint", "runtime", "capture") for name in known_facts(kind)]
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in known):
+            raise rf.error(f"`facts` pattern {pattern!r} names no known fact", key=pattern)
+    return patterns
+
+
+def _policy_citations(raw: Mapping[str, Any], rf: _RuleFile) -> dict[str, str]:
+    citations = raw.get("citations", {})
+    if not isinstance(citations, dict) or not all(isinstance(v, str) for v in citations.values()):
+        raise rf.error('`citations` must be a table of rule id = "clause"', key="citations")
+    return dict(citations)
 
 
 def _table_files(root: Path) -> list[Path]:
@@ -517,15 +567,37 @@ def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = 
 
 def resolve_policy(policy: str | Path, extra_dirs: Sequence[Path] = ()) -> Policy:
     text = str(policy)
+    known = available_policies(extra_dirs)
     if text.endswith(".toml") or "/" in text or Path(text).is_file():
         path = Path(text)
         if not path.is_file():
             raise RuleFileError(text, "policy file not found")
-        return load_policy_file(path)
-    known = available_policies(extra_dirs)
+        return _follow_alias(load_policy_file(path), known)
     if text not in known:
         raise RuleFileError(text, f"unknown policy (known: {', '.join(sorted(known))})")
-    return load_policy_file(known[text])
+    return _follow_alias(load_policy_file(known[text]), known)
+
+
+def policy_citations(rule_id: str, extra_dirs: Sequence[Path] = ()) -> list[str]:
+    """`cited by POLICY: clause` for every policy (shipped or in --rules folders) that cites the rule."""
+    lines: list[str] = []
+    for name, path in sorted(available_policies(extra_dirs).items()):
+        policy = load_policy_file(path)
+        if rule_id in policy.citations:
+            lines.append(f"cited by {name}: {policy.citations[rule_id]}")
+    return lines
+
+
+def _follow_alias(policy: Policy, known: Mapping[str, Path]) -> Policy:
+    """An alias (a retired id) is the policy that replaced it, titled so that the report says so."""
+    if not policy.alias_of:
+        return policy
+    if policy.alias_of not in known:
+        raise RuleFileError(policy.source, f"alias of an unknown policy {policy.alias_of!r}")
+    target = load_policy_file(known[policy.alias_of])
+    if target.alias_of:
+        raise RuleFileError(policy.source, f"alias of an alias ({policy.alias_of!r})")
+    return replace(target, title=f"{target.title} [{policy.id}: {policy.title}]", alias=policy.id)
 
 
 def load_ruleset(
@@ -545,9 +617,10 @@ def load_ruleset(
                 f"pattern {pattern!r} selects no rule",
                 line=_line_of(Path(pol.source).read_text(encoding="utf-8"), f'"{pattern}"'),
             )
-    for rule_id in pol.overrides:
-        if rule_id not in ids:
-            raise RuleFileError(pol.source, "override of an unknown rule", rule_id=rule_id)
+    for what, rule_ids in (("override", pol.overrides), ("citation", pol.citations)):
+        for rule_id in rule_ids:
+            if rule_id not in ids:
+                raise RuleFileError(pol.source, f"{what} of an unknown rule", rule_id=rule_id)
     selected: list[Rule] = []
     for rule in rules:
         if not any(fnmatch.fnmatchcase(rule.id, p) for p in pol.include):

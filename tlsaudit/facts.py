@@ -5,6 +5,7 @@ A rule may only name facts declared here (loading is strict). Each section below
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from tlsaudit.models import (
     CipherSuiteResult,
     EndpointFacts,
     FactValue,
+    HttpOutcome,
     ProtocolStatus,
     Readiness,
     RuntimeFacts,
@@ -110,11 +112,81 @@ CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
         type="bool", doc="TLS 1.2 accepts an AEAD suite (unknown when TLS 1.2 was not enumerated)"
     ),
     "cipher_suites.outside_mozilla_intermediate": FactSpec(
-        type="list", doc="accepted suites that Mozilla's intermediate configuration does not list"
+        type="list",
+        doc="accepted suites outside Mozilla's intermediate configuration (6.0: no DHE)",
     ),
 }
 
-# Mozilla Server Side TLS 5.7, intermediate configuration (IANA names of its OpenSSL list).
+# ------------------------------------------------------- endpoint: certificate lifetime and revocation
+CERTIFICATE_POLICY_FACTS: dict[str, FactSpec] = {
+    "certificate.lifetime_days": FactSpec(
+        type="int", doc="validity period of the leaf in days (notBefore to notAfter inclusive, rounded up)"
+    ),
+    "certificate.cab_max_lifetime_days": FactSpec(
+        type="int",
+        doc="CA/B Forum maximum for the leaf's notBefore (SC-081: 398 days, 200 from 2026-03-15, "
+        "100 from 2027-03-15, 47 from 2029-03-15)",
+    ),
+    "certificate.cab_lifetime_excess_days": FactSpec(
+        type="int", doc="lifetime_days minus cab_max_lifetime_days (over the limit when positive)"
+    ),
+    "certificate.publicly_trusted": FactSpec(
+        type="bool",
+        doc="the chain validates against the system store alone (false: trusted only through --ca-file, "
+        "or not at all; unknown without a system store)",
+    ),
+    "certificate.revocation": FactSpec(
+        type="list", doc="how the leaf can be revoked: crl, ocsp (empty: neither)"
+    ),
+    "certificate.key_shared_with_sslv2": FactSpec(
+        type="list",
+        doc="other endpoints of the report that accept SSLv2 with this certificate's key (DROWN)",
+    ),
+    "certificate.must_staple": FactSpec(
+        type="bool", doc="the leaf demands a stapled OCSP response (RFC 7633)"
+    ),
+}
+
+# ---------------------------------------------------------------- endpoint: OCSP stapling and HTTP (HSTS)
+SESSION_FACTS: dict[str, FactSpec] = {
+    "ocsp_stapling.stapled": FactSpec(
+        type="bool", doc="the server stapled an OCSP response when asked (status_request)"
+    ),
+    "ocsp_stapling.valid": FactSpec(
+        type="bool",
+        doc="the stapled response is signed by the issuer, about the leaf, good and current "
+        "(unknown when nothing was stapled)",
+    ),
+    "ocsp_stapling.problem": FactSpec(type="str", doc="why the stapled response is not valid"),
+    "http.outcome": FactSpec(
+        type="str",
+        doc="the HTTP request after the handshake: answered, not-http (not an HTTPS service), failed "
+        "(unknown when not sent: STARTTLS, or the check was switched off)",
+    ),
+    "http.status": FactSpec(type="int", doc="HTTP status code of the answer"),
+    "hsts.present": FactSpec(
+        type="bool",
+        doc="the answer carries a valid Strict-Transport-Security header (unknown unless an HTTP answer "
+        "was read)",
+    ),
+    "hsts.max_age": FactSpec(type="int", doc="HSTS max-age in seconds"),
+    "hsts.include_subdomains": FactSpec(type="bool", doc="HSTS includeSubDomains"),
+    "hsts.preload": FactSpec(type="bool", doc="HSTS preload"),
+}
+
+# ---------------------------------------------------------------- endpoint: suites per version (known flaws)
+SUITES_BY_VERSION_FACTS: dict[str, FactSpec] = {
+    f"cipher_suites.classes.{v.value}": FactSpec(
+        type="list",
+        doc=f"classes of the suites accepted with {v.value} (empty when {v.value} was rejected; unknown "
+        "when it was accepted but not enumerated)",
+    )
+    for v in TlsVersion
+    if v != TlsVersion.SSLv2
+}
+
+# Mozilla Server Side TLS 6.0 (April 2026), intermediate configuration (IANA names of its OpenSSL list):
+# 5.7's list without the DHE suites, which 6.0 dropped.
 MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
     {
         "TLS_AES_128_GCM_SHA256",
@@ -126,9 +198,6 @@ MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
     }
 )
 
@@ -319,6 +388,9 @@ def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
             **CERTIFICATE_FACTS,
             **CIPHER_SUITE_FACTS,
             **CLIENT_SIMULATION_FACTS,
+            **CERTIFICATE_POLICY_FACTS,
+            **SESSION_FACTS,
+            **SUITES_BY_VERSION_FACTS,
         }
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
@@ -351,6 +423,11 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     if ep.cipher_suites:
         facts.update(cipher_suite_facts(ep.cipher_suites))
     facts.update(client_simulation_facts(ep))
+    if ep.certificate is not None:
+        facts.update(certificate_policy_facts(ep.certificate))
+    facts.update(session_facts(ep))
+    facts.update(shared_key_facts(ep))
+    facts.update(suites_by_version_facts(ep))
     return facts
 
 
@@ -410,6 +487,69 @@ def certificate_facts(cert: CertificateInfo) -> dict[str, FactValue]:
         "certificate.chain_complete": cert.chain_complete,
         "certificate.chain_in_order": cert.chain_in_order,
     }
+
+
+def certificate_policy_facts(cert: CertificateInfo) -> dict[str, FactValue]:
+    cab_max: int | None = None
+    if cert.not_before:
+        from tlsaudit.probe.certificate_policy_facts import cab_max_lifetime_days
+
+        cab_max = cab_max_lifetime_days(dt.datetime.fromisoformat(cert.not_before))
+    revocation = (("crl",) if cert.crl_urls else ()) + (("ocsp",) if cert.ocsp_urls else ())
+    return {
+        "certificate.lifetime_days": cert.lifetime_days,
+        "certificate.cab_max_lifetime_days": cab_max,
+        "certificate.cab_lifetime_excess_days": (
+            None if cab_max is None or cert.lifetime_days is None else cert.lifetime_days - cab_max
+        ),
+        "certificate.publicly_trusted": cert.publicly_trusted,
+        "certificate.revocation": revocation,
+        "certificate.must_staple": cert.must_staple,
+    }
+
+
+def shared_key_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    return {"certificate.key_shared_with_sslv2": ep.key_shared_with_sslv2}
+
+
+def session_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    """OCSP stapling and the HTTP answer; every fact unknown where it was not collected."""
+    facts: dict[str, FactValue] = dict.fromkeys(SESSION_FACTS)
+    stapling = ep.ocsp_stapling
+    if stapling is not None:
+        facts["ocsp_stapling.stapled"] = stapling.stapled
+        facts["ocsp_stapling.valid"] = stapling.valid
+        facts["ocsp_stapling.problem"] = stapling.problem or None
+    if ep.http is not None:
+        facts["http.outcome"] = ep.http.outcome.value
+        facts["http.status"] = ep.http.status
+        if ep.http.outcome == HttpOutcome.ANSWERED:
+            facts["hsts.present"] = ep.hsts is not None
+            if ep.hsts is not None:
+                facts["hsts.max_age"] = ep.hsts.max_age
+                facts["hsts.include_subdomains"] = ep.hsts.include_subdomains
+                facts["hsts.preload"] = ep.hsts.preload
+    return facts
+
+
+def suites_by_version_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    """Per version: the classes of its accepted suites; () when the version was rejected; unknown when it
+    was accepted but its suites were not (completely) enumerated."""
+    facts: dict[str, FactValue] = {}
+    by_version = {cs.version: cs for cs in ep.cipher_suites}
+    for version in TlsVersion:
+        name = f"cipher_suites.classes.{version.value}"
+        if name not in SUITES_BY_VERSION_FACTS:
+            continue
+        result = ep.protocols.get(version)
+        suites = by_version.get(version)
+        if result is not None and result.status == ProtocolStatus.REJECTED:
+            facts[name] = ()
+        elif suites is not None and not suites.errors and result is not None:
+            facts[name] = tuple(suites.classes)
+        else:
+            facts[name] = None
+    return facts
 
 
 def cipher_suite_facts(results: tuple[CipherSuiteResult, ...]) -> dict[str, FactValue]:

@@ -161,6 +161,49 @@ class CertificateInfo:
     hostname_match: bool | None = None
     chain_complete: bool | None = None
     sha256_fingerprint: str = ""
+    # Lifetime and revocation (CA/B Forum BR 6.3.2 / SC-081; RFC 5280 4.2.1.13, RFC 5280 4.2.2.1, RFC 7633)
+    lifetime_days: int | None = None  # notAfter - notBefore + 1 second, in whole days rounded up
+    publicly_trusted: bool | None = None  # validates against the system store alone (not via --ca-file)
+    crl_urls: tuple[str, ...] = ()
+    ocsp_urls: tuple[str, ...] = ()
+    must_staple: bool = False  # TLS Feature extension with status_request (RFC 7633)
+    spki_sha256: str = ""  # SHA-256 of the leaf's SubjectPublicKeyInfo: the key, whatever the certificate
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hsts:
+    """A Strict-Transport-Security header (RFC 6797 6.1) as a browser would read it."""
+
+    max_age: int
+    include_subdomains: bool = False
+    preload: bool = False
+
+
+class HttpOutcome(StrEnum):
+    """How the one HTTP request after the handshake went."""
+
+    ANSWERED = "answered"  # an HTTP response came back: its headers were read
+    NOT_HTTP = "not-http"  # the service answered something else, or closed without a word: not HTTPS
+    FAILED = "failed"  # timeout, handshake or network failure: HSTS could not be assessed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpCheck:
+    outcome: HttpOutcome
+    status: int | None = None  # the HTTP status code
+    detail: str = ""  # the status line, or what went wrong
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OcspStapling:
+    """What the server stapled when asked (status_request, RFC 6066 8) and whether it holds up."""
+
+    stapled: bool
+    valid: bool | None = None  # None: nothing stapled, or it could not be checked
+    cert_status: str = ""  # good, revoked, unknown (the responder's answer for the leaf)
+    this_update: str = ""
+    next_update: str = ""
+    problem: str = ""  # why the stapled response is not valid
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,6 +253,14 @@ class EndpointFacts:
     certificate_error: str | None = None  # a certificate should exist but could not be collected
     client_certificate: ClientCertificate | None = None
     clients: tuple[ClientSimulation, ...] = ()  # simulated clients (scan --clients)
+    # One HTTP request after a full handshake (not on STARTTLS services): how it went, and the HSTS header
+    # of its answer (None: absent, when http.outcome is answered).
+    http: HttpCheck | None = None
+    hsts: Hsts | None = None
+    ocsp_stapling: OcspStapling | None = None
+    # Other endpoints of the same report that accept SSLv2 with this endpoint's certificate key (DROWN);
+    # None when it cannot be told (an SSLv2 endpoint is in the report, this endpoint's key is unknown).
+    key_shared_with_sslv2: tuple[str, ...] | None = ()
 
     @property
     def subject(self) -> str:

@@ -26,6 +26,7 @@ from tlsaudit.models import (
     EndpointFacts,
     Finding,
     FindingStatus,
+    HttpOutcome,
     Readiness,
     RuntimeFacts,
     Severity,
@@ -92,6 +93,8 @@ def _endpoint_json(ep: EndpointFacts, source_host: str | None) -> dict[str, Any]
         for v in ALL_VERSIONS
     }
     out = {"id": ep.subject, **body}
+    if ep.http is not None and ep.http.outcome == HttpOutcome.ANSWERED and ep.hsts is None:
+        out["hsts"] = None  # an HTTP answer without the header (the key is absent when not assessed)
     if source_host:
         out["source_host"] = source_host
     return out

@@ -80,6 +80,33 @@ class Certificate(TypedDict):
     hostname_match: NotRequired[bool]
     chain_complete: NotRequired[bool]
     sha256_fingerprint: NotRequired[str]
+    lifetime_days: NotRequired[int]
+    publicly_trusted: NotRequired[bool]
+    crl_urls: NotRequired[list[str]]
+    ocsp_urls: NotRequired[list[str]]
+    must_staple: NotRequired[bool]
+    spki_sha256: NotRequired[str]
+
+
+class Hsts(TypedDict):
+    max_age: int
+    include_subdomains: NotRequired[bool]
+    preload: NotRequired[bool]
+
+
+class HttpCheck(TypedDict):
+    outcome: Literal["answered", "not-http", "failed"]
+    status: NotRequired[int]
+    detail: NotRequired[str]
+
+
+class OcspStapling(TypedDict):
+    stapled: bool
+    valid: NotRequired[bool]
+    cert_status: NotRequired[Literal["good", "revoked", "unknown"]]
+    this_update: NotRequired[str]
+    next_update: NotRequired[str]
+    problem: NotRequired[str]
 
 
 class CipherSuiteResult(TypedDict):
@@ -117,6 +144,10 @@ class Endpoint(TypedDict):
     certificate_error: NotRequired[str]
     clients: NotRequired[list[ClientSimulation]]
     client_certificate: NotRequired[Literal["requested", "required"]]
+    http: NotRequired[HttpCheck]
+    hsts: NotRequired[Hsts | None]  # None: the HTTP answer had no valid header
+    ocsp_stapling: NotRequired[OcspStapling]
+    key_shared_with_sslv2: NotRequired[list[str]]
     verdict: Verdict
     source_host: NotRequired[str]
 

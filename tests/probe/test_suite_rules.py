@@ -52,14 +52,26 @@ OUTSIDE = "endpoint.suites-outside-mozilla-intermediate"
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        (0x0003, {"endpoint.suite-export", "endpoint.suite-rc4", "endpoint.no-forward-secrecy"}),
-        (0x0009, {"endpoint.suite-des", "endpoint.no-forward-secrecy"}),
-        (0x0062, {"endpoint.suite-export", "endpoint.suite-des", "endpoint.no-forward-secrecy"}),
-        (0x0016, {"endpoint.suite-3des"}),
-        (0x0007, {"endpoint.suite-3des", "endpoint.no-forward-secrecy"}),  # IDEA: 64-bit blocks too
+        # Over TLS 1.0, every CBC suite is also BEAST; 64-bit blocks are SWEET32, RSA export FREAK.
+        (
+            0x0003,
+            {"endpoint.suite-export", "endpoint.suite-rc4", "endpoint.no-forward-secrecy", "endpoint.freak"},
+        ),
+        (0x0009, {"endpoint.suite-des", "endpoint.no-forward-secrecy", "endpoint.beast", "endpoint.sweet32"}),
+        (
+            0x0062,
+            {"endpoint.suite-export", "endpoint.suite-des", "endpoint.no-forward-secrecy"}
+            | {"endpoint.beast", "endpoint.sweet32", "endpoint.freak"},
+        ),
+        (0x0016, {"endpoint.suite-3des", "endpoint.beast", "endpoint.sweet32"}),
+        # IDEA: 64-bit blocks too
+        (
+            0x0007,
+            {"endpoint.suite-3des", "endpoint.no-forward-secrecy", "endpoint.beast", "endpoint.sweet32"},
+        ),
         (0x0005, {"endpoint.suite-rc4", "endpoint.no-forward-secrecy"}),
         (0x0002, {"endpoint.suite-null", "endpoint.no-forward-secrecy"}),
-        (0x0034, {"endpoint.suite-anon"}),  # TLS_DH_anon_WITH_AES_128_CBC_SHA
+        (0x0034, {"endpoint.suite-anon", "endpoint.beast"}),  # TLS_DH_anon_WITH_AES_128_CBC_SHA
     ],
 )
 def test_weak_class_fires_its_rule(code: int, expected: set[str]) -> None:

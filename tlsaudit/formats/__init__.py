@@ -168,7 +168,16 @@ def write_outputs(
 
 
 def write_atomic(path: Path, content: str) -> None:
-    """Write `content` to `path` so that readers see the old file or the complete new one, never a part."""
+    """Write `content` to `path` so that readers see the old file or the complete new one, never a part.
+    A path that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written to in place:
+    renaming over it would replace the device with a file."""
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(content)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

@@ -37,6 +37,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -173,6 +174,11 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
             {**_CERTIFICATE_DEFAULTS, **ep["certificate"], "label": subject_label(ep, with_source)}
             for ep in report["endpoints"]
             if "certificate" in ep
+        ],
+        "session_rows": [
+            {**words, "label": subject_label(ep, with_source)}
+            for ep in report["endpoints"]
+            if (words := session_row(ep)) is not None
         ],
         "suite_groups": _suite_groups(report["endpoints"], with_source),
         "collection_errors": _collection_errors(report, with_source),

@@ -21,6 +21,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.session_facts import SESSION_COLUMNS, session_row
 from tlsaudit.report_types import Report
 
 _RESET = "\x1b[0m"
@@ -97,6 +98,7 @@ def render(report: Report, options: RenderOptions) -> str:
                 )
         if any(h.get("disagreements") for h in report["summary"]["hosts"]):
             lines.append("")
+    lines += _session_facts(report, paint, with_source)
     if report["runtimes"]:
         rows = [
             [
@@ -115,6 +117,19 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append(paint(INTERRUPTED_NOTE, "yellow"))
     lines.append(_verdict_line(report, paint))
     return "\n".join(lines) + "\n"
+
+
+def _session_facts(report: Report, paint: _Painter, with_source: bool) -> list[str]:
+    rows = []
+    for ep in report["endpoints"]:
+        words = session_row(ep)
+        if words is not None:
+            label = one_line(subject_label(ep, with_source))
+            rows.append([(label, None), *((one_line(words[k]), None) for k in SESSION_COLUMNS)])
+    if not rows:
+        return []
+    headers = ["Endpoint", "HSTS", "OCSP stapling", "Certificate lifetime", "Revocation"]
+    return ["HSTS, OCSP stapling and certificate lifetime", *_table(headers, rows, paint), ""]
 
 
 def _problems(report: Report, paint: _Painter, with_source: bool) -> list[str]:

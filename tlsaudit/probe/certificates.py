@@ -14,6 +14,7 @@ import ssl
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -166,7 +167,18 @@ def _analyse(
         hostname_match=None if hostname is None else hostname_matches(leaf, hostname),
         chain_complete=chain_complete(certs, anchors),
         sha256_fingerprint=leaf.fingerprint(hashes.SHA256()).hex(),
+        **_policy_facts(certs, anchors, now, trusted),
     )
+
+
+def _policy_facts(
+    certs: Sequence[x509.Certificate], anchors: TrustAnchors, now: dt.datetime, trusted: bool | None
+) -> dict[str, Any]:
+    """Lifetime, revocation and public trust (tlsaudit.probe.certificate_policy_facts, which builds on
+    this module's validation)."""
+    from tlsaudit.probe.certificate_policy_facts import policy_facts
+
+    return policy_facts(certs, anchors, now, trusted)
 
 
 def _days_left(not_after: dt.datetime, now: dt.datetime) -> int:

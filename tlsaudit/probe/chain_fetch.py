@@ -8,6 +8,7 @@ handshake never blocks the event loop and works unchanged after a STARTTLS excha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from OpenSSL import SSL, crypto
@@ -27,6 +28,24 @@ _REFUSAL_WAIT = 1.0
 class HandshakeResult:
     chain: tuple[bytes, ...]
     client_certificate: ClientCertificate | None = None
+    # With request_ocsp: what the server stapled (b"": nothing), None when not asked.
+    ocsp_response: bytes | None = None
+    # With http_request: the bytes answered (at most hsts.MAX_HEADER_BYTES), None when not sent.
+    http_answer: bytes | None = None
+    http_closed: bool = False  # the server closed before the end of the headers
+    http_error: str = ""  # why the request could not be sent or answered (timeout, alert, ...)
+
+
+class _Stapled:
+    """Keeps what the server stapled, through OpenSSL's OCSP client callback (called once, b"" when the
+    server sent no CertificateStatus)."""
+
+    def __init__(self) -> None:
+        self.response: bytes | None = None
+
+    def __call__(self, _conn: SSL.Connection, data: bytes, _user: object) -> bool:
+        self.response = bytes(data)
+        return True  # judged later: a bad staple must not end the handshake
 
 
 class _RequestSeen:
@@ -40,8 +59,10 @@ class _RequestSeen:
             self.seen = True
 
 
-def _client_context(requests: _RequestSeen) -> SSL.Context:
+def _client_context(requests: _RequestSeen, stapled: _Stapled | None = None) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    if stapled is not None:
+        ctx.set_ocsp_client_callback(stapled)
     # Only the chain is wanted: accept whatever the server has, however weak, and judge it later.
     ctx.set_verify(SSL.VERIFY_NONE, lambda *_: True)
     ctx.set_min_proto_version(0)
@@ -50,11 +71,25 @@ def _client_context(requests: _RequestSeen) -> SSL.Context:
     return ctx
 
 
-async def handshake_over(conn: Connection, *, server_name: str | None, timeout: float) -> HandshakeResult:
+async def handshake_over(
+    conn: Connection,
+    *,
+    server_name: str | None,
+    timeout: float,
+    request_ocsp: bool = False,
+    http_request: bytes | None = None,
+) -> HandshakeResult:
     """Run a TLS handshake on an open connection (no client certificate). Returns the DER chain the
-    server sent, leaf first, and whether it asked for (or insisted on) a client certificate."""
+    server sent, leaf first, and whether it asked for (or insisted on) a client certificate.
+
+    `request_ocsp`: offer status_request and keep what the server staples. `http_request`: after the
+    handshake, send these bytes and read the answer up to the end of its headers (bounded in size and
+    by the same deadline)."""
     requests = _RequestSeen()
-    tls = SSL.Connection(_client_context(requests), None)
+    stapled = _Stapled() if request_ocsp else None
+    tls = SSL.Connection(_client_context(requests, stapled), None)
+    if stapled is not None:
+        tls.request_ocsp()
     tls.set_connect_state()
     if server_name and sni_allowed(server_name):  # SNI never carries an IP address (RFC 6066 3)
         tls.set_tlsext_host_name(server_name.encode("idna"))
@@ -79,11 +114,66 @@ async def handshake_over(conn: Connection, *, server_name: str | None, timeout: 
         tls.bio_write(data)
     _flush(tls, conn)
     chain = _chain(tls)
-    if not requests.seen:
-        return HandshakeResult(chain=chain)
-    refused = await _refused_afterwards(tls, conn, min(_REFUSAL_WAIT, max(deadline - loop.time(), 0.05)))
-    return HandshakeResult(
-        chain=chain, client_certificate=ClientCertificate.REQUIRED if refused else ClientCertificate.REQUESTED
+    ocsp_response = None if stapled is None else (stapled.response or b"")
+    client_certificate = None
+    if requests.seen:
+        refused = await _refused_afterwards(tls, conn, min(_REFUSAL_WAIT, max(deadline - loop.time(), 0.05)))
+        client_certificate = ClientCertificate.REQUIRED if refused else ClientCertificate.REQUESTED
+    result = HandshakeResult(chain=chain, client_certificate=client_certificate, ocsp_response=ocsp_response)
+    if http_request is None:
+        return result
+    if client_certificate == ClientCertificate.REQUIRED:
+        return dataclasses.replace(
+            result, http_answer=b"", http_error="the server requires a client certificate"
+        )
+    return await _http_exchange(tls, conn, http_request, deadline, result)
+
+
+async def _http_exchange(
+    tls: SSL.Connection, conn: Connection, request: bytes, deadline: float, result: HandshakeResult
+) -> HandshakeResult:
+    """Send one request over the established session and read until the end of the answer's headers,
+    the size bound, a close, or the deadline."""
+    from tlsaudit.probe.hsts import MAX_HEADER_BYTES, headers_complete
+
+    answer = bytearray()
+    try:
+        tls.sendall(request)
+    except SSL.Error as exc:
+        return dataclasses.replace(result, http_answer=b"", http_error=f"cannot send: {_ssl_reason(exc)}")
+    _flush(tls, conn)
+    closed = False
+    error = ""
+    while not headers_complete(bytes(answer)):
+        try:
+            answer += tls.recv(_READ_CHUNK)
+            continue
+        except SSL.WantReadError:
+            pass
+        except SSL.ZeroReturnError:
+            closed = True
+            break
+        except SSL.SysCallError:
+            closed = True  # closed without close_notify: what was read is all there is
+            break
+        except SSL.Error as exc:
+            error = f"TLS error while reading the HTTP answer: {_ssl_reason(exc)}"
+            break
+        _flush(tls, conn)  # e.g. a key update, or session tickets acknowledged
+        try:
+            data = await _read(conn, deadline, "waiting for the HTTP answer")
+        except ProbeError as exc:
+            error = str(exc)
+            break
+        if not data:
+            closed = True
+            break
+        tls.bio_write(data)
+    return dataclasses.replace(
+        result,
+        http_answer=bytes(answer[:MAX_HEADER_BYTES]),
+        http_closed=closed,
+        http_error=error if not answer else "",
     )
 
 
@@ -139,8 +229,11 @@ def _ssl_reason(exc: SSL.Error) -> str:
     return "; ".join(parts) or str(exc) or type(exc).__name__
 
 
-async def full_handshake(prober: Prober) -> HandshakeResult:
-    """Connect through the prober's transport (STARTTLS included) and run a full handshake.
+async def full_handshake(
+    prober: Prober, *, request_ocsp: bool = False, http_request: bytes | None = None
+) -> HandshakeResult:
+    """Connect through the prober's transport (STARTTLS included) and run a full handshake (see
+    `handshake_over` for `request_ocsp` and `http_request`).
 
     Raises ProbeError (network, timeout, StartTlsRefused) or PeerError (handshake failure)."""
     endpoint = prober.endpoint
@@ -152,7 +245,13 @@ async def full_handshake(prober: Prober) -> HandshakeResult:
         except TimeoutError as exc:
             raise ProbeError(f"timeout after {prober.timeout:g}s while connecting") from exc
         try:
-            return await handshake_over(conn, server_name=endpoint.server_name, timeout=prober.timeout)
+            return await handshake_over(
+                conn,
+                server_name=endpoint.server_name,
+                timeout=prober.timeout,
+                request_ocsp=request_ocsp,
+                http_request=http_request,
+            )
         finally:
             conn.close()
 

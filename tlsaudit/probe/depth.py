@@ -200,13 +200,21 @@ def depth_enrichers(
     ciphers: bool = True,
     ca_file: str | None = None,
     clients: Sequence[ClientProfile] = (),
+    hsts: bool = True,
 ) -> list[Enricher]:
     """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
-    (a UsageError) for an unreadable --ca-file, before any scanning."""
+    (a UsageError) for an unreadable --ca-file, before any scanning.
+
+    `hsts`: one HTTP request after a full handshake on endpoints reached without STARTTLS; the same
+    handshake asks for a stapled OCSP response when `certificates` is on."""
     enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
     if certificates:
         enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
     enrichers.append(client_certificate_enricher())
+    if hsts or certificates:
+        from tlsaudit.probe.session_checks import session_check_enricher
+
+        enrichers.append(session_check_enricher(http=hsts, ocsp=certificates))
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
     if clients:
