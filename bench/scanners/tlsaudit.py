@@ -113,7 +113,11 @@ class Parsed:
 
 
 # what a protocol-only sweep switches off, like the peers' protocol-only flags (when the CLI has them)
-NOT_PROTOCOL_WORK = (("--certificates", "--no-certificates"), ("--ciphers", "--no-ciphers"))
+NOT_PROTOCOL_WORK = (
+    ("--certificates", "--no-certificates"),
+    ("--ciphers", "--no-ciphers"),
+    ("--hsts", "--no-hsts"),
+)
 
 
 def scan_args(

@@ -319,9 +319,9 @@ def _ambiguous(probe: VersionProbe) -> bool:
     return code == ReasonCode.RESET
 
 
-async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
-    """A conventional hello, then the suites the probe did not offer: any acceptance wins; a refusal stands
-    only if the conventional hello is refused too."""
+async def second_chance(prober: Prober, first: VersionProbe, *, remaining: bool = True) -> VersionProbe:
+    """A conventional hello, then (if `remaining`) the suites the probe did not offer: any acceptance wins;
+    a refusal stands only if the conventional hello is refused too."""
     version = first.version
     name = prober.endpoint.server_name
     decide = decide_for(version)
@@ -348,7 +348,7 @@ async def second_chance(prober: Prober, first: VersionProbe) -> VersionProbe:
             ),
             attempts=first.attempts + attempts,
         )
-    for chunk in remaining_suite_chunks(version):
+    for chunk in remaining_suite_chunks(version) if remaining else ():
         ex, _ = await prober.run(
             functools.partial(build_client_hello, version, cipher_suites=chunk, server_name=name),
             decide,
@@ -393,7 +393,19 @@ async def sweep_versions(prober: Prober, versions: Sequence[TlsVersion]) -> dict
     )
     doubtful = [v for v, p in probes.items() if _ambiguous(p)]
     if doubtful:
-        checked = await asyncio.gather(*(second_chance(prober, probes[v]) for v in doubtful))
+        # The SSLv3 suites past the first hello are TLS-era or exotic ones (PSK, Kerberos, static DH,
+        # FORTEZZA, GOST): worth a hello only on a server that still speaks a legacy TLS version.
+        legacy_tls = any(
+            probes[v].result.status == ProtocolStatus.ACCEPTED
+            for v in (TlsVersion.TLSv1_0, TlsVersion.TLSv1_1)
+            if v in probes
+        )
+        checked = await asyncio.gather(
+            *(
+                second_chance(prober, probes[v], remaining=v != TlsVersion.SSLv3 or legacy_tls)
+                for v in doubtful
+            )
+        )
         probes.update(zip(doubtful, checked, strict=True))
     if prober.answered:
         for version, probe in probes.items():
