@@ -37,7 +37,7 @@ from tlsaudit.models import Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
-from tlsaudit.probe.targets import parse_target, parse_targets_file
+from tlsaudit.probe.targets import parse_target, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ class Progress:
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"tlsaudit: error: {message}", err=True)
+    for line in message.splitlines() or [""]:
+        click.echo(f"tlsaudit: error: {line}", err=True)
     sys.exit(code)
 
 
@@ -127,11 +128,11 @@ def _read_targets(
             targets.extend(parse_targets_file(sys.stdin.read().splitlines(), "<stdin>"))
             continue
         try:
-            content = Path(name).read_text(encoding="utf-8")
+            content = Path(name).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read targets file {name}: {exc}") from exc
         targets.extend(parse_targets_file(content.splitlines(), name))
-    return [with_service_settings(t, sni=sni, starttls=starttls) for t in targets]
+    return unique_targets(with_service_settings(t, sni=sni, starttls=starttls) for t in targets)
 
 
 def with_service_settings(target: Target, *, sni: str | None, starttls: str | None) -> Target:
@@ -594,7 +595,7 @@ def audit(**kw: Any) -> None:
     if local_clients and profiles:
         enrichers.append(clients_enricher(profiles))
     scan_endpoints(
-        [*explicit, *local],
+        unique_targets([*explicit, *local]),
         _scan_settings(kw),
         collected,
         on_endpoint=progress.finished,

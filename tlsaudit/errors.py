@@ -19,6 +19,14 @@ class TargetsFileError(UsageError):
         self.reason = reason
 
 
+class TargetsFileErrors(UsageError):
+    """Several lines of a targets file cannot be parsed: one message line per problem."""
+
+    def __init__(self, problems: list[TargetsFileError]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
 class RuleFileError(UsageError):
     """A rule or policy file is invalid; the message names file, rule and line."""
 

@@ -135,6 +135,7 @@ class Target:
     port: int
     sni: str | None = None
     starttls: str | None = None
+    address: str | None = None  # connect here instead of resolving `host` (targets: `host:port{ip}`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

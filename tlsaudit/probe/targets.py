@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tlsaudit.errors import TargetsFileError, UsageError
+from tlsaudit.errors import TargetsFileError, TargetsFileErrors, UsageError
 from tlsaudit.models import Target
 
 DEFAULT_PORT = 443
@@ -60,17 +60,38 @@ def _check_port(text: str) -> int:
     return int(text)
 
 
+def _split_address(raw: str) -> tuple[str, str | None]:
+    """`NAME[:PORT]{IP}`: the part in braces is the address to connect to (the name stays the SNI)."""
+    if not raw.endswith("}"):
+        if "{" in raw or "}" in raw:
+            raise UsageError(f"unbalanced braces in {raw!r} (the address goes last: host:port{{ip}})")
+        return raw, None
+    opening = raw.rfind("{")
+    if opening <= 0 or "{" in raw[:opening] or "}" in raw[:-1]:
+        raise UsageError(f"unbalanced braces in {raw!r} (the address goes last: host:port{{ip}})")
+    text = raw[opening + 1 : -1].strip().strip("[]")
+    try:
+        address = str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        raise UsageError(f"{text!r} in braces is not an IP address") from exc
+    return raw[:opening].strip(), address
+
+
 def parse_target(
     text: str, *, default_port: int = DEFAULT_PORT, sni: str | None = None, starttls: str | None = None
 ) -> Target:
-    """host, host:port, [v6]:port, v6, IP, https://host[:port]/path, smtp://host (STARTTLS by scheme)."""
+    """host, host:port, [v6]:port, v6, IP, https://host[:port]/path, smtp://host (STARTTLS by scheme);
+    any of them followed by `{IP}` to connect to that address while sending the name as SNI."""
     raw = text.strip()
     if not raw:
         raise UsageError("empty target")
+    spec, address = _split_address(raw)
+    if not spec:
+        raise UsageError(f"no host before the address in {raw!r}")
     scheme_starttls: str | None = None
     port = default_port
-    if "://" in raw:
-        parts = urlsplit(raw)
+    if "://" in spec:
+        parts = urlsplit(spec)
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
             raise UsageError(
@@ -85,12 +106,12 @@ def parse_target(
         if not parts.hostname:
             raise UsageError(f"no host in {raw!r}")
         host = parts.hostname
-    elif raw.startswith("["):
-        close = raw.find("]")
+    elif spec.startswith("["):
+        close = spec.find("]")
         if close < 0:
             raise UsageError(f"unbalanced '[' in {raw!r}")
-        host = raw[1:close]
-        rest = raw[close + 1 :]
+        host = spec[1:close]
+        rest = spec[close + 1 :]
         if rest:
             if not rest.startswith(":"):
                 raise UsageError(f"unexpected text after ']' in {raw!r}")
@@ -99,37 +120,63 @@ def parse_target(
             ipaddress.IPv6Address(host)
         except ValueError as exc:
             raise UsageError(f"{host!r} in brackets is not an IPv6 address") from exc
-    elif raw.count(":") > 1:
-        host = raw  # a bare IPv6 literal
+    elif spec.count(":") > 1:
+        host = spec  # a bare IPv6 literal
         try:
             ipaddress.IPv6Address(host)
         except ValueError as exc:
-            raise UsageError(f"{raw!r} is neither host:port nor an IPv6 address") from exc
-    elif ":" in raw:
-        host, port_text = raw.rsplit(":", 1)
+            raise UsageError(f"{spec!r} is neither host:port nor an IPv6 address") from exc
+    elif ":" in spec:
+        host, port_text = spec.rsplit(":", 1)
         port = _check_port(port_text)
     else:
-        host = raw
+        host = spec
     host = _check_host(host)
-    return Target(raw=raw, host=host, port=port, sni=sni, starttls=starttls or scheme_starttls)
+    if address == host:
+        address = None
+    return Target(
+        raw=raw, host=host, port=port, sni=sni, starttls=starttls or scheme_starttls, address=address
+    )
 
 
 def parse_targets_file(
     lines: Iterable[str], source: str, *, default_port: int = DEFAULT_PORT
 ) -> list[Target]:
-    """One target per line; '#' starts a comment; a bad line names its number."""
+    """One target per line; '#' starts a comment. Every bad line is reported (`FILE:LINE: reason`), all at
+    once; a file without any target is an error of its own."""
     targets: list[Target] = []
+    problems: list[TargetsFileError] = []
     for number, line in enumerate(lines, start=1):
-        text = line.split("#", 1)[0].strip()
+        text = line.lstrip("\ufeff").split("#", 1)[0].strip()
         if not text:
             continue
         if len(text.split()) != 1:
-            raise TargetsFileError(source, number, line, "one target per line expected")
+            problems.append(TargetsFileError(source, number, line, "one target per line expected"))
+            continue
         try:
             targets.append(parse_target(text, default_port=default_port))
         except UsageError as exc:
-            raise TargetsFileError(source, number, line, str(exc)) from exc
+            problems.append(TargetsFileError(source, number, line, str(exc)))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise TargetsFileErrors(problems)
+    if not targets:
+        raise UsageError(f"no targets in {source}")
     return targets
+
+
+def target_key(target: Target) -> tuple[str, int, str | None, str | None, str | None]:
+    """What makes two targets the same scan, however they were written (`[::1]:443`, `https://[::1]/`)."""
+    return (target.host, target.port, target.starttls, target.sni, target.address)
+
+
+def unique_targets(targets: Iterable[Target]) -> list[Target]:
+    """The targets in their first-seen order, each endpoint once."""
+    seen: dict[tuple[str, int, str | None, str | None, str | None], Target] = {}
+    for target in targets:
+        seen.setdefault(target_key(target), target)
+    return list(seen.values())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +196,8 @@ def is_ip(host: str) -> bool:
 
 async def resolve(target: Target, *, timeout: float) -> Resolution:
     """Every IPv4 and IPv6 address of the name, in a stable order (IPv4 first)."""
+    if target.address is not None:
+        return Resolution(target=target, addresses=(target.address,))
     if is_ip(target.host):
         return Resolution(target=target, addresses=(target.host,))
     loop = asyncio.get_running_loop()
