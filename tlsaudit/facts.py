@@ -70,14 +70,25 @@ CERTIFICATE_FACTS: dict[str, FactSpec] = {
     "certificate.names": FactSpec(type="list", doc="subjectAltName entries (DNS:..., IP:...)"),
     "certificate.not_after": FactSpec(type="str", doc="notAfter of the leaf (ISO 8601, UTC)"),
     "certificate.not_before": FactSpec(type="str", doc="notBefore of the leaf (ISO 8601, UTC)"),
-    "certificate.days_left": FactSpec(type="int", doc="whole days until notAfter (negative once expired)"),
+    "certificate.days_left": FactSpec(
+        type="int", doc="whole days until notAfter; once expired, minus the whole days since notAfter"
+    ),
     "certificate.expired": FactSpec(type="bool", doc="notAfter is in the past"),
+    "certificate.expired_ago": FactSpec(
+        type="str", doc='how long ago the leaf expired, in words ("36 days ago"); unknown if it has not'
+    ),
     "certificate.not_yet_valid": FactSpec(type="bool", doc="notBefore is in the future"),
     "certificate.trusted": FactSpec(
         type="bool",
-        doc="the chain validates to a trusted root (system store + --ca-file); dates and name judged apart",
+        doc="the chain validates to a trusted root (system store + --ca-file) as OpenSSL-based clients "
+        "(curl, Python ssl) decide; dates and name judged apart",
     ),
-    "certificate.trust_error": FactSpec(type="str", doc="why path validation failed"),
+    "certificate.trust_error": FactSpec(type="str", doc="why path validation failed, in plain words"),
+    "certificate.profile_issues": FactSpec(
+        type="list",
+        doc="RFC 5280 requirements a trusted chain does not meet, which strict verifiers refuse "
+        "(Python 3.13+, openssl -x509_strict, cryptography)",
+    ),
     "certificate.self_signed": FactSpec(type="bool", doc="the leaf is self-signed"),
     "certificate.hostname_match": FactSpec(
         type="bool", doc="the leaf's subjectAltName covers the name scanned"
@@ -474,10 +485,12 @@ def certificate_facts(cert: CertificateInfo) -> dict[str, FactValue]:
         "certificate.not_after": cert.not_after or None,
         "certificate.not_before": cert.not_before or None,
         "certificate.days_left": cert.days_left,
-        "certificate.expired": None if cert.days_left is None else cert.days_left < 0,
+        "certificate.expired": _expired(cert),
+        "certificate.expired_ago": _expired_ago(cert),
         "certificate.not_yet_valid": cert.not_yet_valid,
         "certificate.trusted": cert.trusted,
         "certificate.trust_error": cert.trust_error or None,
+        "certificate.profile_issues": cert.profile_issues or None,
         "certificate.self_signed": cert.self_signed,
         "certificate.hostname_match": cert.hostname_match,
         "certificate.key_type": cert.key_type or None,
@@ -550,6 +563,22 @@ def suites_by_version_facts(ep: EndpointFacts) -> dict[str, FactValue]:
         else:
             facts[name] = None
     return facts
+
+
+def _expired(cert: CertificateInfo) -> bool | None:
+    if cert.expired is not None:
+        return cert.expired
+    return None if cert.days_left is None else cert.days_left < 0
+
+
+def _expired_ago(cert: CertificateInfo) -> str | None:
+    """How long ago the leaf expired, in words ("36 days ago"); unknown while it has not expired."""
+    if not _expired(cert) or cert.days_left is None:
+        return None
+    days = -cert.days_left
+    if days == 0:
+        return "less than a day ago"
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def cipher_suite_facts(results: tuple[CipherSuiteResult, ...]) -> dict[str, FactValue]:

@@ -146,7 +146,8 @@ class CertificateInfo:
     serial: str = ""
     not_before: str = ""
     not_after: str = ""
-    days_left: int | None = None
+    days_left: int | None = None  # whole days left; minus the whole days since expiry once expired
+    expired: bool | None = None
     not_yet_valid: bool | None = None
     key_type: str = ""
     key_bits: int | None = None
@@ -159,6 +160,7 @@ class CertificateInfo:
     chain_in_order: bool = True
     trusted: bool | None = None
     trust_error: str = ""
+    profile_issues: tuple[str, ...] = ()  # RFC 5280 details strict verifiers refuse (chain still trusted)
     hostname_match: bool | None = None
     chain_complete: bool | None = None
     sha256_fingerprint: str = ""

@@ -104,7 +104,7 @@ def publicly_trusted(
         return False
     if not anchors.extra and trusted is not None:
         return trusted
-    ok, _error = _validate(certs, _system_only(anchors), now)
+    ok, _error, _issues = _validate(certs, _system_only(anchors), now)
     return ok
 
 

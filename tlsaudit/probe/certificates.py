@@ -30,6 +30,7 @@ from cryptography.x509.verification import (
 
 from tlsaudit.errors import UsageError
 from tlsaudit.models import CertificateInfo
+from tlsaudit.probe.trust_openssl import openssl_verify, profile_issues
 
 FALLBACK_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -143,7 +144,7 @@ def _analyse(
         key_type, key_bits = "unknown", None
     sig_hash = _signature_hash(leaf)
     self_signed = is_self_signed(leaf)
-    trusted, trust_error = _validate(certs, anchors, now)
+    trusted, trust_error, issues = _validate(certs, anchors, now)
     return CertificateInfo(
         subject=leaf.subject.rfc4514_string(),
         issuer=leaf.issuer.rfc4514_string(),
@@ -152,6 +153,7 @@ def _analyse(
         not_before=not_before.isoformat(),
         not_after=not_after.isoformat(),
         days_left=_days_left(not_after, now),
+        expired=not_after < now,
         not_yet_valid=not_before > now,
         key_type=key_type,
         key_bits=key_bits,
@@ -164,6 +166,7 @@ def _analyse(
         chain_in_order=chain_in_order(certs),
         trusted=trusted,
         trust_error=trust_error,
+        profile_issues=issues,
         hostname_match=None if hostname is None else hostname_matches(leaf, hostname),
         chain_complete=chain_complete(certs, anchors),
         sha256_fingerprint=leaf.fingerprint(hashes.SHA256()).hex(),
@@ -182,8 +185,12 @@ def _policy_facts(
 
 
 def _days_left(not_after: dt.datetime, now: dt.datetime) -> int:
-    # Floor division: a certificate that expired an hour ago has -1 days left, not 0.
-    return (not_after - now) // dt.timedelta(days=1)
+    """Whole days left, or minus the whole days since expiry: 89.9 days left is 89, expired 36.5 days ago
+    is -36 ("expired 36 days ago"); a certificate that expired an hour ago has 0 (see `expired`)."""
+    day = dt.timedelta(days=1)
+    if not_after >= now:
+        return (not_after - now) // day
+    return -((now - not_after) // day)
 
 
 def describe_key(key: object) -> tuple[str, int | None]:
@@ -339,8 +346,12 @@ def _der(cert: x509.Certificate) -> bytes:
 
 def _validate(
     certs: Sequence[x509.Certificate], anchors: TrustAnchors, now: dt.datetime
-) -> tuple[bool | None, str]:
-    """Web-PKI path validation (RFC 5280 + CA/B Forum profile) against the anchors.
+) -> tuple[bool | None, str, tuple[str, ...]]:
+    """Path validation against the anchors: (trusted, why not in plain words, RFC 5280 profile issues).
+
+    Web-PKI validation (RFC 5280 + CA/B Forum profile, cryptography) first. A chain it refuses is validated
+    again the way OpenSSL-based clients (curl, Python's ssl, s_client) do: when they accept it, the chain is
+    trusted, as those clients decide, and what the strict profile objects to is returned as profile issues.
 
     Trust is judged apart from the name and from the leaf's dates, each of which is a fact (and a
     finding) of its own: the name checked is one the leaf itself carries, and a leaf outside its
@@ -348,19 +359,16 @@ def _validate(
     certificate from a trusted CA is reported as expired, not also as untrusted.
     """
     if not anchors.all:
-        return None, "no trust store available"
+        return None, "no trust store available", ()
     leaf = certs[0]
     lo, hi = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     index, store = _all_anchors(anchors)
     assert store is not None  # anchors.all is not empty here
     if _der(leaf) in index.ders:
-        return True, ""  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
+        return True, "", ()  # the leaf itself is a trust anchor (a self-signed certificate in --ca-file)
     if is_self_signed(leaf):
         # Said plainly: the validator would name some profile detail of the certificate instead.
-        return False, "self-signed certificate that is not a trust anchor (--ca-file trusts it)"
-    subjects = _own_subjects(leaf)
-    if not subjects:
-        return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)"
+        return False, "self-signed certificate that is not a trust anchor (--ca-file trusts it)", ()
     when = now
     if not lo <= now <= hi:
         # The moment nearest to now at which the leaf (and, if possible, every certificate sent)
@@ -370,16 +378,43 @@ def _validate(
         if start > end:
             start, end = lo, hi
         when = min(max(now, start), end)
+    subjects = _own_subjects(leaf)
+    if not subjects:
+        return False, "the leaf has no subjectAltName (required by RFC 6125 / CA/B Forum)", ()
     errors: list[str] = []
     # The first name the validator accepts as a name decides; a malformed name only moves on.
     for subject in subjects:
         error = _verify_at(store, leaf, list(certs[1:]), subject, when)
         if error is None:
-            return True, ""
+            return True, "", ()
         errors.append(error)
         if "invalid" not in error or "name" not in error:
             break
-    return False, errors[-1]
+    verdict = openssl_verify(certs, anchors.all, when)
+    if not verdict.trusted:
+        return False, verdict.reason, ()
+    issues = profile_issues(_path(certs, index))
+    if not issues:
+        issues = (f"the Web-PKI profile check (cryptography) refuses the chain: {errors[-1]}",)
+    return True, "", issues
+
+
+def _path(certs: Sequence[x509.Certificate], index: _AnchorIndex) -> list[x509.Certificate]:
+    """The certificates from the leaf up through those sent, then the trust anchor that issued the last."""
+    path = [certs[0]]
+    pool = list(certs[1:])
+    while not is_self_signed(path[-1]):
+        parent = next((c for c in pool if _issued_by(path[-1], c)), None)
+        if parent is None:
+            anchor = next(
+                (a for a in index.by_subject.get(path[-1].issuer, ()) if _issued_by(path[-1], a)), None
+            )
+            if anchor is not None and anchor not in path:
+                path.append(anchor)
+            break
+        pool.remove(parent)
+        path.append(parent)
+    return path
 
 
 def _verify_at(
