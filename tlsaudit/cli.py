@@ -39,6 +39,7 @@ from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_target, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
+from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
     from tlsaudit.inspectors import InspectOptions
@@ -77,32 +78,6 @@ def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
         or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
     )
     return EXIT_INCOMPLETE if incomplete else EXIT_OK
-
-
-class Progress:
-    """A one-line counter on stderr, only when it is a terminal and not --quiet."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.total = 0
-        self.done = 0
-
-    def planned(self, count: int) -> None:
-        self.total += count
-        self._draw()
-
-    def finished(self, _facts: object) -> None:
-        self.done += 1
-        self._draw()
-
-    def _draw(self) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r  scanned {self.done}/{self.total} endpoints ")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -164,7 +139,7 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
         client=out.client,
         assessor=out.assessor,
         logo=Path(out.logo) if out.logo else None,
-        color=sys.stdout.isatty() and not out.outputs,
+        color=color_wanted(out.color, sys.stdout) and not out.outputs,
         fails=failing(out.fail_on),
         targets_files=out.targets_files,
     )
@@ -217,6 +192,7 @@ class OutputOptions:
     fmt: str | None
     outputs: tuple[str, ...]
     fail_on: str
+    color: str = "auto"
     title: str | None = None
     client: str | None = None
     assessor: str | None = None
@@ -242,6 +218,13 @@ _render_output = [
         default="fail",
         show_default=True,
         help="Lowest finding status that makes the exit code 1.",
+    ),
+    click.option(
+        "--color",
+        type=click.Choice(COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        help="Colour on the terminal: auto = when it is a terminal and NO_COLOR is not set.",
     ),
     click.option("--title", default=None, help="Report title (HTML cover)."),
     click.option("--client", default=None, help="Client name for the report cover."),
@@ -443,6 +426,7 @@ def _output(kw: dict[str, Any]) -> OutputOptions:
         fmt=kw["fmt"],
         outputs=kw["outputs"],
         fail_on=kw["fail_on"],
+        color=kw["color"],
         title=kw["title"],
         client=kw["client"],
         assessor=kw["assessor"],
@@ -528,7 +512,7 @@ def scan(**kw: Any) -> None:
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
     collected = Collected()
-    progress = Progress(not kw["quiet"])
+    progress = Progress(not kw["quiet"], color=color_wanted(kw["color"], sys.stderr))
     scan_endpoints(
         parsed,
         _scan_settings(kw),
@@ -590,7 +574,7 @@ def audit(**kw: Any) -> None:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=True, quiet=kw["quiet"])
         kw = {**kw, "clients": None}
         profiles = profiles_from_captures(collected.captures, collected.runtimes)
-    progress = Progress(not kw["quiet"])
+    progress = Progress(not kw["quiet"], color=color_wanted(kw["color"], sys.stderr))
     enrichers = _enrichers(kw)
     if local_clients and profiles:
         enrichers.append(clients_enricher(profiles))

@@ -65,6 +65,7 @@ class Certificate(TypedDict):
     not_before: NotRequired[str]
     not_after: NotRequired[str]
     days_left: NotRequired[int]
+    expired: NotRequired[bool]
     not_yet_valid: NotRequired[bool]
     key_type: NotRequired[str]
     key_bits: NotRequired[int]
@@ -77,6 +78,7 @@ class Certificate(TypedDict):
     chain_in_order: NotRequired[bool]
     trusted: NotRequired[bool]
     trust_error: NotRequired[str]
+    profile_issues: NotRequired[list[str]]
     hostname_match: NotRequired[bool]
     chain_complete: NotRequired[bool]
     sha256_fingerprint: NotRequired[str]
@@ -218,6 +220,17 @@ class Finding(TypedDict):
     source_host: NotRequired[str]
 
 
+class LocalService(TypedDict):
+    address: str
+    bind_address: str
+    port: int
+    process: NotRequired[str]
+    status: Literal["tls", "not-tls", "unknown"]
+    spoke: NotRequired[str]
+    reason: NotRequired[str]
+    source_host: NotRequired[str]
+
+
 class Report(TypedDict):
     schema_version: str
     tool: ToolInfo
@@ -230,3 +243,4 @@ class Report(TypedDict):
     runtimes: list[Runtime]
     captures: list[Capture]
     findings: list[Finding]
+    local_services: NotRequired[list[LocalService]]
