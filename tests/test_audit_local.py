@@ -46,6 +46,8 @@ def test_audit_finds_and_judges_local_tls_services(tmp_path: Path) -> None:
                 "-m",
                 "tlsaudit",
                 "audit",
+                *("--local-port", str(legacy.port), "--local-port", str(modern.port)),
+                *("--local-port", str(http.port), "--no-runtimes"),
                 "--timeout",
                 "2",
                 "--retries",

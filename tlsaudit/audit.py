@@ -6,13 +6,15 @@ import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tlsaudit.engine import RuleSet, evaluate
-from tlsaudit.models import CaptureFacts, EndpointFacts, ProtocolStatus, ReasonCode, RuntimeFacts, Target
+from tlsaudit.models import CaptureFacts, EndpointFacts, ReasonCode, RuntimeFacts, Target, to_json
+from tlsaudit.probe.local_services import ListeningService, LocalService, ServiceStatus, classify
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
 from tlsaudit.report import build_report
+from tlsaudit.report_types import LocalService as LocalServiceJson
 from tlsaudit.report_types import Report
 from tlsaudit.shared_keys import link_sslv2_key_sharing
 
@@ -28,6 +30,7 @@ class Collected:
     runtimes: list[RuntimeFacts] = field(default_factory=list)
     captures: list[CaptureFacts] = field(default_factory=list)
     planned: list[Target] = field(default_factory=list)
+    local_services: list[LocalService] = field(default_factory=list)
     interrupted: bool = False
 
 
@@ -85,13 +88,25 @@ def inspect_local_runtimes(
         collected.captures.extend(probe_runtimes(collected.runtimes, timeout=options.timeout))
 
 
-def speaks_tls(endpoint: EndpointFacts) -> bool:
-    """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
-    return any(
-        r.status == ProtocolStatus.ACCEPTED
-        or r.reason_code in (ReasonCode.ALERT, ReasonCode.NEGOTIATED_LOWER, ReasonCode.VERSION_NOT_OFFERED)
-        for r in endpoint.protocols.values()
-    )
+def settle_local_services(
+    collected: Collected, local: Sequence[tuple[Target, ListeningService]], explicit: Sequence[Target]
+) -> None:
+    """Record what every local service turned out to be. A service that clearly spoke another protocol is
+    listed as such and is not judged as a TLS endpoint (unless the user named it); one that could not be
+    told stays an endpoint whose results are unknown, so the run is not assessed in full (exit 3)."""
+    named = {(t.host, t.port) for t in explicit}
+    by_key = {(e.host, e.port): e for e in collected.endpoints}
+    dropped: set[tuple[str, int]] = set()
+    for target, service in local:
+        key = (target.host, target.port)
+        endpoint = by_key.get(key)
+        if endpoint is None:
+            continue
+        result = classify(endpoint, service)
+        collected.local_services.append(result)
+        if result.status == ServiceStatus.NOT_TLS and key not in named:
+            dropped.add(key)
+    collected.endpoints = [e for e in collected.endpoints if (e.host, e.port) not in dropped]
 
 
 def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None) -> Report:
@@ -112,4 +127,9 @@ def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any]
     )
     if collected.interrupted:
         report["interrupted"] = True
+    if collected.local_services:
+        host = socket.gethostname()
+        report["local_services"] = [
+            cast(LocalServiceJson, {**to_json(s), "source_host": host}) for s in collected.local_services
+        ]
     return report

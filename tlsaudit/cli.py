@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from tlsaudit import __version__
-from tlsaudit.audit import Collected, inspect_local_runtimes, make_report, scan_endpoints, speaks_tls
+from tlsaudit.audit import (
+    Collected,
+    inspect_local_runtimes,
+    make_report,
+    scan_endpoints,
+    settle_local_services,
+)
 from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
 from tlsaudit.engine import (
     DEFAULT_POLICY,
@@ -43,6 +49,7 @@ from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
     from tlsaudit.inspectors import InspectOptions
+    from tlsaudit.probe.local_services import ListeningService
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +83,7 @@ def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
         or report.get("summary", {}).get("verdict") == "error"  # e.g. nothing was assessed at all
         or report.get("interrupted", False)
         or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
+        or any(s.get("status") == "unknown" for s in report.get("local_services", []))
     )
     return EXIT_INCOMPLETE if incomplete else EXIT_OK
 
@@ -533,6 +541,13 @@ def scan(**kw: Any) -> None:
     help="Also scan services bound only to a non-loopback address of this machine.",
 )
 @click.option("--no-local", is_flag=True, help="Do not scan this machine's listening services.")
+@click.option(
+    "--local-port",
+    "local_ports",
+    multiple=True,
+    type=click.IntRange(1, 65535),
+    help="Only the local services listening on this port (repeatable; default: every listening port).",
+)
 @click.option("--no-runtimes", is_flag=True, help="Do not inspect this machine's client runtimes.")
 @_apply(_runtime_options)
 @click.option(
@@ -556,13 +571,15 @@ def audit(**kw: Any) -> None:
     _check_outputs(kw)
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     explicit = _targets_or_fail(kw)
-    local: list[Target] = []
+    local: list[tuple[Target, ListeningService]] = []
     if not kw["no_local"]:
-        from tlsaudit.probe.local_services import listening_services, loopback_targets
+        from tlsaudit.probe.local_services import listening_services, local_targets
 
         local = [
-            with_service_settings(t, sni=None, starttls=None)
-            for t in loopback_targets(listening_services(), include_non_loopback=kw["include_non_loopback"])
+            (with_service_settings(t, sni=None, starttls=None), service)
+            for t, service in local_targets(
+                listening_services(), include_non_loopback=kw["include_non_loopback"], ports=kw["local_ports"]
+            )
         ]
     collected = Collected()
     local_clients = kw.get("clients") == "local"
@@ -579,7 +596,7 @@ def audit(**kw: Any) -> None:
     if local_clients and profiles:
         enrichers.append(clients_enricher(profiles))
     scan_endpoints(
-        unique_targets([*explicit, *local]),
+        unique_targets([*explicit, *(t for t, _ in local)]),
         _scan_settings(kw),
         collected,
         on_endpoint=progress.finished,
@@ -589,15 +606,12 @@ def audit(**kw: Any) -> None:
     progress.close()
     if not kw["no_runtimes"] and not local_clients:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
-    explicit_keys = {(t.host, t.port) for t in explicit}
-    # A local service that never answered like TLS is some other protocol, not a TLS endpoint to judge.
-    kept = [e for e in collected.endpoints if (e.host, e.port) in explicit_keys or speaks_tls(e)]
-    not_tls = sorted({e.subject for e in collected.endpoints if e not in kept})
-    collected.endpoints = kept
+    settle_local_services(collected, local, explicit)
+    not_tls = [s.address for s in collected.local_services if s.status == "not-tls"]
     scope = _scope(
         kw,
         local_services_scanned=str(len(local)),
-        local_services_not_tls=", ".join(not_tls),  # listed so that nothing is left out silently
+        local_services_not_tls=", ".join(not_tls),  # kept for readers of earlier reports: see local_services
     )
     report = make_report(ruleset, collected, scope)
     _emit(report, _output(kw))

@@ -278,6 +278,12 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
     for kind, list_name in _SUBJECT_LISTS.items():
         merged[list_name] = [item for key, item in subjects.items() if key[0] == kind]
     merged["findings"] = list(findings.values())
+    services: dict[str, dict[str, Any]] = {}
+    for _, source in ordered:  # the audit listings of every input, each service once
+        for service in source.get("local_services", []):
+            services.setdefault(json.dumps(service, sort_keys=True), copy.deepcopy(service))
+    if services:
+        merged["local_services"] = list(services.values())
     return cast(Report, finalize(merged))
 
 

@@ -110,3 +110,14 @@ def tls_library_label(runtime: Mapping[str, Any]) -> str:
     if not library:
         return ""
     return f"{library} {version}" if version and str(version) not in str(library) else str(library)
+
+
+def local_service_words(service: Mapping[str, Any]) -> str:
+    """What a local service looked at by `audit` turned out to be, in words."""
+    status = service["status"]
+    if status == "tls":
+        return "TLS"
+    if status == "not-tls":
+        spoke = service.get("spoke")
+        return f"not TLS (spoke {spoke})" if spoke else "not TLS"
+    return f"unknown: {service.get('reason') or 'no answer'}"

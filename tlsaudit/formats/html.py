@@ -32,6 +32,7 @@ from tlsaudit.formats.base import (
     display_assessor,
     display_client,
     display_title,
+    local_service_words,
     several_sources,
     strip_controls,
     subject_label,
@@ -181,6 +182,10 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
             if (words := session_row(ep)) is not None
         ],
         "suite_groups": _suite_groups(report["endpoints"], with_source),
+        "local_services": [
+            {**s, "process": s.get("process", ""), "words": local_service_words(s)}
+            for s in report.get("local_services", [])
+        ],
         "collection_errors": _collection_errors(report, with_source),
         "evidence": [
             {"label": subject_label(rt, with_source), "items": [_clip_evidence(e) for e in rt["evidence"]]}

@@ -15,6 +15,7 @@ from tlsaudit.formats.base import (
     VERSION_NAMES,
     RenderOptions,
     display_title,
+    local_service_words,
     one_line,
     several_sources,
     subject_label,
@@ -86,6 +87,7 @@ def render(report: Report, options: RenderOptions) -> str:
     lines += _clients(report, with_source)
     lines += _hosts(report)
     lines += _runtimes(report, with_source)
+    lines += _local_services(report)
     lines += _findings(tallied, with_source)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -168,6 +170,14 @@ def _runtimes(report: Report, with_source: bool) -> list[str]:
         for rt in report["runtimes"]
     ]
     return ["### Runtimes", "", *_table(["Runtime", "Kind", "Version", "Readiness", "Verdict"], rows), ""]
+
+
+def _local_services(report: Report) -> list[str]:
+    services = report.get("local_services", [])
+    if not services:
+        return []
+    rows = [[md(s["address"]), md(s.get("process") or "-"), md(local_service_words(s))] for s in services]
+    return ["### Local services looked at", "", *_table(["Address", "Process", "Result"], rows), ""]
 
 
 def _findings(tallied: Counts, with_source: bool) -> list[str]:

@@ -27,6 +27,7 @@ from tlsaudit.formats.base import (
     VERSION_NAMES,
     RenderOptions,
     display_title,
+    local_service_words,
     one_line,
     several_sources,
     subject_label,
@@ -194,17 +195,6 @@ def _runtime_table(runtimes: Sequence[Mapping[str, Any]], with_source: bool) -> 
     return table
 
 
-def service_words(service: Mapping[str, Any]) -> str:
-    """What a local service turned out to be, in words (shared with the other formats' listings)."""
-    status = service["status"]
-    if status == "tls":
-        return "TLS"
-    if status == "not-tls":
-        spoke = service.get("spoke")
-        return f"not TLS ({spoke})" if spoke else "not TLS"
-    return f"unknown: {service.get('reason') or 'no answer'}"
-
-
 def _services_table(services: Sequence[Mapping[str, Any]]) -> Table:
     table = _table()
     table.add_column("Address", overflow="fold", ratio=1)
@@ -214,7 +204,7 @@ def _services_table(services: Sequence[Mapping[str, Any]]) -> Table:
         table.add_row(
             _t(service["address"]),
             _t(service.get("process") or "-"),
-            _t(service_words(service), SERVICE_STYLE.get(service["status"])),
+            _t(local_service_words(service), SERVICE_STYLE.get(service["status"])),
         )
     return table
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
 
-import psutil
-
-from tlsaudit.models import Target
+from tlsaudit.models import EndpointFacts, ProtocolStatus, ReasonCode, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +20,8 @@ class ListeningService:
 
 
 def listening_services() -> list[ListeningService]:
+    import psutil  # only `audit` lists this machine's services
+
     services: dict[tuple[str, int], ListeningService] = {}
     for conn in psutil.net_connections(kind="tcp"):
         if conn.status != psutil.CONN_LISTEN or not conn.laddr:
@@ -33,10 +37,22 @@ def listening_services() -> list[ListeningService]:
     return sorted(services.values(), key=lambda s: (s.port, s.bind_address))
 
 
-def loopback_targets(services: list[ListeningService], *, include_non_loopback: bool) -> list[Target]:
-    """Wildcard binds are scanned via 127.0.0.1 or ::1; a service bound elsewhere only when asked to."""
-    targets: dict[tuple[str, int], Target] = {}
+def loopback_targets(
+    services: list[ListeningService], *, include_non_loopback: bool, ports: Collection[int] = ()
+) -> list[Target]:
+    """Wildcard binds are scanned via 127.0.0.1 or ::1; a service bound elsewhere only when asked to.
+    `ports` (when given) keeps only the services on those ports."""
+    return [t for t, _ in local_targets(services, include_non_loopback=include_non_loopback, ports=ports)]
+
+
+def local_targets(
+    services: list[ListeningService], *, include_non_loopback: bool, ports: Collection[int] = ()
+) -> list[tuple[Target, ListeningService]]:
+    """Each local service to scan, as a target reachable from here, with the service it stands for."""
+    targets: dict[tuple[str, int], tuple[Target, ListeningService]] = {}
     for service in services:
+        if ports and service.port not in ports:
+            continue
         ip = ipaddress.ip_address(service.bind_address.split("%", 1)[0])
         if ip.is_unspecified:
             host = "127.0.0.1" if ip.version == 4 else "::1"
@@ -45,5 +61,66 @@ def loopback_targets(services: list[ListeningService], *, include_non_loopback: 
         else:
             continue
         label = f"[{host}]:{service.port}" if ":" in host else f"{host}:{service.port}"
-        targets.setdefault((host, service.port), Target(raw=label, host=host, port=service.port))
-    return sorted(targets.values(), key=lambda t: (t.port, t.host))
+        targets.setdefault((host, service.port), (Target(raw=label, host=host, port=service.port), service))
+    return sorted(targets.values(), key=lambda pair: (pair[0].port, pair[0].host))
+
+
+class ServiceStatus(StrEnum):
+    TLS = "tls"
+    NOT_TLS = "not-tls"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalService:
+    """What one local service turned out to be, for the report's `local_services` listing."""
+
+    address: str  # as scanned: 127.0.0.1:8443, [::1]:25
+    bind_address: str
+    port: int
+    process: str = ""
+    status: ServiceStatus
+    spoke: str = ""  # not-tls: what it spoke instead (HTTP, SSH, "unexpected bytes ...")
+    reason: str = ""  # unknown: why it could not be told (timeout, closed, reset)
+
+
+_NOT_TLS = "not TLS: "
+
+
+def speaks_tls(endpoint: EndpointFacts) -> bool:
+    """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
+    return any(
+        r.status == ProtocolStatus.ACCEPTED
+        or r.reason_code in (ReasonCode.ALERT, ReasonCode.NEGOTIATED_LOWER, ReasonCode.VERSION_NOT_OFFERED)
+        for r in endpoint.protocols.values()
+    )
+
+
+def classify(endpoint: EndpointFacts, service: ListeningService) -> LocalService:
+    """TLS, not TLS (and what it spoke), or unknown (and why) from the version probes' results."""
+    result = LocalService(
+        address=endpoint.target or endpoint.subject,
+        bind_address=service.bind_address,
+        port=service.port,
+        process=service.process,
+        status=ServiceStatus.UNKNOWN,
+    )
+    if speaks_tls(endpoint):
+        return dataclasses.replace(result, status=ServiceStatus.TLS)
+    reasons = [r.reason for r in endpoint.protocols.values()]
+    spoke = [_spoke(r) for r in reasons if r.startswith(_NOT_TLS)]
+    if spoke:
+        return dataclasses.replace(
+            result, status=ServiceStatus.NOT_TLS, spoke=Counter(spoke).most_common(1)[0][0]
+        )
+    if endpoint.starttls_refused:
+        return dataclasses.replace(result, status=ServiceStatus.NOT_TLS, spoke=endpoint.starttls_refused)
+    known = [r for r in reasons if r] or list(endpoint.errors)
+    reason = Counter(known).most_common(1)[0][0] if known else "no answer to any TLS probe"
+    if reason == "closed":
+        reason = "closed the connection without answering any TLS probe"
+    return dataclasses.replace(result, reason=reason)
+
+
+def _spoke(reason: str) -> str:
+    return reason.removeprefix(_NOT_TLS).removeprefix("the peer spoke ")
