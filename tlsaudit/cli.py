@@ -725,12 +725,13 @@ def rules_list(policy: str | None, rules_dirs: tuple[str, ...]) -> None:
     except RuleFileError as exc:
         _fail(str(exc))
     shown = base.rules if policy else base.all_rules
+    click.echo(f"{'RULE':48} {'STATUS':6} {'SEVERITY':8} TITLE  [POLICIES USING IT]")
     for rule in shown:
         users = ",".join(
             sorted(name for name, rs in policies.items() if any(r.id == rule.id for r in rs.rules))
         )
         click.echo(
-            f"{rule.id:48} {rule.status.value:5} {rule.severity.value:8} {rule.title}  [{users or '-'}]"
+            f"{rule.id:48} {rule.status.value:6} {rule.severity.value:8} {rule.title}  [{users or '-'}]"
         )
     click.echo(f"{len(shown)} rules; policies: {', '.join(sorted(policies))}")
 

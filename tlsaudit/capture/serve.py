@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -161,11 +162,19 @@ def serve_capture(
                 f"clients that verify certificates: trust the CA in {creds.ca_file}", file=stderr, flush=True
             )
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_capture_server(
-                host, port, show, credentials=credentials, on_listening=listening, http_page=http_page
-            )
+    async def main() -> None:
+        # SIGTERM (and SIGHUP) stop the listener like Ctrl-C does, so that the throwaway CA key and
+        # certificate are removed with their temporary folder instead of being left behind.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        await run_capture_server(
+            host, port, show, credentials=credentials, on_listening=listening, http_page=http_page, stop=stop
         )
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
     print("capture stopped", file=stderr, flush=True)
     return 0
