@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
-
-from tlsaudit.formats.text import make_console
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 COLOR_CHOICES = ("auto", "always", "never")
 
@@ -37,6 +36,12 @@ class Progress:
         self._bar: RichProgress | None = None
         self._task: TaskID | None = None
         if self.enabled:
+            # rich is imported only when there is a terminal to draw on: a piped run starts faster.
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            from tlsaudit.formats.text import make_console
+
             console = make_console(color, stderr=True)
             self._bar = RichProgress(
                 TextColumn("scanned"),

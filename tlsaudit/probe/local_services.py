@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tlsaudit.models import EndpointFacts, ProtocolStatus, ReasonCode, Target
+from tlsaudit.models import EndpointFacts, ProtocolResult, ProtocolStatus, ReasonCode, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +96,16 @@ def speaks_tls(endpoint: EndpointFacts) -> bool:
     )
 
 
+def _spoke(result: ProtocolResult) -> str | None:
+    """What a peer that is not a TLS speaker sent instead ("HTTP", "unexpected bytes ..."), if it said."""
+    if result.reason_code not in (ReasonCode.NOT_TLS, ReasonCode.MALFORMED):
+        return None
+    _, marker, rest = result.reason.partition(_NOT_TLS)
+    if not marker:
+        return "something that is not TLS" if result.reason_code == ReasonCode.NOT_TLS else None
+    return rest.removeprefix("the peer spoke ").strip() or "something that is not TLS"
+
+
 def classify(endpoint: EndpointFacts, service: ListeningService) -> LocalService:
     """TLS, not TLS (and what it spoke), or unknown (and why) from the version probes' results."""
     result = LocalService(
@@ -107,20 +117,15 @@ def classify(endpoint: EndpointFacts, service: ListeningService) -> LocalService
     )
     if speaks_tls(endpoint):
         return dataclasses.replace(result, status=ServiceStatus.TLS)
-    reasons = [r.reason for r in endpoint.protocols.values()]
-    spoke = [_spoke(r) for r in reasons if r.startswith(_NOT_TLS)]
+    results = list(endpoint.protocols.values())
+    spoke = [s for s in (_spoke(r) for r in results) if s]
     if spoke:
-        return dataclasses.replace(
-            result, status=ServiceStatus.NOT_TLS, spoke=Counter(spoke).most_common(1)[0][0]
-        )
+        most = Counter(spoke).most_common(1)[0][0]
+        return dataclasses.replace(result, status=ServiceStatus.NOT_TLS, spoke=most)
     if endpoint.starttls_refused:
         return dataclasses.replace(result, status=ServiceStatus.NOT_TLS, spoke=endpoint.starttls_refused)
-    known = [r for r in reasons if r] or list(endpoint.errors)
+    if results and all(r.reason_code == ReasonCode.CLOSED for r in results):
+        return dataclasses.replace(result, reason="closed the connection without answering any TLS probe")
+    known = [r.reason for r in results if r.reason] or list(endpoint.errors)
     reason = Counter(known).most_common(1)[0][0] if known else "no answer to any TLS probe"
-    if reason == "closed":
-        reason = "closed the connection without answering any TLS probe"
     return dataclasses.replace(result, reason=reason)
-
-
-def _spoke(reason: str) -> str:
-    return reason.removeprefix(_NOT_TLS).removeprefix("the peer spoke ")
