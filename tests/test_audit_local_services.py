@@ -20,6 +20,7 @@ import pytest
 from tests.support.certs import make_cert
 from tests.support.servers import http_server, python_tls_server, silent_server
 from tlsaudit.models import TlsVersion
+from tlsaudit.report import validate_report
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def test_every_local_service_is_listed_in_every_format(ports: Ports, tmp_path: P
     result = audit(ports.tls, ports.http, ports.silent, extra=extra)
     assert result.returncode == 3, result.stderr  # the silent service could not be told
     report = json.loads(outputs["json"].read_text())
+    validate_report(report)  # the listing is part of the JSON contract
     listed = {s["port"]: s for s in report["local_services"]}
     assert set(listed) == {ports.tls, ports.http, ports.silent}
     assert listed[ports.tls]["status"] == "tls"
@@ -75,6 +77,16 @@ def test_every_local_service_is_listed_in_every_format(ports: Ports, tmp_path: P
     assert any(f"127.0.0.1:{ports.silent}" in json.dumps(row) for row in rows)
     for fmt in ("sarif", "xml"):
         assert f"127.0.0.1:{ports.silent}" in outputs[fmt].read_text(encoding="utf-8"), fmt
+    # A saved report re-rendered (and merged with itself) keeps the listing.
+    rerendered = subprocess.run(
+        [sys.executable, "-m", "tlsaudit", "report", str(outputs["json"]), str(outputs["json"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert rerendered.returncode == 3, rerendered.stderr
+    assert rerendered.stdout.count("not TLS (spoke HTTP)") == 1
 
 
 def test_terminal_lists_them_too(ports: Ports) -> None:

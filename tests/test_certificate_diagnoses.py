@@ -17,6 +17,7 @@ import pytest
 from tests.support.certs import CertFiles, CertSpec, Validity, make_cert
 from tests.support.servers import TlsServer, python_tls_server
 from tlsaudit.models import TlsVersion
+from tlsaudit.report import validate_report
 
 OPENSSL = shutil.which("openssl")
 CURL = shutil.which("curl")
@@ -44,7 +45,9 @@ def scan_json(server: TlsServer, ca: Path) -> tuple[int, dict[str, Any]]:
         check=False,
     )
     assert result.stdout, result.stderr
-    return result.returncode, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    validate_report(report)
+    return result.returncode, report
 
 
 def problems(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
