@@ -59,6 +59,7 @@ _CERTIFICATE_DEFAULTS: dict[str, Any] = {
     "san": [],
     "not_after": "",
     "days_left": None,
+    "expired": None,
     "key_type": "",
     "key_bits": None,
     "signature_algorithm": "",
