@@ -65,11 +65,6 @@ class Progress:
         if self._bar is not None and self._task is not None:
             self._bar.advance(self._task)
 
-    def note(self, message: str) -> None:
-        """A line above the progress bar (e.g. 'inspecting client runtimes')."""
-        if self._bar is not None:
-            self._bar.console.print(message, markup=False, highlight=False)
-
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
