@@ -12,10 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from OpenSSL import crypto
+
+if TYPE_CHECKING:
+    from OpenSSL import crypto
 
 # OpenSSL's X509_V_ERR_* codes that have a plainer explanation than OpenSSL's own message.
 _UNABLE_TO_GET_ISSUER = 2
@@ -44,6 +47,8 @@ _STORES: dict[int, tuple[tuple[x509.Certificate, ...], crypto.X509Store]] = {}
 
 
 def _store(anchors: tuple[x509.Certificate, ...]) -> crypto.X509Store:
+    from OpenSSL import crypto  # pyOpenSSL only when a chain needs a second opinion
+
     cached = _STORES.get(id(anchors))
     if cached is None or cached[0] is not anchors:
         store = crypto.X509Store()
@@ -63,6 +68,8 @@ def openssl_verify(
 ) -> OpensslVerdict:
     """Validate `certs` (leaf first, as sent) against `anchors` at `when`, as OpenSSL's default verifier
     does for a TLS client (server purpose), plus the weak-hash refusal of its default security level."""
+    from OpenSSL import crypto
+
     store = _store(anchors)
     store.set_time(when.replace(tzinfo=None))
     context = crypto.X509StoreContext(
