@@ -108,3 +108,11 @@ def test_a_name_with_an_address_connects_there_and_sends_the_name(
     assert endpoints["localhost"]["certificate"]["hostname_match"] is True
     assert endpoints["www.example.test"]["certificate"]["hostname_match"] is False
     assert result.returncode == 1  # the name mismatch fails
+
+
+def test_every_bad_target_argument_is_reported() -> None:
+    result = run("scan", "bad host!", "127.0.0.1:99999", "ok.example")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "'bad host!'" in lines[0] and "invalid port '99999'" in lines[1]

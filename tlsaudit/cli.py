@@ -43,7 +43,7 @@ from tlsaudit.models import Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
-from tlsaudit.probe.targets import parse_target, parse_targets_file, unique_targets
+from tlsaudit.probe.targets import parse_targets, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
@@ -105,7 +105,7 @@ def _load_ruleset(policy: str, rules_dirs: Sequence[str], params: Mapping[str, A
 def _read_targets(
     args: Sequence[str], files: Sequence[str], sni: str | None, starttls: str | None
 ) -> list[Target]:
-    targets: list[Target] = [parse_target(text) for text in args]
+    targets: list[Target] = parse_targets(args)
     for name in files:
         if name == "-":
             targets.extend(parse_targets_file(sys.stdin.read().splitlines(), "<stdin>"))

@@ -166,6 +166,20 @@ def parse_targets_file(
     return targets
 
 
+def parse_targets(texts: Iterable[str], *, default_port: int = DEFAULT_PORT) -> list[Target]:
+    """Targets given on the command line; every bad one is reported (one line each), not only the first."""
+    targets: list[Target] = []
+    problems: list[str] = []
+    for text in texts:
+        try:
+            targets.append(parse_target(text, default_port=default_port))
+        except UsageError as exc:
+            problems.append(f"target {text!r}: {exc}")
+    if problems:
+        raise UsageError("\n".join(problems))
+    return targets
+
+
 def target_key(target: Target) -> tuple[str, int, str | None, str | None, str | None]:
     """What makes two targets the same scan, however they were written (`[::1]:443`, `https://[::1]/`)."""
     return (target.host, target.port, target.starttls, target.sni, target.address)
