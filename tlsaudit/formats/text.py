@@ -272,6 +272,21 @@ def _endpoint_details(ep: Mapping[str, Any]) -> Iterable[RenderableType]:
             ("Revocation", "revocation"),
         ):
             yield _labelled(label, session[key])
+    if ep.get("client_certificate"):
+        yield _labelled("Client cert", f"the server asks for one ({ep['client_certificate']})")
+    if ep.get("certificate_error"):
+        yield _labelled("Certificate", f"not collected: {ep['certificate_error']}", "yellow")
+    for client in ep.get("clients", []):
+        result = client["result"]
+        detail = (
+            f"connects, {client.get('protocol', '')} {client.get('cipher_suite', '')}".strip()
+            if result == "connects"
+            else f"{result}: {client.get('reason', '')}"
+        )
+        style = {"connects": "green", "fails": "red"}.get(result, "yellow")
+        yield _labelled(
+            f"Client {client['name']} {client['version']}", f"{detail} [{client['client']}]", style
+        )
     for suites in ep.get("cipher_suites", []):
         order = " (server order)" if suites.get("server_preference") else ""
         accepted = ", ".join(suites.get("accepted", [])) or "none accepted"
@@ -293,7 +308,8 @@ def certificate_summary(cert: Mapping[str, Any]) -> str:
         parts.append(f"not valid before {cert.get('not_before', '')[:10]}")
     elif cert.get("not_after"):
         parts.append(
-            f"valid until {cert['not_after'][:10]}" + (f" ({days} days left)" if days is not None else "")
+            f"valid until {cert['not_after'][:10]}"
+            + (f" ({days} day{'s' if days != 1 else ''} left)" if days is not None else "")
         )
     if cert.get("key_type"):
         parts.append(f"{cert['key_type']} {cert.get('key_bits') or ''}".strip())
