@@ -39,6 +39,7 @@ from tlsaudit.formats import (
     planned_outputs,
     write_outputs,
 )
+from tlsaudit.formats.base import plain_verdict_line
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
@@ -160,9 +161,7 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
     except RenderFailure as exc:
         _internal_error(exc, exc.failures[0][2])
     if out.outputs and STDOUT not in out.outputs:
-        from tlsaudit.formats.text import verdict_line
-
-        click.echo(verdict_line(report), err=True)
+        click.echo(plain_verdict_line(report), err=True)
     sys.exit(code)
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tlsaudit.models import ALL_VERSIONS
 from tlsaudit.report_types import Report
@@ -121,3 +121,13 @@ def local_service_words(service: Mapping[str, Any]) -> str:
         spoke = service.get("spoke")
         return f"not TLS (spoke {spoke})" if spoke else "not TLS"
     return f"unknown: {service.get('reason') or 'no answer'}"
+
+
+def plain_verdict_line(report: Mapping[str, Any]) -> str:
+    """`Verdict: FAIL  (3 fail, 0 error, ...)` without colour (and without loading the terminal library)."""
+    from tlsaudit.counts import tally
+
+    counts = tally(cast(Any, report)).checks
+    verdict = str(report["summary"]["verdict"])
+    detail = ", ".join(f"{counts[k]} {k}" for k in ("fail", "error", "warn", "pass", "skipped"))
+    return f"Verdict: {verdict.upper()}  ({detail})"

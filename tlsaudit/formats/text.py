@@ -29,6 +29,7 @@ from tlsaudit.formats.base import (
     display_title,
     local_service_words,
     one_line,
+    plain_verdict_line,
     several_sources,
     subject_label,
     tls_library_label,
@@ -339,6 +340,8 @@ def _finding(finding: Mapping[str, Any]) -> Group:
 
 def verdict_line(report: Report, color: bool = False) -> str:
     """The one-line verdict (also printed on stderr when the report goes to files)."""
+    if not color:
+        return plain_verdict_line(report)
     buffer = io.StringIO()
     console = make_console(color, file=buffer)
     console.print(_verdict_line(report))
@@ -346,11 +349,8 @@ def verdict_line(report: Report, color: bool = False) -> str:
 
 
 def _verdict_line(report: Report) -> Text:
-    counts = tally(report).checks
     verdict = report["summary"]["verdict"]
     line = Text()
     line.append(f"Verdict: {verdict.upper()}", style=VERDICT_STYLE[verdict])
-    line.append(
-        "  (" + ", ".join(f"{counts[k]} {k}" for k in ("fail", "error", "warn", "pass", "skipped")) + ")"
-    )
+    line.append(plain_verdict_line(report).split(verdict.upper(), 1)[1])
     return line
