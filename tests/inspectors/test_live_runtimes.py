@@ -41,7 +41,7 @@ def verdict(ruleset: RuleSet, rt: RuntimeFacts) -> tuple[Readiness, set[str]]:
 
 
 def test_registry_keys_are_the_cli_choices() -> None:
-    assert list(INSPECTORS) == ["php", "java", "dotnet", "python", "curl", "openssl", "node"]
+    assert list(INSPECTORS) == ["php", "java", "dotnet", "python", "curl", "openssl", "node", "browser"]
 
 
 # ---------------------------------------------------------------------------------------------- PHP

@@ -591,6 +591,35 @@ CASES: list[Case] = [
 ]
 
 
+def browser_facts(version_text: str) -> RuntimeFacts:
+    """A browser as the inspector records it, from what `BINARY --version` printed."""
+    from tlsaudit.inspectors.browser import browser_details, parse_browser_version
+
+    parsed = parse_browser_version(version_text)
+    assert parsed is not None
+    return RuntimeFacts(
+        kind="browser", path="/usr/bin/browser", version=parsed[1], details=browser_details(*parsed)
+    )
+
+
+CASES += [
+    case("runtime.browser.no-tls12", True, "Chrome 29", lambda: browser_facts("Google Chrome 29.0.1547.76")),
+    case("runtime.browser.no-tls12", False, "Firefox 27", lambda: browser_facts("Mozilla Firefox 27.0")),
+    case(
+        "runtime.browser.tls10-still-offered",
+        True,
+        "Firefox 68 ESR",
+        lambda: browser_facts("Mozilla Firefox 68.12.0esr"),
+    ),
+    case(
+        "runtime.browser.tls10-still-offered",
+        False,
+        "Chromium 156",
+        lambda: browser_facts("Chromium 156.0.8078.129 built on Debian GNU/Linux 12 (bookworm)"),
+    ),
+]
+
+
 @pytest.mark.parametrize(
     "c", CASES, ids=[f"{c.rule}:{'fires' if c.fires else 'quiet'}:{c.label}" for c in CASES]
 )
