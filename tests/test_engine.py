@@ -21,9 +21,11 @@ from tlsaudit.models import (
     EndpointFacts,
     Finding,
     FindingStatus,
+    HandshakeFeatures,
     Hsts,
     HttpCheck,
     HttpOutcome,
+    KeyExchangeFacts,
     OcspStapling,
     ProtocolResult,
     ProtocolStatus,
@@ -38,6 +40,7 @@ def endpoint(accepted: set[str], unknown: set[str] = frozenset()) -> EndpointFac
     for v in TlsVersion:
         status = A if v.value in accepted else U if v.value in unknown else R
         protocols[v] = ProtocolResult(status=status, reason="timeout after 5s" if status == U else "")
+    assessed = bool(accepted)  # key exchange and handshake features are collected once a version is accepted
     return EndpointFacts(
         target="h",
         host="h.example",
@@ -48,7 +51,29 @@ def endpoint(accepted: set[str], unknown: set[str] = frozenset()) -> EndpointFac
         http=HttpCheck(outcome=HttpOutcome.ANSWERED, status=200),
         hsts=Hsts(max_age=63072000),
         ocsp_stapling=OcspStapling(stapled=False),
+        key_exchange=HEALTHY_KEY_EXCHANGE if assessed else None,
+        handshake=HEALTHY_HANDSHAKE if assessed else None,
     )
+
+
+# Key exchange and handshake facts that no rule faults: these tests are about protocol versions.
+HEALTHY_KEY_EXCHANGE = KeyExchangeFacts(
+    groups={TlsVersion.TLSv1_3: ("X25519MLKEM768", "x25519")},
+    pq_hybrid=True,
+    forward_secrecy=True,
+    large_hello_tolerant=True,
+)
+HEALTHY_HANDSHAKE = HandshakeFeatures(
+    secure_renegotiation=True,
+    client_renegotiation=False,
+    fallback_scsv=True,
+    compression=False,
+    extended_master_secret=True,
+    encrypt_then_mac=True,
+    cbc_accepted=True,
+    session_id_resumption=False,
+    session_ticket_resumption=False,
+)
 
 
 def statuses(policy: str, ep: EndpointFacts) -> dict[str, FindingStatus]:

@@ -23,6 +23,8 @@ PAIRS = [
     (types.Certificate, "#/$defs/certificate"),
     (types.CipherSuiteResult, "#/$defs/cipher_suite_result"),
     (types.Endpoint, "#/$defs/endpoint"),
+    (types.KeyExchange, "#/$defs/key_exchange"),
+    (types.Handshake, "#/$defs/handshake"),
     (types.ClientSimulation, "#/$defs/client_simulation"),
     (types.Evidence, "#/$defs/evidence"),
     (types.Runtime, "#/$defs/runtime"),

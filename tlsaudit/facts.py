@@ -128,6 +128,85 @@ CIPHER_SUITE_FACTS: dict[str, FactSpec] = {
     ),
 }
 
+# ---------------------------------------------------------------- endpoint: key exchange and handshake
+KEY_EXCHANGE_FACTS: dict[str, FactSpec] = {
+    **{
+        f"key_exchange.groups.{v.value}": FactSpec(
+            type="list", doc=f"named groups {v.value} accepts (IANA names; unknown when not probed)"
+        )
+        for v in (TlsVersion.TLSv1_0, TlsVersion.TLSv1_1, TlsVersion.TLSv1_2, TlsVersion.TLSv1_3)
+    },
+    "key_exchange.groups": FactSpec(type="list", doc="named groups accepted by any version"),
+    "key_exchange.pq_hybrid": FactSpec(
+        type="bool",
+        doc="TLS 1.3 negotiates a hybrid post-quantum group (X25519MLKEM768, SecP256r1MLKEM768, ...)",
+    ),
+    "key_exchange.pq_hello_retry": FactSpec(
+        type="bool",
+        doc="the server asks for a hybrid share (HelloRetryRequest) when offered only classical ones",
+    ),
+    "key_exchange.pq_preferred": FactSpec(
+        type="bool", doc="the server picks X25519MLKEM768 when the client sends that share and an X25519 one"
+    ),
+    "key_exchange.dh_bits": FactSpec(
+        type="int", doc="smallest finite-field DH group accepted, in bits (unknown when no DHE is accepted)"
+    ),
+    "key_exchange.dhe_accepted": FactSpec(type="bool", doc="a DHE suite or an FFDHE group is accepted"),
+    "key_exchange.min_ec_bits": FactSpec(
+        type="int", doc="size in bits of the smallest elliptic curve accepted (unknown when none)"
+    ),
+    "key_exchange.forward_secrecy": FactSpec(
+        type="bool", doc="every key exchange accepted, on every version, is ephemeral"
+    ),
+    "key_exchange.static_key_exchange": FactSpec(
+        type="list", doc="versions accepting RSA or static (EC)DH key exchange (no forward secrecy)"
+    ),
+    "key_exchange.large_hello_tolerant": FactSpec(
+        type="bool", doc="a browser-sized ClientHello (post-quantum key share, over 1,200 bytes) is answered"
+    ),
+    "tls13_accepted": FactSpec(type="bool", doc="TLS 1.3 accepted"),
+}
+
+HANDSHAKE_FACTS: dict[str, FactSpec] = {
+    "handshake.applies": FactSpec(
+        type="bool", doc="SSLv3 to TLS 1.2 accepted (the handshake.* facts concern those versions)"
+    ),
+    "handshake.secure_renegotiation": FactSpec(
+        type="bool", doc="RFC 5746 renegotiation_info in the ServerHello"
+    ),
+    "handshake.client_renegotiation": FactSpec(
+        type="bool", doc="the server completes a renegotiation the client starts"
+    ),
+    "handshake.fallback_applies": FactSpec(type="bool", doc="two or more versions are accepted"),
+    "handshake.fallback_scsv": FactSpec(
+        type="bool", doc="a fallback hello with TLS_FALLBACK_SCSV is refused (inappropriate_fallback)"
+    ),
+    "handshake.compression": FactSpec(type="bool", doc="TLS compression (DEFLATE) accepted"),
+    "handshake.extended_master_secret": FactSpec(type="bool", doc="RFC 7627 extended master secret"),
+    "handshake.encrypt_then_mac": FactSpec(
+        type="bool", doc="RFC 7366 encrypt-then-MAC with CBC suites (unknown without CBC suites)"
+    ),
+    "handshake.cbc_accepted": FactSpec(type="bool", doc="a CBC suite is accepted (below TLS 1.3)"),
+    "handshake.session_id_resumption": FactSpec(type="bool", doc="sessions resume by session ID"),
+    "handshake.session_ticket_resumption": FactSpec(type="bool", doc="sessions resume by ticket (RFC 5077)"),
+    "handshake.ticket_lifetime_hint": FactSpec(type="int", doc="session ticket lifetime hint, in seconds"),
+}
+
+# Sizes of the elliptic curves (for "curves under 256 bits").
+_CURVE_BITS: dict[str, int] = {
+    **{
+        f"sect{n}{k}": int(n)
+        for n in ("163", "193", "233", "239", "283", "409", "571")
+        for k in ("k1", "r1", "r2")
+    },
+    **{f"secp{n}{k}": int(n) for n in ("160", "192", "224", "256", "384", "521") for k in ("k1", "r1", "r2")},
+    "brainpoolP256r1": 256,
+    "brainpoolP384r1": 384,
+    "brainpoolP512r1": 512,
+    "x25519": 255,
+    "x448": 448,
+}
+
 # ------------------------------------------------------- endpoint: certificate lifetime and revocation
 CERTIFICATE_POLICY_FACTS: dict[str, FactSpec] = {
     "certificate.lifetime_days": FactSpec(
@@ -402,6 +481,8 @@ def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
             **CERTIFICATE_POLICY_FACTS,
             **SESSION_FACTS,
             **SUITES_BY_VERSION_FACTS,
+            **KEY_EXCHANGE_FACTS,
+            **HANDSHAKE_FACTS,
         }
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
@@ -439,6 +520,8 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts.update(session_facts(ep))
     facts.update(shared_key_facts(ep))
     facts.update(suites_by_version_facts(ep))
+    facts.update(key_exchange_facts(ep))
+    facts.update(handshake_facts(ep))
     return facts
 
 
@@ -457,6 +540,75 @@ def client_simulation_facts(ep: EndpointFacts) -> dict[str, FactValue]:
             f"{c.name} {c.version} ({c.client})" for c in ep.clients if c.result == SimulationResult.CONNECTS
         ),
     }
+
+
+def key_exchange_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    """Key-exchange facts; every one unknown when the key exchange was not probed."""
+    facts: dict[str, FactValue] = dict.fromkeys(KEY_EXCHANGE_FACTS)
+    tls13 = ep.protocols.get(TlsVersion.TLSv1_3)
+    facts["tls13_accepted"] = (
+        None
+        if tls13 is None or tls13.status == ProtocolStatus.UNKNOWN
+        else tls13.status == ProtocolStatus.ACCEPTED
+    )
+    kx = ep.key_exchange
+    if kx is None:
+        return facts
+    failed = bool(kx.errors)
+    every: list[str] = []
+    for version, names in kx.groups.items():
+        facts[f"key_exchange.groups.{version.value}"] = names
+        every.extend(n for n in names if n not in every)
+    ec_bits = [_CURVE_BITS[n] for n in every if n in _CURVE_BITS]
+    dhe = bool(kx.dh_groups) or any(n.startswith("ffdhe") for n in every)
+    facts |= {
+        "key_exchange.groups": None if failed else tuple(every),
+        "key_exchange.pq_hybrid": kx.pq_hybrid,
+        "key_exchange.pq_hello_retry": kx.pq_hello_retry,
+        "key_exchange.pq_preferred": kx.pq_preferred,
+        "key_exchange.dh_bits": kx.dh_bits,
+        "key_exchange.dhe_accepted": None if failed and not dhe else dhe,
+        "key_exchange.min_ec_bits": min(ec_bits) if ec_bits else None,
+        "key_exchange.forward_secrecy": kx.forward_secrecy,
+        "key_exchange.static_key_exchange": kx.static_key_exchange
+        if kx.forward_secrecy is not None
+        else None,
+        "key_exchange.large_hello_tolerant": kx.large_hello_tolerant,
+    }
+    return facts
+
+
+def handshake_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    """Handshake-feature facts; `handshake.applies` is false for a TLS 1.3-only endpoint."""
+    facts: dict[str, FactValue] = dict.fromkeys(HANDSHAKE_FACTS)
+    decided = [r for r in ep.protocols.values() if r.status != ProtocolStatus.UNKNOWN]
+    legacy = [
+        v for v in TlsVersion if v not in (TlsVersion.SSLv2, TlsVersion.TLSv1_3) and _is_accepted(ep, v)
+    ]
+    fallback_versions = [v for v in TlsVersion if v != TlsVersion.SSLv2 and _is_accepted(ep, v)]
+    facts["handshake.applies"] = bool(legacy) if decided else None
+    facts["handshake.fallback_applies"] = len(fallback_versions) >= 2 if decided else None
+    hs = ep.handshake
+    if hs is None:
+        return facts
+    facts |= {
+        "handshake.secure_renegotiation": hs.secure_renegotiation,
+        "handshake.client_renegotiation": hs.client_renegotiation,
+        "handshake.fallback_scsv": hs.fallback_scsv,
+        "handshake.compression": hs.compression,
+        "handshake.extended_master_secret": hs.extended_master_secret,
+        "handshake.encrypt_then_mac": hs.encrypt_then_mac,
+        "handshake.cbc_accepted": hs.cbc_accepted,
+        "handshake.session_id_resumption": hs.session_id_resumption,
+        "handshake.session_ticket_resumption": hs.session_ticket_resumption,
+        "handshake.ticket_lifetime_hint": hs.ticket_lifetime_hint,
+    }
+    return facts
+
+
+def _is_accepted(ep: EndpointFacts, version: TlsVersion) -> bool:
+    result = ep.protocols.get(version)
+    return result is not None and result.status == ProtocolStatus.ACCEPTED
 
 
 def _client_certificate(ep: EndpointFacts) -> str | None:

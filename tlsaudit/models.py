@@ -240,6 +240,43 @@ class ClientSimulation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KeyExchangeFacts:
+    """How an endpoint agrees on keys: groups per version, post-quantum hybrids, DH size, forward secrecy.
+
+    None means not assessed (the probe failed, or the question needs a version the endpoint lacks)."""
+
+    groups: Mapping[TlsVersion, tuple[str, ...]] = field(default_factory=dict)  # IANA names, per version
+    pq_hybrid: bool | None = None  # TLS 1.3 negotiates a hybrid post-quantum group (X25519MLKEM768, ...)
+    pq_hello_retry: bool | None = None  # asks for a hybrid share when the client sent only classical ones
+    pq_preferred: bool | None = None  # picks X25519MLKEM768 when the client sends that share and X25519
+    dh_bits: int | None = None  # smallest finite-field DH group accepted (DHE suites, TLS 1.3 FFDHE)
+    dh_groups: tuple[str, ...] = ()  # ffdhe2048 ... or custom-<bits> for the DHE primes seen
+    forward_secrecy: bool | None = None  # every key exchange accepted, on every version, is ephemeral
+    static_key_exchange: tuple[str, ...] = ()  # versions accepting RSA or static (EC)DH key exchange
+    large_hello_tolerant: bool | None = None  # a browser-sized (post-quantum) ClientHello is answered
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandshakeFeatures:
+    """Handshake features of TLS 1.2 and below (renegotiation, fallback, compression, EMS, ETM, resumption).
+
+    None means not assessed or not applicable (e.g. no version below TLS 1.3 accepted)."""
+
+    secure_renegotiation: bool | None = None  # RFC 5746 renegotiation_info in the ServerHello
+    client_renegotiation: bool | None = None  # a client-initiated renegotiation completed
+    fallback_scsv: bool | None = None  # RFC 7507: a fallback hello is refused (inappropriate_fallback)
+    compression: bool | None = None  # DEFLATE accepted (CRIME)
+    extended_master_secret: bool | None = None  # RFC 7627
+    encrypt_then_mac: bool | None = None  # RFC 7366 (with a CBC suite; None without one)
+    cbc_accepted: bool | None = None  # a CBC suite is accepted (where encrypt-then-MAC matters)
+    session_id_resumption: bool | None = None
+    session_ticket_resumption: bool | None = None
+    ticket_lifetime_hint: int | None = None  # seconds, from the NewSessionTicket
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointFacts:
     target: str
     host: str
@@ -264,6 +301,8 @@ class EndpointFacts:
     # Other endpoints of the same report that accept SSLv2 with this endpoint's certificate key (DROWN);
     # None when it cannot be told (an SSLv2 endpoint is in the report, this endpoint's key is unknown).
     key_shared_with_sslv2: tuple[str, ...] | None = ()
+    key_exchange: KeyExchangeFacts | None = None
+    handshake: HandshakeFeatures | None = None
 
     @property
     def subject(self) -> str:

@@ -92,6 +92,10 @@ def _endpoint_json(ep: EndpointFacts, source_host: str | None) -> dict[str, Any]
         )
         for v in ALL_VERSIONS
     }
+    if "key_exchange" in body:  # these four say "not assessed" with an explicit null
+        for key in ("pq_hybrid", "dh_bits", "forward_secrecy", "large_hello_tolerant"):
+            body["key_exchange"].setdefault(key, None)
+        body["key_exchange"].setdefault("groups", {})
     out = {"id": ep.subject, **body}
     if ep.http is not None and ep.http.outcome == HttpOutcome.ANSWERED and ep.hsts is None:
         out["hsts"] = None  # an HTTP answer without the header (the key is absent when not assessed)

@@ -129,6 +129,33 @@ class ClientSimulation(TypedDict):
     reason: NotRequired[str]
 
 
+class KeyExchange(TypedDict):
+    groups: dict[str, list[str]]
+    pq_hybrid: bool | None
+    pq_hello_retry: NotRequired[bool]
+    pq_preferred: NotRequired[bool]
+    dh_bits: int | None
+    dh_groups: NotRequired[list[str]]
+    forward_secrecy: bool | None
+    static_key_exchange: NotRequired[list[str]]
+    large_hello_tolerant: bool | None
+    errors: NotRequired[list[str]]
+
+
+class Handshake(TypedDict):
+    secure_renegotiation: NotRequired[bool]
+    client_renegotiation: NotRequired[bool]
+    fallback_scsv: NotRequired[bool]
+    compression: NotRequired[bool]
+    extended_master_secret: NotRequired[bool]
+    encrypt_then_mac: NotRequired[bool]
+    cbc_accepted: NotRequired[bool]
+    session_id_resumption: NotRequired[bool]
+    session_ticket_resumption: NotRequired[bool]
+    ticket_lifetime_hint: NotRequired[int]
+    errors: NotRequired[list[str]]
+
+
 class Endpoint(TypedDict):
     id: str
     target: str
@@ -145,6 +172,8 @@ class Endpoint(TypedDict):
     starttls_refused: NotRequired[str]
     certificate_error: NotRequired[str]
     clients: NotRequired[list[ClientSimulation]]
+    key_exchange: NotRequired[KeyExchange]
+    handshake: NotRequired[Handshake]
     client_certificate: NotRequired[Literal["requested", "required"]]
     http: NotRequired[HttpCheck]
     hsts: NotRequired[Hsts | None]  # None: the HTTP answer had no valid header

@@ -16,7 +16,7 @@ import ssl
 import subprocess
 import threading
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,11 +169,16 @@ def python_tls_server(
 
 @contextlib.contextmanager
 def tlslite_server(
-    versions: Collection[TlsVersion], *, host: str = "127.0.0.1", cert: CertFiles | None = None
+    versions: Collection[TlsVersion],
+    *,
+    host: str = "127.0.0.1",
+    cert: CertFiles | None = None,
+    settings_overrides: Mapping[str, Any] | None = None,
 ) -> Iterator[TlsServer]:
     """A tlslite-ng server accepting a contiguous range of SSLv3..TLS 1.3: the only one here with SSLv3.
 
-    The certificate must have an RSA key (the default).
+    The certificate must have an RSA key (the default). `settings_overrides` sets HandshakeSettings
+    attributes (e.g. `{"useExtendedMasterSecret": False}`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # tlslite imports asyncore
@@ -195,6 +200,8 @@ def tlslite_server(
     if wanted == [TlsVersion.TLSv1_3]:
         # tlslite-ng refuses to run TLS 1.3 alone with the pre-1.3 curves it enables by default.
         settings.eccCurves = [c for c in settings.eccCurves if not c.startswith("brainpool")]
+    for name, value in (settings_overrides or {}).items():
+        setattr(settings, name, value)
     settings = settings.validate()
 
     def handle(conn: socket.socket, stop: threading.Event) -> None:

@@ -38,6 +38,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.key_exchange_rows import key_exchange_rows
 from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
 
@@ -161,6 +162,7 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "versions": VERSION_NAMES,
         "legacy_versions": LEGACY_NAMES,
         "endpoint_rows": [_endpoint_row(ep, with_source) for ep in report["endpoints"]],
+        "key_exchange_rows": key_exchange_rows(report, with_source),
         "hosts": summary["hosts"],
         "disagreeing_hosts": [h for h in summary["hosts"] if h.get("disagreements")],
         "runtimes": [_runtime_row(rt, with_source) for rt in report["runtimes"]],

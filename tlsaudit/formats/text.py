@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rich import box
@@ -34,6 +34,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.key_exchange_rows import key_exchange_rows
 from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
 
@@ -109,6 +110,7 @@ def _parts(report: Report, options: RenderOptions) -> Iterable[RenderableType]:
         yield _t("Versions listed under neither heading were rejected.", "dim")
         yield from _disagreements(report)
         yield Text()
+        yield from _key_exchange_section(report, with_source)
     if report["runtimes"]:
         yield _t("Runtimes", "bold")
         yield _runtime_table(report["runtimes"], with_source)
@@ -354,3 +356,17 @@ def _verdict_line(report: Report) -> Text:
     line.append(f"Verdict: {verdict.upper()}", style=VERDICT_STYLE[verdict])
     line.append(plain_verdict_line(report).split(verdict.upper(), 1)[1])
     return line
+
+
+def _key_exchange_section(report: Report, with_source: bool) -> Iterator[Text]:
+    """Key exchange and handshake features, one block per endpoint that has them."""
+    rows = key_exchange_rows(report, with_source)
+    if not rows:
+        return
+    yield _t("Key exchange and handshake", "bold")
+    for row in rows:
+        yield Text(f"  {one_line(row['label'])}")
+        for group in row["groups"]:
+            yield Text(f"    groups {one_line(group)}")
+        yield Text("    " + "; ".join(row["facts"]))
+    yield Text()

@@ -24,6 +24,8 @@ from tlsaudit.models import (
 )
 from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
+from tlsaudit.probe.handshake_features import handshake_features_enricher
+from tlsaudit.probe.key_exchange import key_exchange_enricher
 from tlsaudit.probe.scanner import EndpointProbes, Enricher
 
 # Newest first: the chain a TLS 1.2 client sees is the one that matters most.
@@ -201,12 +203,15 @@ def depth_enrichers(
     ca_file: str | None = None,
     clients: Sequence[ClientProfile] = (),
     hsts: bool = True,
+    key_exchange: bool = True,
+    handshake: bool = True,
 ) -> list[Enricher]:
     """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
     (a UsageError) for an unreadable --ca-file, before any scanning.
 
     `hsts`: one HTTP request after a full handshake on endpoints reached without STARTTLS; the same
-    handshake asks for a stapled OCSP response when `certificates` is on."""
+    handshake asks for a stapled OCSP response when `certificates` is on. Key exchange and handshake
+    features run after the suite enumeration, whose complete lists spare them probes."""
     enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
     if certificates:
         enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
@@ -217,6 +222,10 @@ def depth_enrichers(
         enrichers.append(session_check_enricher(http=hsts, ocsp=certificates))
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
+    enrichers += concurrently(
+        ([key_exchange_enricher()] if key_exchange else [])
+        + ([handshake_features_enricher()] if handshake else [])
+    )
     if clients:
         enrichers.append(clients_enricher(clients))
     return enrichers
@@ -235,3 +244,25 @@ def clients_enricher(profiles: Sequence[ClientProfile]) -> Enricher:
         return dataclasses.replace(facts, clients=results)
 
     return enrich
+
+
+def concurrently(enrichers: list[Enricher]) -> list[Enricher]:
+    """Enrichers that fill disjoint fields (and append errors) run side by side as one."""
+    if len(enrichers) < 2:
+        return enrichers
+
+    async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
+        results = await asyncio.gather(*(e(collected, facts) for e in enrichers))
+        merged = facts
+        errors = list(facts.errors)
+        for result in results:
+            changes = {
+                f.name: getattr(result, f.name)
+                for f in dataclasses.fields(result)
+                if f.name != "errors" and getattr(result, f.name) != getattr(facts, f.name)
+            }
+            merged = dataclasses.replace(merged, **changes)
+            errors += result.errors[len(facts.errors) :]
+        return dataclasses.replace(merged, errors=tuple(errors))
+
+    return [enrich]

@@ -49,6 +49,9 @@ class VersionProbe:
     certificate_problem: str = ""  # accepted, but the certificate the suite needs could not be read
     certificate_request: bool = False
     cipher_suite: int | None = None
+    server_hello: ServerHello | None = (
+        None  # the accepting ServerHello (its extensions: renegotiation_info, ...)
+    )
     well_formed: bool = False  # the server gave a complete, valid answer (accepting or refusing)
     attempts: int = 1
 
@@ -227,6 +230,7 @@ def _accepted(
         certificate_problem=problem,
         certificate_request=request,
         cipher_suite=hello.cipher_suite,
+        server_hello=hello,
         well_formed=complete and not problem,
         attempts=attempts,
     )

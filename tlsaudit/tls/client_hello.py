@@ -20,6 +20,7 @@ from tlsaudit.models import TlsVersion
 from tlsaudit.tls.constants import (
     HYBRID_PQ_GROUPS,
     SCSV_EMPTY_RENEGOTIATION_INFO,
+    SCSV_FALLBACK,
     SSL2_CIPHER_KINDS,
     TLS13_GROUPS,
     VERSION_CODES,
@@ -245,6 +246,12 @@ def build_client_hello(
     groups: Sequence[int] | None = None,
     key_shares: KeyShares | None = None,
     random: bytes | None = None,
+    extra_key_shares: Sequence[tuple[int, bytes]] = (),
+    classical_shares: bool = True,
+    extra_extensions: Sequence[tuple[int, bytes]] = (),
+    compression_methods: Sequence[int] = (0,),
+    fallback_scsv: bool = False,
+    min_length: int = 0,
 ) -> bytes:
     """A complete ClientHello record offering exactly `version` (TLS 1.3: through supported_versions).
 
@@ -252,6 +259,14 @@ def build_client_hello(
     suites, a key share for each offered group tlsaudit holds a key for, a 32-byte legacy session id and
     null compression only. Suites default to the probe's bounded list; a hello whose handshake message
     would be 256-511 bytes long is padded to 512 (RFC 7685).
+
+    Options for the handshake-feature probes (the defaults leave the hello as above):
+    `extra_key_shares` (group, share) pairs placed before the classical shares (TLS 1.3; each group must
+    be offered); `classical_shares=False` sends no X25519/P-256 share (the server then names its choice
+    in a HelloRetryRequest); `extra_extensions` (type, body) pairs appended as given (e.g. encrypt_then_mac,
+    renegotiation_info); `compression_methods` (TLS 1.2 and below; null must stay among them);
+    `fallback_scsv` appends TLS_FALLBACK_SCSV (RFC 7507); `min_length` pads the handshake message to at
+    least that many bytes (a browser-sized hello).
     """
     if version == TlsVersion.SSLv2:
         return build_sslv2_client_hello()
@@ -259,6 +274,10 @@ def build_client_hello(
     is_tls13 = version == TlsVersion.TLSv1_3
     if not is_tls13 and SCSV_EMPTY_RENEGOTIATION_INFO not in suites:
         suites.append(SCSV_EMPTY_RENEGOTIATION_INFO)
+    if fallback_scsv and SCSV_FALLBACK not in suites:
+        suites.append(SCSV_FALLBACK)
+    if 0 not in compression_methods or (is_tls13 and tuple(compression_methods) != (0,)):
+        raise ValueError("a hello offers null compression, and only that in TLS 1.3 (RFC 8446 4.1.2)")
     client_version = VERSION_CODES[TlsVersion.TLSv1_2] if is_tls13 else VERSION_CODES[version]
     rand = random if random is not None else os.urandom(32)
     session_id = os.urandom(32) if is_tls13 else b""
@@ -276,17 +295,34 @@ def build_client_hello(
             schemes = TLS13_SIGNATURE_SCHEMES if is_tls13 else OFFERED_SIGNATURE_SCHEMES
             extensions += _extension(ExtensionType.signature_algorithms, vec16(_u16_list(schemes)))
         if is_tls13:
-            entries = _key_share_entries(offered_groups, key_shares or default_key_shares())
+            entries = b""
+            for group, share in extra_key_shares:
+                if group not in offered_groups:
+                    raise ValueError(f"a key share for group 0x{group:04x}, which the hello does not offer")
+                entries += u16(group) + vec16(share)
+            if classical_shares:
+                entries += _key_share_entries(
+                    [g for g in offered_groups if g not in {e[0] for e in extra_key_shares}],
+                    key_shares or default_key_shares(),
+                )
             extensions += _extension(ExtensionType.key_share, vec16(entries))
             extensions += _extension(
                 ExtensionType.supported_versions, vec8(u16(VERSION_CODES[TlsVersion.TLSv1_3]))
             )
             extensions += _extension(ExtensionType.psk_key_exchange_modes, vec8(b"\x01"))
+        for ext_type, ext_body in extra_extensions:
+            extensions += _extension(ext_type, ext_body)
 
-    body = u16(client_version) + rand + vec8(session_id) + vec16(_u16_list(suites)) + vec8(b"\x00")
+    compression = bytes(compression_methods)
+    body = u16(client_version) + rand + vec8(session_id) + vec16(_u16_list(suites)) + vec8(compression)
     if extensions:
         # 4 bytes of handshake header, 2 of extensions length.
-        extensions += _padding_for(4 + len(body) + 2 + len(extensions))
+        length = 4 + len(body) + 2 + len(extensions)
+        if length < min_length:  # never into 256-511 bytes: at least PADDING_TARGET
+            target = max(min_length, PADDING_TARGET)
+            extensions += _extension(ExtensionType.padding, bytes(max(target - length - 4, 0)))
+        else:
+            extensions += _padding_for(length)
         body += vec16(bytes(extensions))
     # Record-layer version 3.1 for TLS hellos (as browsers do); SSLv3 probes say 3.0 throughout.
     record_version = VERSION_CODES[TlsVersion.SSLv3] if version == TlsVersion.SSLv3 else 0x0301

@@ -821,7 +821,9 @@ class ExtensionType(IntEnum):
     ec_point_formats = 11
     signature_algorithms = 13
     application_layer_protocol_negotiation = 16
+    heartbeat = 15
     padding = 21
+    encrypt_then_mac = 22
     extended_master_secret = 23
     session_ticket = 35
     supported_versions = 43
@@ -834,8 +836,16 @@ class ExtensionType(IntEnum):
 HYBRID_PQ_GROUPS: tuple[int, ...] = (0x11EC, 0x11EB, 0x11ED)
 # Groups a TLS 1.3 ClientHello may offer (RFC 8446 4.2.7): the curves it kept, X25519/X448, FFDHE, and
 # the hybrid post-quantum groups registered since.
+# Further TLS 1.3-only post-quantum groups: pure ML-KEM (draft-connolly-tls-mlkem-key-agreement) and the
+# withdrawn Kyber drafts (X25519Kyber768Draft00, SecP256r1Kyber768Draft00), still answered by some servers.
+PURE_MLKEM_GROUPS: tuple[int, ...] = (0x0200, 0x0201, 0x0202)
+KYBER_DRAFT_GROUPS: tuple[int, ...] = (0x6399, 0x639A)
 TLS13_GROUPS: frozenset[int] = (
-    frozenset({0x0017, 0x0018, 0x0019, 0x001D, 0x001E}) | FFDHE_GROUPS | frozenset(HYBRID_PQ_GROUPS)
+    frozenset({0x0017, 0x0018, 0x0019, 0x001D, 0x001E})
+    | FFDHE_GROUPS
+    | frozenset(HYBRID_PQ_GROUPS)
+    | frozenset(PURE_MLKEM_GROUPS)
+    | frozenset(KYBER_DRAFT_GROUPS)
 )
 
 # The content types a server's first flight may carry.

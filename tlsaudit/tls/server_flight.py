@@ -14,6 +14,7 @@ from tlsaudit.models import TlsVersion
 from tlsaudit.tls.constants import (
     ALERT_CLOSE_NOTIFY,
     ALERT_LEVEL_WARNING,
+    CIPHER_SUITES,
     HELLO_RETRY_REQUEST_RANDOM,
     ContentType,
     ExtensionType,
@@ -77,6 +78,24 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServerKeyExchange:
+    """TLS 1.2 and below: the server's ephemeral key-exchange parameters (the signature is not read).
+
+    `kex` is the selected suite's key exchange (DHE, ECDHE, RSA for export suites, ...); for DHE the
+    prime `dh_p` (its bit length is the group's size), for ECDHE the `named_group` (None for an explicit
+    curve, which `explicit_curve` then says)."""
+
+    kex: str
+    dh_p: bytes = b""
+    named_group: int | None = None
+    explicit_curve: bool = False
+
+    @property
+    def dh_bits(self) -> int | None:
+        return int.from_bytes(self.dh_p, "big").bit_length() if self.dh_p else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerHelloDone:
     pass
 
@@ -105,6 +124,7 @@ Event = (
     ServerHello
     | CertificateChain
     | CertificateRequest
+    | ServerKeyExchange
     | Alert
     | ServerHelloDone
     | SSLv2ServerHello
@@ -173,6 +193,32 @@ def parse_certificate(body: bytes) -> CertificateChain:
     return CertificateChain(der_certs=tuple(certs))
 
 
+_EC_NAMED_CURVE = 3
+_EC_EXPLICIT_CURVES = (1, 2)
+
+
+def parse_server_key_exchange(body: bytes, kex: str) -> ServerKeyExchange:
+    """The parameters at the start of a ServerKeyExchange (RFC 5246 7.4.3, RFC 8422 5.4)."""
+    r = Reader(body)
+    if kex in ("DHE", "DHE_PSK"):
+        if kex == "DHE_PSK":
+            r.vector(2)  # psk_identity_hint
+        p = r.vector(2)
+        if not p:
+            raise PeerError("ServerKeyExchange with an empty DH prime")
+        return ServerKeyExchange(kex=kex, dh_p=p.lstrip(b"\x00"))
+    if kex in ("ECDHE", "ECDHE_PSK"):
+        if kex == "ECDHE_PSK":
+            r.vector(2)
+        curve_type = r.u8()
+        if curve_type == _EC_NAMED_CURVE:
+            return ServerKeyExchange(kex=kex, named_group=r.u16())
+        if curve_type in _EC_EXPLICIT_CURVES:
+            return ServerKeyExchange(kex=kex, explicit_curve=True)
+        raise PeerError(f"ServerKeyExchange with unknown ECParameters curve type {curve_type}")
+    return ServerKeyExchange(kex=kex)
+
+
 class ServerFlightParser:
     """Turns the server's bytes into events. Detects an SSLv2 reply by its first byte."""
 
@@ -183,6 +229,7 @@ class ServerFlightParser:
         self._sslv2 = bytearray()
         self._encrypted = False
         self._seen_server_hello = False
+        self._suite = 0
         self._failed = False
         self._seen_record = False
         self.received = 0
@@ -254,6 +301,7 @@ class ServerFlightParser:
                     raise PeerError("a second ServerHello in one flight")
                 hello = parse_server_hello(body)
                 self._seen_server_hello = True
+                self._suite = hello.cipher_suite
                 events.append(hello)
                 if hello.selected_version == TLS13_CODE and not hello.is_hello_retry:
                     self._encrypted = True
@@ -266,6 +314,9 @@ class ServerFlightParser:
                 raise PeerError(f"handshake message {msg_type} arrived before ServerHello")
             elif msg_type == HandshakeType.certificate:
                 events.append(parse_certificate(body))
+            elif msg_type == HandshakeType.server_key_exchange:
+                suite = CIPHER_SUITES.get(self._suite)
+                events.append(parse_server_key_exchange(body, suite.kex if suite else "unknown"))
             elif msg_type == HandshakeType.certificate_request:
                 events.append(CertificateRequest())
             elif msg_type == HandshakeType.server_hello_done:
