@@ -331,6 +331,20 @@ _scan_options = [
         show_default=True,
         help="Send one HTTP request after a handshake to read Strict-Transport-Security (not on STARTTLS).",
     ),
+    click.option(
+        "--key-exchange/--no-key-exchange",
+        default=True,
+        show_default=True,
+        help="Named groups per version (post-quantum hybrids included), DH size, forward secrecy, "
+        "large-hello tolerance.",
+    ),
+    click.option(
+        "--handshake-checks/--no-handshake-checks",
+        default=True,
+        show_default=True,
+        help="Secure and client renegotiation, fallback SCSV, compression, extended master secret, "
+        "encrypt-then-MAC, session resumption.",
+    ),
 ]
 
 
@@ -474,6 +488,8 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             ca_file=kw["ca_file"],
             clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
             hsts=kw["hsts"],
+            key_exchange=kw["key_exchange"],
+            handshake=kw["handshake_checks"],
         )
     except UsageError as exc:
         _fail(str(exc))

@@ -117,6 +117,8 @@ NOT_PROTOCOL_WORK = (
     ("--certificates", "--no-certificates"),
     ("--ciphers", "--no-ciphers"),
     ("--hsts", "--no-hsts"),
+    ("--key-exchange", "--no-key-exchange"),
+    ("--handshake-checks", "--no-handshake-checks"),
 )
 
 
