@@ -257,6 +257,7 @@ class Session:
             ]
         sweeps: dict[str, Callable[[RunSpec], ToolRun]] = {}
         with_certs: dict[str, Callable[[RunSpec], ToolRun]] = {}
+        without_suites: dict[str, Callable[[RunSpec], ToolRun]] = {}
         for checkout in checkouts:
             user_args = (
                 self.args.tlsaudit_baseline_arg if checkout.tool == BASELINE else self.args.tlsaudit_arg
@@ -281,8 +282,15 @@ class Session:
             sweeps[checkout.tool] = self.tlsaudit_runner(checkout, extra)
             if full != extra:
                 with_certs[checkout.tool] = self.tlsaudit_runner(checkout, full)
-        # what a user gets without the protocol-only switches (certificate analysis included)
-        modes = [("tls", self.lab.tls, sweeps), ("tls, with certificates", self.lab.tls, with_certs)]
+                if "--ciphers" not in full and "--no-ciphers" not in full:
+                    # the defaults before suites were enumerated by default: the cost of that choice
+                    without_suites[checkout.tool] = self.tlsaudit_runner(checkout, [*full, "--no-ciphers"])
+        # what a user gets without the protocol-only switches (certificates and cipher suites included)
+        modes = [
+            ("tls", self.lab.tls, sweeps),
+            ("tls, defaults", self.lab.tls, with_certs),
+            ("tls, defaults without suites", self.lab.tls, without_suites),
+        ]
         if self.lab.silent:
             modes.append(("mixed", spread(self.lab.tls, self.lab.silent), sweeps))
         for mode, endpoints, runners in modes:

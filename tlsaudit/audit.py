@@ -6,10 +6,20 @@ import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from tlsaudit.engine import RuleSet, evaluate
-from tlsaudit.models import CaptureFacts, EndpointFacts, ReasonCode, RuntimeFacts, Target, to_json
+from tlsaudit.engine import RuleSet, Unreachable, evaluate
+from tlsaudit.facts import banner_starttls
+from tlsaudit.models import (
+    CaptureFacts,
+    EndpointFacts,
+    ProtocolStatus,
+    ReasonCode,
+    RuntimeFacts,
+    Target,
+    to_json,
+)
 from tlsaudit.probe.local_services import ListeningService, LocalService, ServiceStatus, classify
 from tlsaudit.probe.loop import run as run_loop
 from tlsaudit.probe.scanner import Enricher, Scanner, ScanOptions, unknown_endpoint
@@ -109,10 +119,66 @@ def settle_local_services(
     collected.endpoints = [e for e in collected.endpoints if (e.host, e.port) not in dropped]
 
 
-def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any] | None = None) -> Report:
+def speaks_tls(endpoint: EndpointFacts) -> bool:
+    """A TLS (or SSL) speaker answered at least one probe with a ServerHello or an alert."""
+    return any(
+        r.status == ProtocolStatus.ACCEPTED
+        or r.reason_code in (ReasonCode.ALERT, ReasonCode.NEGOTIATED_LOWER, ReasonCode.VERSION_NOT_OFFERED)
+        for r in endpoint.protocols.values()
+    )
+
+
+def starttls_retargets(collected: Collected, explicit: Sequence[Target]) -> list[Target]:
+    """Local services that greeted in plain text (an SMTP, IMAP, POP3 or FTP banner) on a port where
+    STARTTLS is not assumed: the same services again, through STARTTLS of the protocol the banner named."""
+    given = {(t.host, t.port) for t in explicit}
+    retry: list[Target] = []
+    for ep in collected.endpoints:
+        scheme = banner_starttls(ep)
+        if scheme is None or (ep.host, ep.port) in given or speaks_tls(ep):
+            continue
+        retry.append(Target(raw=f"{scheme}://{ep.target}", host=ep.host, port=ep.port, starttls=scheme))
+    return retry
+
+
+def replace_endpoints(collected: Collected, rescanned: Sequence[EndpointFacts]) -> None:
+    """Keep a STARTTLS rescan where it reached TLS (or was refused); else the first, plain-text result."""
+    better = {(e.host, e.port, e.ip): e for e in rescanned if speaks_tls(e) or e.starttls_refused is not None}
+    collected.endpoints = [better.get((e.host, e.port, e.ip), e) for e in collected.endpoints]
+
+
+def retry_through_starttls(
+    collected: Collected,
+    explicit: Sequence[Target],
+    options: ScanOptions,
+    enrichers: Sequence[Enricher] = (),
+) -> None:
+    """`audit`: scan again, through STARTTLS, the local services that greeted in plain text."""
+    retry = starttls_retargets(collected, explicit)
+    if retry:
+        rescanned = Collected()
+        scan_endpoints(retry, options, rescanned, enrichers=enrichers)
+        replace_endpoints(collected, rescanned.endpoints)
+
+
+def make_report(
+    ruleset: RuleSet,
+    collected: Collected,
+    scope: Mapping[str, Any] | None = None,
+    *,
+    unreachable: Unreachable = Unreachable.ERROR,
+    depths: Sequence[str] = ("certificate", "cipher-suites"),
+) -> Report:
+    """Judge what was collected. `depths`: which endpoint facts beyond the versions were asked for
+    ("certificate", "cipher-suites"); rules over the others are reported as not assessed."""
     endpoints = link_sslv2_key_sharing(collected.endpoints)  # DROWN: keys shared with SSLv2 endpoints
     evaluation = evaluate(
-        ruleset, endpoints=endpoints, runtimes=collected.runtimes, captures=collected.captures
+        ruleset,
+        endpoints=endpoints,
+        runtimes=collected.runtimes,
+        captures=collected.captures,
+        unreachable=unreachable,
+        collected=depths,
     )
     report = build_report(
         policy_id=ruleset.policy.id,
@@ -133,3 +199,78 @@ def make_report(ruleset: RuleSet, collected: Collected, scope: Mapping[str, Any]
             cast(LocalServiceJson, {**to_json(s), "source_host": host}) for s in collected.local_services
         ]
     return report
+
+
+def no_runtime_found(options: InspectOptions) -> str:
+    """Why `runtimes` has nothing to judge, and how to point it at a runtime (exit code 3: not assessed)."""
+    from tlsaudit.engine import RUNTIME_KINDS
+
+    kinds = ", ".join(options.kinds or RUNTIME_KINDS)
+    where = (
+        "PATH and the usual install folders"
+        if options.search_system
+        else "only the paths given (--no-system-search)"
+    )
+    return (
+        f"no runtime found: looked for {kinds} in {where}; nothing was assessed. Name one with --php PATH, "
+        "--java-home DIR, --python PATH or --node PATH."
+    )
+
+
+def rejudge(report: Mapping[str, Any], ruleset: RuleSet, *, unreachable: Unreachable) -> Report:
+    """A saved report judged again under `ruleset`, from its facts alone (no scanning). A merged report
+    is judged per source host and merged again; the report's scope says what was done."""
+    from tlsaudit.report import merge_reports
+    from tlsaudit.report_facts import captures_of, endpoints_of, runtimes_of
+
+    hosts = sorted(
+        {
+            item.get("source_host", "")
+            for name in ("endpoints", "runtimes", "captures")
+            for item in report.get(name, [])
+        }
+    ) or [""]
+    scope = {k: v for k, v in report.get("scope", {}).items() if k != "hosts"}
+    before = report.get("policy", {}).get("id", "?")
+    scope["policy_note"] = f"judged again under {ruleset.policy.id}; first judged under {before}"
+    depths = [
+        name
+        for name, key in (("certificate", "certificate"), ("cipher-suites", "cipher_suites"))
+        if any(key in ep for ep in report.get("endpoints", []))
+    ]
+    parts = []
+    for host in hosts:
+
+        def mine(name: str, host: str = host) -> dict[str, Any]:
+            return {name: [i for i in report.get(name, []) if i.get("source_host", "") == host]}
+
+        collected = Collected(
+            endpoints=endpoints_of(mine("endpoints")),
+            runtimes=runtimes_of(mine("runtimes")),
+            captures=captures_of(mine("captures")),
+            interrupted=bool(report.get("interrupted")),
+        )
+        evaluation = evaluate(
+            ruleset,
+            endpoints=collected.endpoints,
+            runtimes=collected.runtimes,
+            captures=collected.captures,
+            unreachable=unreachable,
+            collected=depths,
+        )
+        part = build_report(
+            policy_id=ruleset.policy.id,
+            policy_title=ruleset.policy.title,
+            endpoints=collected.endpoints,
+            runtimes=collected.runtimes,
+            captures=collected.captures,
+            findings=evaluation.findings,
+            readiness=evaluation.readiness,
+            scope=scope,
+            generated_at=datetime.strptime(report["generated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+            source_host=host or None,
+        )
+        if collected.interrupted:
+            part["interrupted"] = True
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else merge_reports(parts)

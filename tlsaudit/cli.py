@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from tlsaudit.audit import (
     Collected,
     inspect_local_runtimes,
     make_report,
+    no_runtime_found,
+    rejudge,
+    retry_through_starttls,
     scan_endpoints,
     settle_local_services,
 )
@@ -24,8 +28,10 @@ from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
     RuleSet,
+    Unreachable,
     available_policies,
-    load_rule_file,
+    check_file,
+    check_folder,
     load_ruleset,
     policy_citations,
 )
@@ -40,6 +46,7 @@ from tlsaudit.formats import (
     write_outputs,
 )
 from tlsaudit.formats.base import plain_verdict_line
+from tlsaudit.gate import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, ExitCode, exit_code, fails
 from tlsaudit.models import Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
@@ -54,39 +61,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-EXIT_INTERNAL = 4
-FAIL_ON = {"fail": {"fail"}, "warn": {"fail", "warn"}, "never": set()}
+EXIT_USAGE = ExitCode.USAGE
+EXIT_INTERNAL = ExitCode.INTERNAL
 _DEBUG = {"on": False}
-
-
-def failing(fail_on: str) -> Callable[[Mapping[str, Any]], bool]:
-    """The test a finding must pass to make the exit code 1 under --fail-on; JUnit uses the same one."""
-    statuses = FAIL_ON[fail_on]
-
-    def fails(finding: Mapping[str, Any]) -> bool:
-        return finding["status"] in statuses
-
-    return fails
-
-
-def exit_code_for(report: Mapping[str, Any], fail_on: str) -> int:
-    """1 when a finding reaches --fail-on; else 3 when anything could not be assessed; else 0."""
-    statuses = {f["status"] for f in report.get("findings", [])}
-    fails = failing(fail_on)
-    if any(fails(f) for f in report.get("findings", [])):
-        return EXIT_FINDINGS
-    incomplete = (
-        "error" in statuses
-        or report.get("summary", {}).get("verdict") == "error"  # e.g. nothing was assessed at all
-        or report.get("interrupted", False)
-        or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
-        or any(s.get("status") == "unknown" for s in report.get("local_services", []))
-    )
-    return EXIT_INCOMPLETE if incomplete else EXIT_OK
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -149,11 +126,11 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
         assessor=out.assessor,
         logo=Path(out.logo) if out.logo else None,
         color=color_wanted(out.color, sys.stdout) and not out.outputs,
-        fails=failing(out.fail_on),
+        fails=functools.partial(fails, fail_on=out.fail_on),
         targets_files=out.targets_files,
     )
     report = normalized(report)  # the exit code and every format read the same recomputed summary
-    code = exit_code_for(report, out.fail_on)
+    code = exit_code(report, out.fail_on)
     try:
         write_outputs(report, out.outputs or ["-"], out.fmt, options)
     except OSError as exc:
@@ -221,10 +198,12 @@ _render_output = [
     ),
     click.option(
         "--fail-on",
-        type=click.Choice(sorted(FAIL_ON)),
-        default="fail",
+        type=click.Choice(FAIL_ON_CHOICES),
+        default=DEFAULT_FAIL_ON,
         show_default=True,
-        help="Lowest finding status that makes the exit code 1.",
+        help="What makes the exit code 1: a status (fail; warn: fail or warn) or a severity (critical, high, "
+        "medium, low, info: a fail of that severity or worse; also the least severity of a not-assessed "
+        "check that makes it 3); never: always 0.",
     ),
     click.option(
         "--color",
@@ -253,13 +232,25 @@ _common_output = [
         "rules_dirs",
         multiple=True,
         type=click.Path(file_okay=False),
-        help="Extra folder of rule tables (repeatable).",
+        help="Folder of your own rule tables (repeatable). Every rule in it is judged on top of the policy's "
+        "(unless the policy excludes it by id), and the report's policy title says so; its policies/ "
+        "subfolder adds policies to --policy.",
     ),
     click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
     *_render_output,
 ]
 
+_unreachable_option = click.option(
+    "--unreachable",
+    type=click.Choice([u.value for u in Unreachable]),
+    default=Unreachable.ERROR.value,
+    show_default=True,
+    help="An endpoint nothing could be learnt from gets one finding: error (not assessed, exit code 3), "
+    "fail (a high-severity failure, exit code 1) or ignore (recorded as skipped).",
+)
+
 _scan_options = [
+    _unreachable_option,
     click.option(
         "-f", "--targets-file", "files", multiple=True, help="File of targets, one per line ('-' = stdin)."
     ),
@@ -496,6 +487,14 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
         raise AssertionError("unreachable") from exc
 
 
+def _judging(kw: dict[str, Any]) -> dict[str, Any]:
+    """How make_report judges what a scan did not or could not collect."""
+    depths = [
+        name for name, key in (("certificate", "certificates"), ("cipher-suites", "ciphers")) if kw[key]
+    ]
+    return {"unreachable": Unreachable(kw["unreachable"]), "depths": depths}
+
+
 def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
     return {
         k: v
@@ -513,9 +512,10 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
 @click.argument("targets", nargs=-1)
 @click.option(
     "--ciphers/--no-ciphers",
-    default=False,
+    default=True,
     show_default=True,
-    help="Enumerate the accepted cipher suites of every accepted version.",
+    help="Enumerate the accepted cipher suites of every accepted version (--no-ciphers: the suite rules "
+    "are reported as not assessed).",
 )
 @click.option(
     "--clients",
@@ -545,7 +545,7 @@ def scan(**kw: Any) -> None:
         enrichers=_enrichers(kw),
     )
     progress.close()
-    _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
+    _emit(make_report(ruleset, collected, _scope(kw), **_judging(kw)), _output(kw))
 
 
 @main.command()
@@ -619,6 +619,7 @@ def audit(**kw: Any) -> None:
         enrichers=enrichers,
     )
     progress.close()
+    retry_through_starttls(collected, explicit, _scan_settings(kw), enrichers)
     if not kw["no_runtimes"] and not local_clients:
         inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
     settle_local_services(collected, local, explicit)
@@ -628,7 +629,7 @@ def audit(**kw: Any) -> None:
         local_services_scanned=str(len(local)),
         local_services_not_tls=", ".join(not_tls),  # kept for readers of earlier reports: see local_services
     )
-    report = make_report(ruleset, collected, scope)
+    report = make_report(ruleset, collected, scope, **_judging(kw))
     _emit(report, _output(kw))
 
 
@@ -640,7 +641,11 @@ def runtimes(**kw: Any) -> None:
     _check_outputs(kw)
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
     collected = Collected()
-    inspect_local_runtimes(_inspect_options(kw), collected, probe=kw["probe"], quiet=kw["quiet"])
+    options = _inspect_options(kw)
+    inspect_local_runtimes(options, collected, probe=kw["probe"], quiet=kw["quiet"])
+    if not collected.runtimes and not collected.interrupted:
+        click.echo(f"tlsaudit: {no_runtime_found(options)}", err=True)
+        sys.exit(ExitCode.INCOMPLETE)
     _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
 
 
@@ -691,14 +696,42 @@ def capture(
 
 @main.command("report")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--policy",
+    default=None,
+    help="Judge the saved facts again under this policy (a name or a policy TOML file), without scanning.",
+)
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Folder of your own rule tables for --policy (see scan --help).",
+)
+@_unreachable_option
 @_apply(_render_output)
 def report_command(**kw: Any) -> None:
-    """Re-render saved JSON reports, or merge several into one (summary recomputed)."""
+    """Re-render saved JSON reports, merge several into one (summary recomputed), or judge them again
+    under another --policy. Reports judged under different policies are judged again under one (the
+    --policy given, else the most recent report's) before merging, and the report says so."""
     _check_outputs(kw)
     try:
         loaded = [load_report(Path(p)) for p in kw["inputs"]]
     except ReportInputError as exc:
         _fail(str(exc))
+    policy = kw["policy"]
+    policies = sorted({r["policy"]["id"] for r in loaded})
+    if policy is None and len(policies) > 1:
+        policy = max(loaded, key=lambda r: str(r["generated_at"]))["policy"]["id"]
+        click.echo(
+            f"tlsaudit: note: the reports were judged under different policies ({', '.join(policies)}); "
+            f"all are judged again under {policy}, the most recent report's (choose with --policy)",
+            err=True,
+        )
+    if policy is not None:
+        ruleset = _load_ruleset(policy, kw["rules_dirs"])
+        unreachable = Unreachable(kw["unreachable"])
+        loaded = [rejudge(r, ruleset, unreachable=unreachable) for r in loaded]
     report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
     _emit(report, _output(kw))
 
@@ -789,21 +822,25 @@ def rules_facts(applies_to: str | None) -> None:
 
 
 @rules.command("check")
-@click.argument("path", type=click.Path(dir_okay=False))
-def rules_check(path: str) -> None:
-    """Validate a rule table or a policy file (exit 2 with the place of the first mistake)."""
-    file = Path(path)
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A folder of rule tables to check (every table and its policies/), and to resolve PATH against.",
+)
+def rules_check(path: str | None, rules_dirs: tuple[str, ...]) -> None:
+    """Validate a rule table or policy file and/or --rules folders (exit 2 naming the mistake)."""
+    if path is None and not rules_dirs:
+        _fail("give a rule or policy FILE, or --rules DIR")
+    extra = [Path(d) for d in rules_dirs]
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        _fail(f"cannot read {path}: {exc}")
-    try:
-        if "[policy]" in text:
-            load_ruleset(file)
-            click.echo(f"{path}: policy OK")
-        else:
-            count = len(load_rule_file(file))
-            click.echo(f"{path}: {count} rule(s) OK")
+        for folder in extra:
+            for line in check_folder(folder):
+                click.echo(line)
+        if path is not None:
+            click.echo(check_file(Path(path), extra))
     except RuleFileError as exc:
         _fail(str(exc))
 

@@ -8,6 +8,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ RULE_KEYS = frozenset(
         "on_unknown",
         "corrects",
         "pass_message",
+        "opt_in",
     }
 )
 REQUIRED_RULE_KEYS = ("id", "title", "applies_to", "status", "severity", "message", "when")
@@ -86,7 +88,8 @@ TESTS = (
     "exists",
 )
 RULE_ID = re.compile(r"^[a-z0-9]+(\.[a-z0-9][a-z0-9_-]*)+$")
-PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# `{fact}`, `{fact|fallback}`; `{{` and `}}` are literal braces.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 SCHEMES = ("java", "openssl", "ibm", "dotnet-release", "plain")
 
 Tri = bool | None
@@ -99,6 +102,7 @@ class FactTest:
     op: str
     value: Any
     scheme: str = "plain"
+    type: str = ""  # the fact's declared type (tlsaudit.facts); a value of another type is unknown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,12 +123,16 @@ class Not:
 Condition = FactTest | AllOf | AnyOf | Not
 
 
-def condition_facts(cond: Condition) -> list[str]:
+def condition_tests(cond: Condition) -> list[FactTest]:
     if isinstance(cond, FactTest):
-        return [cond.fact]
+        return [cond]
     if isinstance(cond, Not):
-        return condition_facts(cond.part)
-    return [name for part in cond.parts for name in condition_facts(part)]
+        return condition_tests(cond.part)
+    return [test for part in cond.parts for test in condition_tests(part)]
+
+
+def condition_facts(cond: Condition) -> list[str]:
+    return [test.fact for test in condition_tests(cond)]
 
 
 def _param(value: Any, params: Mapping[str, Any]) -> Any:
@@ -133,10 +141,42 @@ def _param(value: Any, params: Mapping[str, Any]) -> Any:
     return value
 
 
-def _as_list(value: FactValue) -> tuple[Any, ...]:
-    if isinstance(value, tuple):
-        return value
-    return (value,)
+# Which tests fit which declared fact type: anything else is a rule-file error at load time.
+OPS_FOR_TYPE: dict[str, frozenset[str]] = {
+    "str": frozenset({"equals", "not_equals", "in", "not_in", "matches", "exists"}),
+    "int": frozenset({"equals", "not_equals", "in", "not_in", "lt", "le", "gt", "ge", "exists"}),
+    "bool": frozenset({"equals", "not_equals", "exists"}),
+    "list": frozenset({"contains", "contains_any", "matches", "equals", "not_equals", "exists"}),
+    "version": frozenset({"version", "equals", "not_equals", "in", "not_in", "matches", "exists"}),
+}
+
+
+def fits_type(value: object, declared: str) -> bool:
+    """Whether a collected value has its fact's declared type (None, unknown, always fits)."""
+    if value is None or not declared:
+        return True
+    match declared:
+        case "str":
+            return isinstance(value, str)
+        case "version":  # a version string, or a number some schemes read (a .NET Release DWORD)
+            return isinstance(value, str | int) and not isinstance(value, bool)
+        case "int":
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        case "bool":
+            return isinstance(value, bool)
+        case "list":
+            return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
+    return False
+
+
+def type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "int"
+    if isinstance(value, tuple | list):
+        return "list"
+    return "str" if isinstance(value, str) else type(value).__name__
 
 
 def evaluate_condition(cond: Condition, facts: Mapping[str, FactValue], params: Mapping[str, Any]) -> Tri:
@@ -155,6 +195,8 @@ def evaluate_condition(cond: Condition, facts: Mapping[str, FactValue], params: 
         inner = evaluate_condition(cond.part, facts, params)
         return None if inner is None else not inner
     value = facts.get(cond.fact)
+    if not fits_type(value, cond.type):
+        return None  # a value of the wrong type is never judged (judge() says why)
     if cond.op == "exists":
         return (value is not None) == bool(cond.value)
     if value is None:
@@ -179,11 +221,12 @@ def evaluate_condition(cond: Condition, facts: Mapping[str, FactValue], params: 
         case "version":
             return versions.satisfies(str(value), str(expected), cond.scheme)
         case "contains":
-            return expected in _as_list(value)
+            return isinstance(value, tuple) and expected in value
         case "contains_any":
-            return any(item in _as_list(value) for item in expected)
+            return isinstance(value, tuple) and any(item in value for item in expected)
         case "matches":
-            return any(re.search(str(expected), str(item)) is not None for item in _as_list(value))
+            items = value if isinstance(value, tuple) else (value,)
+            return any(re.search(str(expected), str(item)) is not None for item in items)
     raise AssertionError(f"unhandled test {cond.op}")
 
 
@@ -204,6 +247,8 @@ class Rule:
     only_if: Condition | None = None
     on_unknown: FindingStatus = FindingStatus.ERROR
     corrects: str = ""
+    opt_in: bool = False  # selected only by a policy that names its exact id (profile-specific rules)
+    extra: bool = False  # loaded from a --rules folder
     pass_message: str = ""
     source: str = ""
     line: int = 0
@@ -343,7 +388,35 @@ def _parse_condition(
             raise rf.error(f"bad regular expression {value!r}: {exc}", rule_id=rule_id, key=op) from exc
     if op == "exists" and not isinstance(value, bool):
         raise rf.error("`exists` takes true or false", rule_id=rule_id, key=op)
-    return FactTest(fact=fact, op=op, value=value, scheme=scheme)
+    declared = spec[fact].type
+    _check_test_type(fact, declared, op, _param(value, params), rf, rule_id)
+    return FactTest(fact=fact, op=op, value=value, scheme=scheme, type=declared)
+
+
+def _check_test_type(fact: str, declared: str, op: str, value: Any, rf: _RuleFile, rule_id: str) -> None:
+    """The test must fit the fact's declared type, and so must the value it compares with."""
+    if op not in OPS_FOR_TYPE.get(declared, frozenset()):
+        fitting = ", ".join(t for t in TESTS if t in OPS_FOR_TYPE.get(declared, frozenset()))
+        raise rf.error(
+            f"`{op}` does not fit {fact!r}, a {declared} fact (tests for a {declared}: {fitting})",
+            rule_id=rule_id,
+            key=fact,
+        )
+    if op in ("exists", "version", "matches", "lt", "le", "gt", "ge"):
+        return
+    element = "str" if declared in ("list", "version") else declared
+    if op in ("equals", "not_equals") and declared == "list":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif op in ("in", "not_in", "contains_any"):
+        ok = all(fits_type(v, element) for v in value)
+    else:
+        ok = not isinstance(value, list) and fits_type(value, element)
+    if not ok:
+        raise rf.error(
+            f"`{op}` compares {fact!r}, a {declared} fact, with {value!r} ({type_name(value)})",
+            rule_id=rule_id,
+            key=fact,
+        )
 
 
 def _enum(cls: type[Any], value: Any, rf: _RuleFile, rule_id: str, key: str, allowed: Iterable[str]) -> Any:
@@ -359,6 +432,34 @@ def _str_list(value: Any, rf: _RuleFile, rule_id: str, key: str) -> tuple[str, .
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise rf.error(f"`{key}` must be a list of strings", rule_id=rule_id, key=key)
     return tuple(value)
+
+
+def _check_template(
+    template: str, spec: Mapping[str, FactSpec], rf: _RuleFile, rule_id: str, key: str
+) -> None:
+    """Every `{name}` or `{name|fallback}` must name a fact of the rule's subject (or `subject`), and
+    braces must pair up: nothing raw may reach a reader. A title names the rule, not one subject: no
+    placeholders."""
+    if key == "title" and ("{" in template or "}" in template):
+        raise rf.error(
+            "`title` is shown once per rule: it may not hold placeholders", rule_id=rule_id, key=key
+        )
+    for match in PLACEHOLDER.finditer(template):
+        if match.group(1) is None:
+            continue  # a literal brace
+        fact = match.group(1).split("|", 1)[0].strip()
+        if fact != "subject" and fact not in spec:
+            raise rf.error(f"`{key}` names unknown fact {{{fact}}}", rule_id=rule_id, key=key)
+    leftover = PLACEHOLDER.sub("", template)
+    if "{" in leftover or "}" in leftover:
+        raise rf.error(f"`{key}` has an unpaired or nested brace", rule_id=rule_id, key=key)
+
+
+def _flag(raw: Mapping[str, Any], key: str, rf: _RuleFile, rule_id: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise rf.error(f"`{key}` must be true or false", rule_id=rule_id, key=key)
+    return value
 
 
 def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
@@ -392,7 +493,7 @@ def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
             rule_id=rule_id,
             key="runtime_kind",
         )
-    status = _enum(FindingStatus, raw["status"], rf, rule_id, "status", ("fail", "warn", "pass"))
+    status = _enum(FindingStatus, raw["status"], rf, rule_id, "status", ("fail", "warn", "error", "pass"))
     severity = _enum(Severity, raw["severity"], rf, rule_id, "severity", (s.value for s in Severity))
     readiness = None
     if "readiness" in raw:
@@ -413,10 +514,8 @@ def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
     only_if = (
         _parse_condition(raw["only_if"], spec, rf, rule_id, "only_if", params) if "only_if" in raw else None
     )
-    for key in ("message", "pass_message"):
-        for name in PLACEHOLDER.findall(raw.get(key, "")):
-            if name != "subject" and name not in spec:
-                raise rf.error(f"`{key}` names unknown fact {{{name}}}", rule_id=rule_id, key=key)
+    for key in ("title", "message", "pass_message", "remediation"):
+        _check_template(raw.get(key, ""), spec, rf, rule_id, key)
     return Rule(
         id=rule_id,
         title=raw["title"],
@@ -430,6 +529,7 @@ def _parse_rule(raw: Any, rf: _RuleFile, params: Mapping[str, Any]) -> Rule:
         runtime_kind=runtime_kind,
         readiness=readiness,
         only_if=only_if,
+        opt_in=_flag(raw, "opt_in", rf, rule_id),
         on_unknown=on_unknown,
         corrects=raw.get("corrects", ""),
         pass_message=raw.get("pass_message", ""),
@@ -560,9 +660,27 @@ def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = 
                         line=rule.line,
                         rule_id=rule.id,
                     )
+                if root != rules_dir():
+                    rule = replace(rule, extra=True)
                 seen[rule.id] = rule
                 rules.append(rule)
     return rules
+
+
+def _pattern_selects(pattern: str, rule: Rule, *, exact_opt_in: bool = True) -> bool:
+    if rule.opt_in and exact_opt_in:
+        return rule.id == pattern
+    return fnmatch.fnmatchcase(rule.id, pattern)
+
+
+def _selects(policy: Policy, rule: Rule) -> bool:
+    """A glob selects ordinary rules; an opt-in (profile-specific) rule only by its exact id. A rule from a
+    --rules folder is judged on top of any policy, unless the policy excludes it."""
+    if any(fnmatch.fnmatchcase(rule.id, p) for p in policy.exclude):
+        return False
+    if rule.extra:
+        return True
+    return any(_pattern_selects(p, rule) for p in policy.include)
 
 
 def resolve_policy(policy: str | Path, extra_dirs: Sequence[Path] = ()) -> Policy:
@@ -610,12 +728,16 @@ def load_ruleset(
     merged = {**DEFAULT_PARAMS, **pol.params, **(params or {})}
     rules = load_all_rules(extra_dirs, merged)
     ids = {r.id for r in rules}
+    policy_text = Path(pol.source).read_text(encoding="utf-8")
     for pattern in (*pol.include, *pol.exclude):
-        if not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+        if not any(_pattern_selects(pattern, r, exact_opt_in=pattern in pol.include) for r in rules):
+            hint = ""
+            if any(r.opt_in and fnmatch.fnmatchcase(r.id, pattern) for r in rules):
+                hint = " (profile-specific rules, marked opt_in, are selected by their exact id only)"
             raise RuleFileError(
                 pol.source,
-                f"pattern {pattern!r} selects no rule",
-                line=_line_of(Path(pol.source).read_text(encoding="utf-8"), f'"{pattern}"'),
+                f"pattern {pattern!r} selects no rule{hint}",
+                line=_line_of(policy_text, f'"{pattern}"'),
             )
     for what, rule_ids in (("override", pol.overrides), ("citation", pol.citations)):
         for rule_id in rule_ids:
@@ -623,9 +745,7 @@ def load_ruleset(
                 raise RuleFileError(pol.source, f"{what} of an unknown rule", rule_id=rule_id)
     selected: list[Rule] = []
     for rule in rules:
-        if not any(fnmatch.fnmatchcase(rule.id, p) for p in pol.include):
-            continue
-        if any(fnmatch.fnmatchcase(rule.id, p) for p in pol.exclude):
+        if not _selects(pol, rule):
             continue
         override = pol.overrides.get(rule.id, {})
         if override:
@@ -638,18 +758,27 @@ def load_ruleset(
                 changes["on_unknown"] = FindingStatus(override["on_unknown"])
             rule = replace(rule, **changes)
         selected.append(rule)
+    added = [r for r in selected if r.extra]
+    if added:
+        folders = ", ".join(str(d) for d in extra_dirs)
+        pol = replace(pol, title=f"{pol.title} + {len(added)} rule(s) from {folders}")
     return RuleSet(policy=pol, rules=tuple(selected), params=merged, all_rules=tuple(rules))
 
 
 # ------------------------------------------------------------------------------------------ evaluation
-def _render(template: str, subject: str, facts: Mapping[str, FactValue]) -> str:
+def render_template(template: str, subject: str, facts: Mapping[str, FactValue]) -> str:
+    """Fill `{fact}` (an unknown fact reads "unknown") and `{fact|fallback}` (the fallback text)."""
+
     def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
+        if match.group(1) is None:
+            return match.group(0)[0]  # `{{` or `}}`
+        name, _, fallback = match.group(1).partition("|")
+        name = name.strip()
         if name == "subject":
             return subject
         value = facts.get(name)
-        if value is None:
-            return "unknown"
+        if value is None or value == ():
+            return fallback.strip() if fallback else ("unknown" if value is None else "none")
         if isinstance(value, tuple):
             return ", ".join(str(v) for v in value) or "none"
         return str(value)
@@ -657,7 +786,19 @@ def _render(template: str, subject: str, facts: Mapping[str, FactValue]) -> str:
     return PLACEHOLDER.sub(sub, template)
 
 
-def _finding(rule: Rule, status: FindingStatus, subject: str, message: str) -> Finding:
+def _finding(
+    rule: Rule,
+    status: FindingStatus,
+    subject: str,
+    message: str,
+    facts: Mapping[str, FactValue] | None = None,
+    *,
+    matched: bool = False,
+) -> Finding:
+    """`matched`: the rule's condition held (its fix and readiness apply even to an `error` rule)."""
+    acted_on = status in (FindingStatus.FAIL, FindingStatus.WARN) or (
+        matched and status == FindingStatus.ERROR
+    )
     return Finding(
         rule_id=rule.id,
         status=status,
@@ -666,9 +807,9 @@ def _finding(rule: Rule, status: FindingStatus, subject: str, message: str) -> F
         subject_kind=rule.subject_kind,
         title=rule.title,
         message=message,
-        remediation=rule.remediation if status in (FindingStatus.FAIL, FindingStatus.WARN) else "",
+        remediation=render_template(rule.remediation, subject, facts or {}) if acted_on else "",
         references=rule.references,
-        readiness=rule.readiness if status in (FindingStatus.FAIL, FindingStatus.WARN) else None,
+        readiness=rule.readiness if acted_on else None,
     )
 
 
@@ -684,17 +825,23 @@ def judge(
         return _finding(rule, FindingStatus.SKIPPED, subject, f"{rule.title}: not applicable")
     outcome = evaluate_condition(rule.when, facts, params)
     if outcome is True:
-        return _finding(rule, rule.status, subject, _render(rule.message, subject, facts))
+        message = render_template(rule.message, subject, facts)
+        return _finding(rule, rule.status, subject, message, facts, matched=True)
     if outcome is False:
         text = rule.pass_message or f"{rule.title}: no"
-        return _finding(rule, FindingStatus.PASS, subject, _render(text, subject, facts))
-    missing = [name for name in dict.fromkeys(condition_facts(rule.when)) if facts.get(name) is None]
+        return _finding(rule, FindingStatus.PASS, subject, render_template(text, subject, facts), facts)
     details = []
-    for name in missing:
-        why = (reasons or {}).get(name)
-        details.append(f"{name} unknown" + (f" ({why})" if why else ""))
+    for test in {t.fact: t for t in condition_tests(rule.when)}.values():
+        value = facts.get(test.fact)
+        if value is None:
+            why = (reasons or {}).get(test.fact)
+            details.append(f"{test.fact} unknown" + (f" ({why})" if why else ""))
+        elif not fits_type(value, test.type):
+            details.append(
+                f"{test.fact} is {value!r} ({type_name(value)}), but the fact is declared {test.type}"
+            )
     return _finding(
-        rule, rule.on_unknown, subject, f"{rule.title}: could not be assessed: {'; '.join(details)}"
+        rule, rule.on_unknown, subject, f"{rule.title}: could not be assessed: {'; '.join(details)}", facts
     )
 
 
@@ -711,42 +858,122 @@ def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
     return reasons
 
 
+class Unreachable(StrEnum):
+    """What an endpoint that could not be reached counts as (`--unreachable`)."""
+
+    ERROR = "error"  # not assessed: exit code 3
+    FAIL = "fail"  # a failure of its rule's severity
+    IGNORE = "ignore"  # recorded as skipped; changes neither the verdict nor the exit code
+
+
+UNREACHABLE_RULE = "endpoint.unreachable"
+NOT_INSPECTED_RULE = "runtime.not-assessed"
+# Why a suite or certificate rule did not run, when the collector was not asked to collect its facts.
+NOT_COLLECTED = {
+    "certificate": "not assessed: the certificate was not collected (--no-certificates)",
+    "cipher-suites": "not assessed: cipher suites were not enumerated (--no-ciphers)",
+}
+NOT_RECEIVED = {
+    "certificate": "not assessed: no certificate was received",
+    "cipher-suites": "not assessed: the cipher-suite enumeration gave no result",
+}
+
+
+def _gate_rule(ruleset: RuleSet, rule_id: str) -> Rule | None:
+    """A rule that replaces all others for a subject that could not be assessed; taken from every loaded
+    rule when the policy did not select it (the subject is still not assessed)."""
+    for rule in (*ruleset.rules, *ruleset.all_rules):
+        if rule.id == rule_id:
+            return rule
+    return None
+
+
+def _unreachable_finding(
+    rule: Rule, ep: EndpointFacts, facts: Mapping[str, FactValue], mode: Unreachable
+) -> Finding:
+    status = {
+        Unreachable.ERROR: FindingStatus.ERROR,
+        Unreachable.FAIL: FindingStatus.FAIL,
+        Unreachable.IGNORE: FindingStatus.SKIPPED,
+    }[mode]
+    message = render_template(rule.message, ep.subject, facts)
+    if mode == Unreachable.IGNORE:
+        message += " Ignored (--unreachable ignore)."
+    return _finding(rule, status, ep.subject, message, facts, matched=mode != Unreachable.IGNORE)
+
+
+def _endpoint_findings(
+    ruleset: RuleSet,
+    rules: Sequence[Rule],
+    ep: EndpointFacts,
+    unreachable: Unreachable,
+    collected: frozenset[str],
+) -> list[Finding]:
+    facts = endpoint_facts(ep)
+    gate = _gate_rule(ruleset, UNREACHABLE_RULE)
+    if facts.get("reachable") is False and gate is not None:
+        return [_unreachable_finding(gate, ep, facts, unreachable)]
+    reasons = _endpoint_reasons(ep)
+    out: list[Finding] = []
+    for rule in rules:
+        if rule.id == UNREACHABLE_RULE:
+            continue  # only ever said about an endpoint that could not be reached
+        missing = (rule.applies_to == "certificate" and ep.certificate is None) or (
+            rule.applies_to == "cipher-suites" and not ep.cipher_suites
+        )
+        if missing and not facts.get("accepted_versions"):
+            out.append(
+                _finding(
+                    rule, FindingStatus.SKIPPED, ep.subject, f"{rule.title}: no protocol version accepted"
+                )
+            )
+        elif missing:
+            why = (
+                NOT_COLLECTED[rule.applies_to]
+                if rule.applies_to not in collected
+                else NOT_RECEIVED[rule.applies_to]
+            )
+            if rule.applies_to == "certificate" and ep.certificate_error:
+                why = f"could not be assessed: certificate not collected ({ep.certificate_error})"
+            out.append(_finding(rule, FindingStatus.ERROR, ep.subject, f"{rule.title}: {why}"))
+        else:
+            out.append(judge(rule, ep.subject, facts, params=ruleset.params, reasons=reasons))
+    return out
+
+
+def _runtime_findings(ruleset: RuleSet, rules: Sequence[Rule], rt: RuntimeFacts) -> list[Finding]:
+    facts = runtime_facts(rt)
+    gate = _gate_rule(ruleset, NOT_INSPECTED_RULE)
+    if facts.get("details.inspect_error") is not None and gate is not None:
+        return [judge(gate, rt.subject, facts, ruleset.params)]  # the other rules have nothing to judge
+    return [
+        judge(rule, rt.subject, facts, ruleset.params)
+        for rule in rules
+        if rule.runtime_kind in (None, rt.kind)
+    ]
+
+
 def evaluate(
     ruleset: RuleSet,
     *,
     endpoints: Sequence[EndpointFacts] = (),
     runtimes: Sequence[RuntimeFacts] = (),
     captures: Sequence[CaptureFacts] = (),
+    unreachable: Unreachable = Unreachable.ERROR,
+    collected: Iterable[str] = ("certificate", "cipher-suites"),
 ) -> Evaluation:
+    """Findings for every subject. `collected`: which endpoint depths were asked for ("certificate",
+    "cipher-suites"); a rule over a depth that was not collected is `error` (not assessed), never skipped."""
     findings: list[Finding] = []
     params = ruleset.params
+    depths = frozenset(collected)
     endpoint_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.ENDPOINT]
     for ep in endpoints:
-        facts = endpoint_facts(ep)
-        reasons = _endpoint_reasons(ep)
-        for rule in endpoint_rules:
-            if rule.applies_to == "certificate" and ep.certificate is None and ep.certificate_error:
-                message = (
-                    f"{rule.title}: could not be assessed: certificate not collected ({ep.certificate_error})"
-                )
-                findings.append(_finding(rule, FindingStatus.ERROR, ep.subject, message))
-            elif rule.applies_to == "certificate" and ep.certificate is None:
-                findings.append(_finding(rule, FindingStatus.SKIPPED, ep.subject, "no certificate collected"))
-            elif rule.applies_to == "cipher-suites" and not ep.cipher_suites:
-                findings.append(
-                    _finding(rule, FindingStatus.SKIPPED, ep.subject, "cipher suites not enumerated")
-                )
-            else:
-                findings.append(judge(rule, ep.subject, facts, params, reasons))
+        findings.extend(_endpoint_findings(ruleset, endpoint_rules, ep, unreachable, depths))
     readiness: dict[str, Readiness] = {}
     runtime_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.RUNTIME]
     for rt in runtimes:
-        facts = runtime_facts(rt)
-        mine = [
-            judge(rule, rt.subject, facts, params)
-            for rule in runtime_rules
-            if rule.runtime_kind in (None, rt.kind)
-        ]
+        mine = _runtime_findings(ruleset, runtime_rules, rt)
         findings.extend(mine)
         readiness[rt.subject] = runtime_readiness(rt, mine)
     capture_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.CAPTURE]
@@ -764,3 +991,27 @@ def runtime_readiness(rt: RuntimeFacts, findings: Sequence[Finding]) -> Readines
     if rt.version is None or any(f.status == FindingStatus.ERROR for f in findings):
         return Readiness.UNKNOWN
     return Readiness.READY
+
+
+# ------------------------------------------------------------------------------------------ checking
+def check_file(path: Path, extra_dirs: Sequence[Path] = ()) -> str:
+    """Validate one rule table or policy file, told apart by its structure (a [policy] table or [[rule]]
+    tables); a policy is loaded against the shipped rules plus `extra_dirs`. Returns a one-line summary."""
+    rf = _RuleFile(path)
+    if "policy" in rf.data:
+        ruleset = load_ruleset(path, extra_dirs)
+        return f"{path}: policy {ruleset.policy.id!r} OK, selects {len(ruleset.rules)} rule(s)"
+    if "rule" in rf.data:
+        return f"{path}: {len(load_rule_file(path))} rule(s) OK"
+    raise rf.error("neither a rule table ([[rule]] tables) nor a policy (one [policy] table)")
+
+
+def check_folder(root: Path) -> list[str]:
+    """Validate a --rules folder: every rule table in it (ids unique with the shipped ones) and every
+    policy in its policies/ subfolder."""
+    rules = load_all_rules([root])
+    lines = [f"{root}: {sum(1 for r in rules if r.extra)} rule(s) OK"]
+    for _name, path in sorted(available_policies([root]).items()):
+        if path.parent.parent == root:
+            lines.append(check_file(path, [root]))
+    return lines

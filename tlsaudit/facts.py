@@ -20,6 +20,7 @@ from tlsaudit.models import (
     HttpOutcome,
     ProtocolStatus,
     Readiness,
+    ReasonCode,
     RuntimeFacts,
     SimulationResult,
     TlsVersion,
@@ -45,7 +46,14 @@ ENDPOINT_FACTS: dict[str, FactSpec] = {
     "highest_version": FactSpec(type="str", doc="highest version accepted"),
     "modern_accepted": FactSpec(type="bool", doc="TLS 1.2 or TLS 1.3 accepted"),
     "legacy_accepted": FactSpec(type="bool", doc="SSLv2, SSLv3, TLS 1.0 or TLS 1.1 accepted"),
-    "reachable": FactSpec(type="bool", doc="at least one probe reached a TLS (or SSL) speaker"),
+    "reachable": FactSpec(
+        type="bool",
+        doc="at least one probe reached a TLS (or SSL) speaker; false when none did (and STARTTLS was "
+        "not refused)",
+    ),
+    "connect_error": FactSpec(
+        type="str", doc="why no probe reached a TLS speaker, with a hint when a plain-text banner was seen"
+    ),
     "starttls": FactSpec(type="str", doc="STARTTLS protocol used, if any"),
     "port": FactSpec(type="int", doc="TCP port"),
     "client_certificate": FactSpec(
@@ -295,6 +303,9 @@ MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
 RUNTIME_FACTS: dict[str, FactSpec] = {
     "kind": FactSpec(type="str", doc="php, java, dotnet, python, curl, openssl, node"),
     "version": FactSpec(type="version", doc="runtime version, normalised per kind"),
+    "evidence": FactSpec(
+        type="str", doc="the last command run to inspect the runtime, its exit code and output"
+    ),
 }
 
 
@@ -508,7 +519,9 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts["highest_version"] = accepted[-1] if accepted else None
     facts["modern_accepted"] = _any_accepted(ep, MODERN_VERSIONS)
     facts["legacy_accepted"] = _any_accepted(ep, LEGACY_VERSIONS)
-    facts["reachable"] = any(r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values()) or None
+    answered = any(r.status != ProtocolStatus.UNKNOWN for r in ep.protocols.values())
+    facts["reachable"] = True if answered else (None if ep.starttls_refused is not None else False)
+    facts["connect_error"] = None if answered else connect_error(ep)
     facts.update(starttls_facts(ep))
     if ep.certificate is not None:
         facts.update(certificate_facts(ep.certificate))
@@ -617,6 +630,41 @@ def _client_certificate(ep: EndpointFacts) -> str | None:
     if any(r.status == ProtocolStatus.ACCEPTED for r in ep.protocols.values()):
         return "none"
     return None
+
+
+# What a plain-text greeting means, from the probe's reason ("...not TLS: the peer spoke NAME", code
+# not-tls or malformed; tlsaudit.tls.wire.describe_non_tls words it).
+_BANNER_SCHEMES = {"SMTP/FTP banner": "smtp", "IMAP": "imap", "POP3": "pop3"}
+_FTP_PORTS = frozenset({21, 990, 2121})
+
+
+def banner_starttls(ep: EndpointFacts) -> str | None:
+    """The STARTTLS protocol a plain-text greeting points to (smtp, ftp, imap, pop3), if any was seen."""
+    if ep.starttls:
+        return None
+    for result in ep.protocols.values():
+        if result.reason_code not in (ReasonCode.NOT_TLS, ReasonCode.MALFORMED):
+            continue
+        for name, scheme in _BANNER_SCHEMES.items():
+            if result.reason.endswith(f"not TLS: the peer spoke {name}"):
+                return "ftp" if scheme == "smtp" and ep.port in _FTP_PORTS else scheme
+    return None
+
+
+def connect_error(ep: EndpointFacts) -> str:
+    """One line: why nothing answered over TLS, and what to try when the service spoke plain text."""
+    reasons = sorted({r.reason for r in ep.protocols.values() if r.reason} | set(ep.errors))
+    text = "; ".join(reasons) or "no answer"
+    scheme = banner_starttls(ep)
+    if scheme:
+        host = f"[{ep.host}]" if ":" in ep.host else ep.host
+        text += (
+            f" (the service greets in plain text: it may offer STARTTLS; scan {scheme}://{host}:{ep.port} "
+            f"or pass --starttls {scheme})"
+        )
+    elif any("HTTP" in r for r in reasons):
+        text += " (the service speaks plain HTTP, not HTTPS)"
+    return text
 
 
 def starttls_facts(ep: EndpointFacts) -> dict[str, FactValue]:
@@ -775,10 +823,25 @@ def _any_accepted(ep: EndpointFacts, versions: tuple[TlsVersion, ...]) -> bool |
 
 
 def runtime_facts(rt: RuntimeFacts) -> dict[str, FactValue]:
-    facts: dict[str, FactValue] = {"kind": rt.kind, "version": rt.version}
+    facts: dict[str, FactValue] = {"kind": rt.kind, "version": rt.version, "evidence": command_evidence(rt)}
     for key, value in rt.details.items():
         facts[f"details.{key}"] = value
     return facts
+
+
+def command_evidence(rt: RuntimeFacts, limit: int = 300) -> str | None:
+    """The last command tlsaudit ran on this runtime, with its exit code and (shortened) output."""
+    if not rt.evidence:
+        return None
+    last = rt.evidence[-1]
+    command = " ".join(a if len(a) <= 40 else a[:37] + "..." for a in last.argv)
+    exit_text = "did not finish" if last.exit_code is None else f"exit code {last.exit_code}"
+    output = " | ".join(
+        f"{name}: {' '.join(text.split())[:limit]!r}"
+        for name, text in (("stdout", last.stdout), ("stderr", last.stderr))
+        if text.strip()
+    )
+    return f"`{command}`: {exit_text}, " + (output or "no output") + (f" ({last.note})" if last.note else "")
 
 
 def capture_facts(cap: CaptureFacts, runtime_readiness: Readiness | None = None) -> dict[str, FactValue]:

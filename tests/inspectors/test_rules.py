@@ -695,4 +695,5 @@ def test_rules_name_remediation_and_references(ruleset: RuleSet) -> None:
     for rule in ruleset.all_rules:
         if rule.applies_to == "runtime" and rule.id.startswith("runtime."):
             assert rule.remediation.strip(), rule.id
-            assert rule.references, rule.id
+            # "could not be inspected" (status error) is about tlsaudit's access, not a standard
+            assert rule.references or rule.status == FindingStatus.ERROR, rule.id
