@@ -722,7 +722,9 @@ def report_command(**kw: Any) -> None:
     policy = kw["policy"]
     policies = sorted({r["policy"]["id"] for r in loaded})
     if policy is None and len(policies) > 1:
-        policy = max(loaded, key=lambda r: str(r["generated_at"]))["policy"]["id"]
+        # the most recent report (a tie goes to the later input, as when merging)
+        latest = max(enumerate(loaded), key=lambda ir: (str(ir[1]["generated_at"]), ir[0]))[1]
+        policy = latest["policy"]["id"]
         click.echo(
             f"tlsaudit: note: the reports were judged under different policies ({', '.join(policies)}); "
             f"all are judged again under {policy}, the most recent report's (choose with --policy)",
