@@ -133,7 +133,8 @@ def test_without_suites_the_suite_rules_are_not_assessed(anon_server: TlsServer)
     assert all("not assessed" in f["message"] and "--no-ciphers" in f["message"] for f in suite_rules)
     assert not any("not applicable" in f["message"] for f in suite_rules)
     assert report["summary"]["verdict"] != "pass"
-    assert code == 3
+    # never compliant: 3 (not assessed), or 1 when another check (e.g. the key exchange) fails as well
+    assert code in (1, 3)
 
 
 def test_ciphers_switch_is_still_accepted(anon_server: TlsServer) -> None:
