@@ -363,7 +363,8 @@ def test_every_shipped_rule_renders_with_real_facts(tls12_13: TlsServer) -> None
 
 PUBLIC_REFERENCE = re.compile(
     r"^(https://\S+|RFC \d+( \d+(\.\d+)*)?|CVE-\d{4}-\d+|NIST SP 800-\S+( .*)?|PCI DSS v[\d.]+ .+|"
-    r"draft-ietf-[a-z0-9-]+|FIPS \d+( .*)?|CA/Browser Forum (Baseline Requirements [\d.]+( and [\d.]+)?|ballot SC-\d+v?\d*)|"
+    r"draft-ietf-[a-z0-9-]+|FIPS \d+( .*)?|"
+    r"CA/Browser Forum (Baseline Requirements [\d.]+( and [\d.]+)?|ballot SC-\d+v?\d*)|"
     r"PCI SSC FAQ \d+|BCP \d+|[A-Za-z]+ [\d.]+ release notes)$"
 )
 
