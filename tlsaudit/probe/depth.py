@@ -24,8 +24,6 @@ from tlsaudit.models import (
 )
 from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
 from tlsaudit.probe.ciphers import enumerate_cipher_suites
-from tlsaudit.probe.handshake_features import handshake_features_enricher
-from tlsaudit.probe.key_exchange import key_exchange_enricher
 from tlsaudit.probe.scanner import EndpointProbes, Enricher
 
 # Newest first: the chain a TLS 1.2 client sees is the one that matters most.
@@ -223,8 +221,7 @@ def depth_enrichers(
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
     enrichers += concurrently(
-        ([key_exchange_enricher()] if key_exchange else [])
-        + ([handshake_features_enricher()] if handshake else [])
+        ([_key_exchange()] if key_exchange else []) + ([_handshake_features()] if handshake else [])
     )
     if clients:
         enrichers.append(clients_enricher(clients))
@@ -266,3 +263,15 @@ def concurrently(enrichers: list[Enricher]) -> list[Enricher]:
         return dataclasses.replace(merged, errors=tuple(errors))
 
     return [enrich]
+
+
+def _key_exchange() -> Enricher:
+    from tlsaudit.probe.key_exchange import key_exchange_enricher  # loaded only when the check runs
+
+    return key_exchange_enricher()
+
+
+def _handshake_features() -> Enricher:
+    from tlsaudit.probe.handshake_features import handshake_features_enricher  # loads pyOpenSSL
+
+    return handshake_features_enricher()
