@@ -214,3 +214,48 @@ def test_clients_and_client_certificate_show_in_html_and_markdown(tmp_path: Path
     assert "asks for a client certificate (requested)" in markdown
     assert pinned in page and 'class="client-fails"' in page
     assert "client certificate requested" in page
+
+
+@pytest.mark.slow
+def test_audit_clients_local_replays_this_machines_runtimes() -> None:
+    from tests.support.tls_servers import openssl_s_server
+
+    with openssl_s_server(["-tls1_2"]) as server:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tlsaudit",
+                "audit",
+                "--clients",
+                "local",
+                "--local-port",
+                str(server.port),
+                "--kind",
+                "python",
+                "--kind",
+                "curl",
+                "--no-ciphers",
+                "--no-hsts",
+                "--no-key-exchange",
+                "--no-handshake-checks",
+                "--format",
+                "json",
+                "-o",
+                "-",
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    report = json.loads(done.stdout)
+    (endpoint,) = [e for e in report["endpoints"] if e["port"] == server.port]
+    simulated = {c["client"]: c for c in endpoint["clients"]}
+    kinds = {client.split("-")[0] for client in simulated}
+    assert {"python", "curl"} <= kinds, simulated
+    assert all(c["result"] == "connects" and c["protocol"] == "TLSv1.2" for c in simulated.values()), (
+        simulated
+    )
+    assert report["captures"]  # the replayed hellos were captured from these runtimes in this run
