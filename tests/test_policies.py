@@ -270,6 +270,9 @@ def test_report_judges_saved_facts_under_another_policy(tmp_path: Path, tls12_13
         return sorted((f["rule_id"], f["status"], f["message"]) for f in data["findings"])
 
     assert findings(direct) == findings(round_trip)
+    same = tmp_path / "same.json"
+    assert run("report", str(nist), "--policy", "nist-800-52r2", "-o", str(same)).returncode == 0
+    assert findings(same) == findings(nist)  # judging saved facts again is judging them as the scan did
     assert any(rule == "endpoint.tls10-accepted" and status == "pass" for rule, status, _ in findings(direct))
 
 
