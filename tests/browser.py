@@ -47,7 +47,7 @@ def chromium_or_skip() -> Iterator[Browser]:
     pytest.importorskip("websockets", reason="websockets (CDP client for the browser tests) is not installed")
     executable = find_chromium()
     if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        pytest.fail("chromium is not installed (apt-get install chromium)")
     browser = Browser(executable)
     try:
         yield browser

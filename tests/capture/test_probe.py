@@ -61,7 +61,7 @@ def probed(
 ) -> dict[str, CaptureFacts]:
     runtimes, captures = default_probe
     if rt.subject not in {r.subject for r in runtimes}:
-        pytest.skip(f"{rt.subject} was not available for the probe")
+        pytest.fail(f"{rt.subject} was not available for the probe")
     return by_client(captures, rt)
 
 
@@ -209,7 +209,7 @@ def test_dotnet_without_an_sdk_is_recorded_as_not_probed(tmp_path: Path) -> None
 def test_python2_runs_the_same_client_snippet() -> None:
     py27 = Path("/root/.pyenv/versions/2.7.18/bin/python")
     if not py27.is_file():
-        pytest.skip(f"Python 2.7 is not installed at {py27}")
+        pytest.fail(f"Python 2.7 is not installed at {py27}")
     [cap] = probe_runtimes([RuntimeFacts(kind="python", path=str(py27), version="2.7.18")], timeout=30)
     assert cap.client_result == "OK HTTP 200"
     assert cap.completed and "TLSv1.2" in cap.versions_offered

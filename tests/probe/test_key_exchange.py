@@ -138,13 +138,16 @@ def _negotiated_group(port: int) -> str:
     return str(group)
 
 
-needs_mlkem = pytest.mark.skipif(
-    not has_mlkem(), reason="the cryptography wheel's OpenSSL has no ML-KEM (needs OpenSSL 3.5+)"
-)
+def require_mlkem() -> None:
+    """The PQ server runs on the OpenSSL bundled with the pinned cryptography wheel (4.0, ML-KEM first)."""
+    if not has_mlkem():
+        pytest.fail(
+            "the cryptography wheel's OpenSSL has no ML-KEM: install the pinned cryptography (make venv)"
+        )
 
 
-@needs_mlkem
 def test_pq_capable_server() -> None:
+    require_mlkem()
     with pyopenssl_server() as srv:
         facts = scan(srv.port)
         negotiated = _negotiated_group(srv.port)
@@ -158,8 +161,8 @@ def test_pq_capable_server() -> None:
     assert statuses(facts)["endpoint.kex-no-pq-hybrid"] == FindingStatus.PASS
 
 
-@needs_mlkem
 def test_classical_only_pyopenssl_server() -> None:
+    require_mlkem()
     with pyopenssl_server(classical_curve=ec.SECP256R1()) as srv:
         facts = scan(srv.port)
         negotiated = _negotiated_group(srv.port)

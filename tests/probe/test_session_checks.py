@@ -283,7 +283,7 @@ def test_starttls_endpoint_sends_no_http_request_and_hsts_does_not_apply() -> No
     from tests.probe import daemons, pki
 
     if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
-        pytest.skip("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
+        pytest.fail("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
     leaf = pki.make_leaf(None)
     with daemons.dovecot_server(ssl=True, cert_pem=leaf.pem, key_pem=leaf.key_pem) as dc:
         facts = scan(dc.imap, [session_check_enricher()], starttls="imap")

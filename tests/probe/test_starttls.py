@@ -94,7 +94,7 @@ def test_ldap_request_encoding() -> None:
 @pytest.fixture(scope="module")
 def pg_cluster() -> Iterator[Path]:
     if daemons.find_pg_bin("postgres") is None or daemons.find_pg_bin("initdb") is None:
-        pytest.skip("PostgreSQL server (postgres, initdb) is not installed")
+        pytest.fail("PostgreSQL server (postgres, initdb) is not installed")
     with daemons.postgres_cluster() as base:
         yield base
 
@@ -118,7 +118,7 @@ def test_postgres_ssl_off_is_refused(pg_cluster: Path, leaf: pki.Issued) -> None
 
 def _need_dovecot() -> None:
     if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
-        pytest.skip("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
+        pytest.fail("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
 
 
 def test_dovecot_imap_and_pop3(leaf: pki.Issued) -> None:
@@ -142,7 +142,7 @@ def test_dovecot_without_tls_refuses(leaf: pki.Issued) -> None:
 
 def _need_slapd() -> None:
     if daemons.find_slapd() is None:
-        pytest.skip("slapd (apt: slapd) is not installed")
+        pytest.fail("slapd (apt: slapd) is not installed")
 
 
 def test_slapd_starttls(leaf: pki.Issued) -> None:
@@ -163,7 +163,7 @@ def test_slapd_without_tls_refuses(leaf: pki.Issued) -> None:
 
 def _need_prosody() -> None:
     if daemons.find_prosody() is None:
-        pytest.skip("prosody (apt: prosody) is not installed")
+        pytest.fail("prosody (apt: prosody) is not installed")
 
 
 def test_prosody_starttls(leaf: pki.Issued) -> None:

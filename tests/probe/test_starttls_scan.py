@@ -39,7 +39,7 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def pg_cluster() -> Iterator[Path]:
     if daemons.find_pg_bin("postgres") is None or daemons.find_pg_bin("initdb") is None:
-        pytest.skip("PostgreSQL server (apt: postgresql) is not installed")
+        pytest.fail("PostgreSQL server (apt: postgresql) is not installed")
     with daemons.postgres_cluster() as base:
         yield base
 
@@ -73,7 +73,7 @@ def test_postgres_without_ssl_is_a_refusal_never_compliant(pg_cluster: Path, lea
 
 def test_dovecot_imap_versions_through_starttls(leaf: pki.Issued) -> None:
     if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
-        pytest.skip("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
+        pytest.fail("dovecot (apt: dovecot-imapd dovecot-pop3d) is not installed")
     with daemons.dovecot_server(ssl=True, cert_pem=leaf.pem, key_pem=leaf.key_pem) as dc:
         _, imap = scan(f"imap://127.0.0.1:{dc.imap}")
         _, pop3 = scan(f"pop3://127.0.0.1:{dc.pop3}")
