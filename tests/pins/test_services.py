@@ -1,0 +1,196 @@
+"""Pins in service configuration: a systemd unit with a drop-in and an env file and a Tomcat setenv.sh
+under a temporary --root tree (nothing is run), and a real unit installed under /etc/systemd/system whose
+pinned JVM really fails against a TLS 1.2-only loopback server while curl really connects."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.inspectors.live import base_env, debian_jdk17, need
+from tests.support.servers import VERSION_SETS, tls_server
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "reports" / "report.schema.json").read_text())
+HANDSHAKE = """
+import javax.net.ssl.*;
+import java.security.cert.X509Certificate;
+public class Handshake {
+    public static void main(String[] a) throws Exception {
+        TrustManager[] t = { new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String s) {}
+            public void checkServerTrusted(X509Certificate[] c, String s) {}
+            public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; } } };
+        SSLContext c = SSLContext.getInstance("TLS"); c.init(null, t, null);
+        try (SSLSocket s = (SSLSocket) c.getSocketFactory().createSocket(a[0], Integer.parseInt(a[1]))) {
+            s.setSoTimeout(5000); s.startHandshake(); System.out.println("OK " + s.getSession().getProtocol());
+        } catch (Exception e) { System.out.println("FAIL " + e); }
+        if (a.length > 2) { System.out.flush(); Thread.sleep(Long.parseLong(a[2])); }
+    }
+}
+"""
+
+
+def tlsaudit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tlsaudit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+
+
+def write(root: Path, path: str, text: str) -> Path:
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    root = tmp_path / "image"
+    write(
+        root,
+        "/etc/systemd/system/billing.service",
+        "[Unit]\nDescription=Billing\n\n[Service]\n"
+        'Environment="JAVA_HOME=/usr/lib/jvm/jdk8" \\\n  "LANG=C"\n'
+        "EnvironmentFile=-/etc/default/billing\n"
+        "EnvironmentFile=-/etc/default/absent\n"
+        "ExecStart=/usr/lib/jvm/jdk8/bin/java $JAVA_OPTS -jar /opt/billing.jar\n",
+    )
+    # a drop-in wins over the unit: the https.protocols pin is in the drop-in
+    write(
+        root,
+        "/etc/systemd/system/billing.service.d/tls.conf",
+        "[Service]\nEnvironment=JAVA_TOOL_OPTIONS=-Dhttps.protocols=TLSv1\n",
+    )
+    write(root, "/etc/default/billing", "# options\nJAVA_OPTS='-Xmx1g -Djdk.tls.client.protocols=TLSv1'\n")
+    jdk = write(root, "/usr/lib/jvm/jdk8/bin/java", "#!/bin/sh\nexit 1\n")
+    jdk.chmod(0o755)
+    # Tomcat: setenv.sh appends a pin; the service names CATALINA_BASE
+    write(
+        root,
+        "/etc/systemd/system/tomcat.service",
+        "[Service]\nEnvironment=CATALINA_BASE=/opt/tomcat JAVA_HOME=/usr/lib/jvm/jdk8\n"
+        "ExecStart=/opt/tomcat/bin/catalina.sh run\n",
+    )
+    write(root, "/opt/tomcat/bin/catalina.sh", "#!/bin/sh\n")
+    write(
+        root,
+        "/opt/tomcat/bin/setenv.sh",
+        '#!/bin/sh\nCATALINA_OPTS="$CATALINA_OPTS -Xss1m"\nCATALINA_OPTS="$CATALINA_OPTS -Dhttps.protocols=TLSv1.1"\n',
+    )
+    # node with an option node does not have: the service cannot start
+    write(root, "/lib/systemd/system/api.service", "[Service]\nExecStart=/usr/bin/node --tls-max-v1.1 /srv/api.js\n")
+    node = write(root, "/usr/bin/node", "#!/bin/sh\n")
+    node.chmod(0o755)
+    # a symlink pointing out of the root is read inside it (where nothing is)
+    outside = tmp_path / "outside.env"
+    outside.write_text("JAVA_OPTS=-Djdk.tls.client.protocols=SSLv3\n")
+    (root / "etc" / "default" / "leak").symlink_to(outside)
+    write(
+        root,
+        "/etc/systemd/system/leak.service",
+        "[Service]\nEnvironmentFile=/etc/default/leak\nExecStart=/usr/lib/jvm/jdk8/bin/java -jar x.jar\n",
+    )
+    return root
+
+
+def test_root_tree_pins_are_findings_with_file_and_line(image: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    done = tlsaudit("runtimes", "--root", str(image), "-o", str(out))
+    assert done.returncode == 1, done.stderr
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["scope"]["root"] == str(image.resolve())
+    assert "not read" in report["scope"]["processes"]
+    java = next(r for r in report["runtimes"] if r["kind"] == "java")
+    assert java["id"] == f"java {image.resolve()}/usr/lib/jvm/jdk8/bin/java"  # subjects keep KIND PATH
+    assert java["readiness"] == "ready-with-config"
+    sources = {(p["setting"], p["value"], p["source"]) for p in java["details"]["pins"]}
+    etc = f"{image.resolve()}/etc"
+    assert sources >= {
+        ("-Djdk.tls.client.protocols", "TLSv1", f"{etc}/default/billing:2"),
+        ("-Dhttps.protocols", "TLSv1", f"{etc}/systemd/system/billing.service.d/tls.conf:2"),
+        ("-Dhttps.protocols", "TLSv1.1", f"{image.resolve()}/opt/tomcat/bin/setenv.sh:3"),
+    }
+    assert not any("SSLv3" in p["value"] for p in java["details"]["pins"])  # the symlink did not escape
+    findings = {f["rule_id"]: f for f in report["findings"] if f["subject"] == java["id"]}
+    pinned = findings["runtime.java.client-protocols-pinned-legacy"]
+    assert pinned["status"] == "fail"
+    assert f"{etc}/default/billing:2 (service billing.service)" in pinned["message"]
+    https = findings["runtime.java.https-protocols-pinned-legacy"]
+    assert https["status"] == "fail" and "billing.service.d/tls.conf:2 (service billing.service)" in https["message"]
+    summary = findings["runtime.tls-settings-pinned"]["message"]
+    assert "setenv.sh:3 (service tomcat.service)" in summary
+    node = next(r for r in report["runtimes"] if r["kind"] == "node")
+    refused = next(f for f in report["findings"] if f["subject"] == node["id"] and f["rule_id"] == "runtime.node.options-refused")
+    assert refused["status"] == "fail"
+    assert "bad option: --tls-max-v1.1" in refused["message"] and "api.service:2" in refused["message"]
+
+
+def test_real_node_rejects_the_option_the_unit_gives() -> None:
+    node = need("node", "apt-get install nodejs")
+    done = subprocess.run([str(node), "--tls-max-v1.1", "-e", "1"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0 and "bad option: --tls-max-v1.1" in done.stderr
+
+
+@pytest.fixture
+def installed_unit() -> Iterator[tuple[Path, Path]]:
+    """A real unit file under /etc/systemd/system (systemd need not run: tlsaudit reads files)."""
+    if os.geteuid() != 0:
+        pytest.fail("installing a unit under /etc/systemd/system needs root (CI runs as root)")
+    home = debian_jdk17()
+    unit = Path("/etc/systemd/system") / f"tlsaudit-test-{uuid.uuid4().hex[:8]}.service"
+    unit.parent.mkdir(parents=True, exist_ok=True)
+    unit.write_text(
+        "[Unit]\nDescription=tlsaudit test unit\n\n[Service]\n"
+        f"ExecStart={home}/bin/java -Djdk.tls.client.protocols=TLSv1 -jar /nonexistent/app.jar\n"
+    )
+    try:
+        yield unit, home
+    finally:
+        unit.unlink(missing_ok=True)
+
+
+@pytest.mark.slow
+def test_installed_unit_pins_the_jvm_and_the_real_clients_agree(
+    installed_unit: tuple[Path, Path], tmp_path: Path
+) -> None:
+    unit, home = installed_unit
+    (tmp_path / "Handshake.java").write_text(HANDSHAKE)
+    out = tmp_path / "report.json"
+    done = tlsaudit("runtimes", "--kind", "java", "--kind", "curl", "--no-processes", "-o", str(out))
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    java = next(
+        r for r in report["runtimes"] if r["kind"] == "java" and os.path.realpath(r["path"]) == str(home / "bin" / "java")
+    )
+    finding = next(
+        f for f in report["findings"] if f["subject"] == java["id"] and f["rule_id"] == "runtime.java.client-protocols-pinned-legacy"
+    )
+    assert finding["status"] == "fail", done.stderr
+    assert f"{unit}:5 (service {unit.name})" in finding["message"]
+    curl = next(r for r in report["runtimes"] if r["kind"] == "curl")
+    assert curl["readiness"] == "ready"
+    with tls_server(VERSION_SETS["tls12"]) as server:
+        pinned = subprocess.run(
+            [str(home / "bin" / "java"), "-Djdk.tls.client.protocols=TLSv1", str(tmp_path / "Handshake.java"), "127.0.0.1", str(server.port)],
+            capture_output=True, text=True, timeout=120, check=False, env=base_env(),
+        )
+        curl_done = subprocess.run(
+            [curl["path"], "-sk", "-o", "/dev/null", f"https://127.0.0.1:{server.port}/"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+    assert pinned.stdout.startswith("FAIL"), (pinned.stdout, pinned.stderr)  # the JVM really fails
+    assert curl_done.returncode in (0, 52, 56), curl_done.stderr  # TLS done (the test server may not speak HTTP)
