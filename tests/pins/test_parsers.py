@@ -8,9 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tlsaudit.pins.envfile import parse, split_words
+from tlsaudit.pins.envfile import Word, parse, split_words
 from tlsaudit.pins.settings import command_pins, java_pins, node_pins
-from tlsaudit.pins.envfile import Word
 from tlsaudit.pins.systemd import environment_assignments, exec_words, parse_unit
 
 UNIT = """\
@@ -66,14 +65,14 @@ def test_environment_directive_errors_name_the_line() -> None:
     _, errors = environment_assignments('"A=1" NOEQUALS', "x.service:3")
     assert errors == ["x.service:3: Environment=: not a VARIABLE=VALUE assignment: NOEQUALS"]
     _, errors = environment_assignments('"A=1', "x.service:4")
-    assert errors == ["x.service:4: Environment=: unterminated \" quote"]
+    assert errors == ['x.service:4: Environment=: unterminated " quote']
 
 
 def test_shell_fragment_appends_keep_each_option_with_its_line() -> None:
     text = (
         "#!/bin/sh\n"
         'JAVA_OPTS="$JAVA_OPTS -Djdk.tls.client.protocols=TLSv1"\n'
-        "if [ -n \"$X\" ]; then\n"
+        'if [ -n "$X" ]; then\n'
         '  export CATALINA_OPTS="${JAVA_OPTS} -Dhttps.protocols=TLSv1.1\n'
         '     -Xss1m"\n'
         "fi\n"
@@ -91,7 +90,7 @@ def test_shell_fragment_appends_keep_each_option_with_its_line() -> None:
 
 
 def test_systemd_env_file_quotes_comments_and_malformed_lines() -> None:
-    text = "# c\n; c\nA='single $NOT'\nB=\"double \\\"q\\\"\"\nexport C=1\nthis is wrong\nD=\"open\n"
+    text = '# c\n; c\nA=\'single $NOT\'\nB="double \\"q\\""\nexport C=1\nthis is wrong\nD="open\n'
     parsed = parse(text, "/etc/default/x", "systemd")
     assert {a.name: a.value for a in parsed.assignments} == {"A": "single $NOT", "B": 'double "q"', "C": "1"}
     assert parsed.errors == [

@@ -30,7 +30,8 @@ public class Handshake {
             public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; } } };
         SSLContext c = SSLContext.getInstance("TLS"); c.init(null, t, null);
         try (SSLSocket s = (SSLSocket) c.getSocketFactory().createSocket(a[0], Integer.parseInt(a[1]))) {
-            s.setSoTimeout(5000); s.startHandshake(); System.out.println("OK " + s.getSession().getProtocol());
+            s.setSoTimeout(5000); s.startHandshake();
+            System.out.println("OK " + s.getSession().getProtocol());
         } catch (Exception e) { System.out.println("FAIL " + e); }
         if (a.length > 2) { System.out.flush(); Thread.sleep(Long.parseLong(a[2])); }
     }
@@ -88,10 +89,15 @@ def image(tmp_path: Path) -> Path:
     write(
         root,
         "/opt/tomcat/bin/setenv.sh",
-        '#!/bin/sh\nCATALINA_OPTS="$CATALINA_OPTS -Xss1m"\nCATALINA_OPTS="$CATALINA_OPTS -Dhttps.protocols=TLSv1.1"\n',
+        '#!/bin/sh\nCATALINA_OPTS="$CATALINA_OPTS -Xss1m"\n'
+        'CATALINA_OPTS="$CATALINA_OPTS -Dhttps.protocols=TLSv1.1"\n',
     )
     # node with an option node does not have: the service cannot start
-    write(root, "/lib/systemd/system/api.service", "[Service]\nExecStart=/usr/bin/node --tls-max-v1.1 /srv/api.js\n")
+    write(
+        root,
+        "/lib/systemd/system/api.service",
+        "[Service]\nExecStart=/usr/bin/node --tls-max-v1.1 /srv/api.js\n",
+    )
     node = write(root, "/usr/bin/node", "#!/bin/sh\n")
     node.chmod(0o755)
     # a symlink pointing out of the root is read inside it (where nothing is)
@@ -130,18 +136,27 @@ def test_root_tree_pins_are_findings_with_file_and_line(image: Path, tmp_path: P
     assert pinned["status"] == "fail"
     assert f"{etc}/default/billing:2 (service billing.service)" in pinned["message"]
     https = findings["runtime.java.https-protocols-pinned-legacy"]
-    assert https["status"] == "fail" and "billing.service.d/tls.conf:2 (service billing.service)" in https["message"]
+    assert (
+        https["status"] == "fail"
+        and "billing.service.d/tls.conf:2 (service billing.service)" in https["message"]
+    )
     summary = findings["runtime.tls-settings-pinned"]["message"]
     assert "setenv.sh:3 (service tomcat.service)" in summary
     node = next(r for r in report["runtimes"] if r["kind"] == "node")
-    refused = next(f for f in report["findings"] if f["subject"] == node["id"] and f["rule_id"] == "runtime.node.options-refused")
+    refused = next(
+        f
+        for f in report["findings"]
+        if f["subject"] == node["id"] and f["rule_id"] == "runtime.node.options-refused"
+    )
     assert refused["status"] == "fail"
     assert "bad option: --tls-max-v1.1" in refused["message"] and "api.service:2" in refused["message"]
 
 
 def test_real_node_rejects_the_option_the_unit_gives() -> None:
     node = need("node", "apt-get install nodejs")
-    done = subprocess.run([str(node), "--tls-max-v1.1", "-e", "1"], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(node), "--tls-max-v1.1", "-e", "1"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode != 0 and "bad option: --tls-max-v1.1" in done.stderr
 
 
@@ -174,10 +189,14 @@ def test_installed_unit_pins_the_jvm_and_the_real_clients_agree(
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
     java = next(
-        r for r in report["runtimes"] if r["kind"] == "java" and os.path.realpath(r["path"]) == str(home / "bin" / "java")
+        r
+        for r in report["runtimes"]
+        if r["kind"] == "java" and os.path.realpath(r["path"]) == str(home / "bin" / "java")
     )
     finding = next(
-        f for f in report["findings"] if f["subject"] == java["id"] and f["rule_id"] == "runtime.java.client-protocols-pinned-legacy"
+        f
+        for f in report["findings"]
+        if f["subject"] == java["id"] and f["rule_id"] == "runtime.java.client-protocols-pinned-legacy"
     )
     assert finding["status"] == "fail", done.stderr
     assert f"{unit}:5 (service {unit.name})" in finding["message"]
@@ -185,12 +204,27 @@ def test_installed_unit_pins_the_jvm_and_the_real_clients_agree(
     assert curl["readiness"] == "ready"
     with tls_server(VERSION_SETS["tls12"]) as server:
         pinned = subprocess.run(
-            [str(home / "bin" / "java"), "-Djdk.tls.client.protocols=TLSv1", str(tmp_path / "Handshake.java"), "127.0.0.1", str(server.port)],
-            capture_output=True, text=True, timeout=120, check=False, env=base_env(),
+            [
+                str(home / "bin" / "java"),
+                "-Djdk.tls.client.protocols=TLSv1",
+                str(tmp_path / "Handshake.java"),
+                "127.0.0.1",
+                str(server.port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=base_env(),
         )
         curl_done = subprocess.run(
             [curl["path"], "-sk", "-o", "/dev/null", f"https://127.0.0.1:{server.port}/"],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     assert pinned.stdout.startswith("FAIL"), (pinned.stdout, pinned.stderr)  # the JVM really fails
-    assert curl_done.returncode in (0, 52, 56), curl_done.stderr  # TLS done (the test server may not speak HTTP)
+    assert curl_done.returncode in (0, 52, 56), (
+        curl_done.stderr
+    )  # TLS done (the test server may not speak HTTP)

@@ -98,7 +98,7 @@ def read_process(pid: int, proc: Path = Path("/proc")) -> ProcessView | None:
 
 
 def processes(proc: Path = Path("/proc")) -> Iterator[ProcessView]:
-    """Every process but this one and its children (the runtimes tlsaudit itself runs)."""
+    """Every process but this one (read before tlsaudit starts any runtime of its own)."""
     me = os.getpid()
     try:
         pids = sorted(int(n) for n in os.listdir(proc) if n.isdigit())
@@ -108,7 +108,7 @@ def processes(proc: Path = Path("/proc")) -> Iterator[ProcessView]:
         if pid == me:
             continue
         view = read_process(pid, proc)
-        if view is not None and view.ppid != me:
+        if view is not None:
             yield view
 
 
