@@ -100,6 +100,26 @@ def image(tmp_path: Path) -> Path:
     )
     node = write(root, "/usr/bin/node", "#!/bin/sh\n")
     node.chmod(0o755)
+    # a security-properties override that disables TLS 1.2, and an OPENSSL_CONF capping Python at TLS 1.1
+    write(
+        root,
+        "/etc/systemd/system/reports.service",
+        "[Service]\nExecStart=/usr/lib/jvm/jdk8/bin/java -Djava.security.properties=/etc/reports/tls.security"
+        " -jar /opt/reports.jar\n",
+    )
+    write(root, "/etc/reports/tls.security", "jdk.tls.disabledAlgorithms=SSLv3, TLSv1.2, \\\n    RC4\n")
+    write(
+        root,
+        "/etc/systemd/system/etl.service",
+        "[Service]\nEnvironment=OPENSSL_CONF=/etc/ssl/legacy.cnf\nExecStart=/usr/bin/python3 /srv/etl.py\n",
+    )
+    write(
+        root,
+        "/etc/ssl/legacy.cnf",
+        "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = sd\n"
+        "[sd]\nMaxProtocol = TLSv1.1\n",
+    )
+    write(root, "/usr/bin/python3", "#!/bin/sh\n").chmod(0o755)
     # a symlink pointing out of the root is read inside it (where nothing is)
     outside = tmp_path / "outside.env"
     outside.write_text("JAVA_OPTS=-Djdk.tls.client.protocols=SSLv3\n")
@@ -142,6 +162,21 @@ def test_root_tree_pins_are_findings_with_file_and_line(image: Path, tmp_path: P
     )
     summary = findings["runtime.tls-settings-pinned"]["message"]
     assert "setenv.sh:3 (service tomcat.service)" in summary
+    disabled = findings["runtime.java.tls12-disabled-in-java-security"]
+    assert disabled["status"] == "fail"
+    unit = f"{etc}/systemd/system/reports.service:2"
+    assert f"{etc}/reports/tls.security, the -Djava.security.properties file of {unit}" in disabled["message"]
+    python = next(r for r in report["runtimes"] if r["kind"] == "python")
+    capped = next(
+        f
+        for f in report["findings"]
+        if f["subject"] == python["id"] and f["rule_id"] == "runtime.python.max-version-below-tls12"
+    )
+    assert capped["status"] == "fail"
+    assert (
+        f"{etc}/ssl/legacy.cnf (OPENSSL_CONF at {etc}/systemd/system/etl.service:2 (service etl.service))"
+        in (capped["message"])
+    )
     node = next(r for r in report["runtimes"] if r["kind"] == "node")
     refused = next(
         f

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tlsaudit.inspectors.java import parse_protocol_list, parse_security_property, split_algorithms
 from tlsaudit.inspectors.openssl import OpensslConfig, protocol_name, read_config, system_default
-from tlsaudit.models import FactValue, Pin, RuntimeFacts
+from tlsaudit.models import Evidence, FactValue, Pin, RuntimeFacts
 from tlsaudit.pins.rootfs import RootFS
 from tlsaudit.pins.runs import Run, host_program
 from tlsaudit.pins.settings import FoundPin
@@ -143,8 +143,15 @@ def merge(rt: RuntimeFacts, runs: Sequence[Run], placed: Sequence[_Placed], fs: 
     with_pins = [r.process for r in runs if r.process is not None and r.pins]
     process = (with_pins or processes)[0] if processes else rt.process
     errors = tuple(dict.fromkeys([*rt.errors, *(e for r in runs for e in r.errors)]))
+    read = Evidence(
+        argv=(),
+        exit_code=None,
+        stdout="\n".join(f"{p.pin.setting}={p.pin.value} ({p.where})" for p in placed),
+        note=f"TLS settings where this runtime is run: {', '.join(labels)}",
+    )
     return replace(
         rt,
+        evidence=(read, *rt.evidence) if placed else rt.evidence,
         details=details,
         pins=(*rt.pins, *pins),
         process=process,
