@@ -134,7 +134,10 @@ def merge(rt: RuntimeFacts, runs: Sequence[Run], placed: Sequence[_Placed], fs: 
         effect(details, placed, fs)
     if placed:
         details["pin_summary"] = "; ".join(f"{p.pin.setting}={p.pin.value} at {p.where}" for p in placed)
-    labels = sorted({r.label if r.process is None else f"pid {r.process.pid}" for r in runs})
+    labels = sorted(
+        {r.label if r.process is None else f"pid {r.process.pid}" for r in runs},
+        key=lambda label: (label.startswith("pid "), int(label[4:]) if label[4:].isdigit() else 0, label),
+    )
     details["run_by"] = tuple(labels)
     pins = tuple(
         dict.fromkeys(Pin(setting=p.pin.setting, value=p.pin.value, source=p.pin.source) for p in placed)

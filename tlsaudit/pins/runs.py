@@ -79,6 +79,15 @@ def find_program(fs: RootFS, name: str, env: Mapping[str, Assignment] | None = N
     return None
 
 
+def php_cli(fs: RootFS, program: str) -> str | None:
+    """php-fpm and php-cgi cannot run `php -r`: the CLI of the same version stands for them."""
+    name = PurePosixPath(program).name
+    if not re.search(r"fpm|cgi", name):
+        return None
+    version = re.search(r"(\d+\.\d+)", name)
+    return (find_program(fs, f"php{version.group(1)}") if version else None) or find_program(fs, "php")
+
+
 def _strip_wrappers(words: Sequence[Word]) -> list[Word]:
     """`/usr/bin/env [-i] [VAR=x] prog ...` -> `prog ...`."""
     out = list(words)
@@ -129,11 +138,8 @@ def service_runs(fs: RootFS) -> tuple[list[Run], set[str]]:
             if PurePosixPath(name).name in _SHELLS or kind is None:
                 continue
             program = find_program(fs, name, service.environment)
-            if kind == "php" and "fpm" in PurePosixPath(name).name:
-                version = re.search(r"(\d+\.\d+)", PurePosixPath(name).name)
-                program = find_program(fs, f"php{version.group(1)}" if version else "php") or find_program(
-                    fs, "php"
-                )
+            if kind == "php":
+                program = php_cli(fs, name) or program
             run.kind, run.program = kind, program or name
             run.pins.extend(command_pins(kind, words))
         if run.program is None and service.exec_start:
@@ -143,6 +149,10 @@ def service_runs(fs: RootFS) -> tuple[list[Run], set[str]]:
                 else None
             )
         run.pins[:0] = environment_pins(service.environment)
+        if run.kind is None:  # a wrapper script: the variables say which runtime it starts
+            implied = _implied_kind(run.pins, run.env)
+            if implied is not None:
+                run.kind, run.program = implied, _default_program(fs, implied, run.env)
         runs.append(run)
     return runs, referenced
 
@@ -204,6 +214,8 @@ def process_runs(proc_views: Sequence[ProcessView] | None = None) -> list[Run]:
         kind = kind_of(program or view.argv[0])
         if kind is None:
             continue
+        if kind == "php" and program is not None:
+            program = php_cli(RootFS("/"), program) or program
         source = f"process {view.pid}"
         tls_env = {k: v for k, v in view.environ.items() if k in TLS_VARIABLES}
         env = process_environment(tls_env, source)
