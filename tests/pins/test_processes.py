@@ -50,8 +50,10 @@ def judge(runtimes: list[RuntimeFacts]) -> list[Finding]:
 
 
 def for_pid(runtimes: list[RuntimeFacts], pid: int) -> RuntimeFacts:
-    found = [r for r in runtimes if r.process is not None and r.process.pid == pid]
-    assert found, [(r.subject, r.process) for r in runtimes]
+    """The runtime object the process joined (other tests may run the same runtime at the same time)."""
+    found = [r for r in runtimes if f"pid {pid}" in (r.details.get("run_by") or ())]
+    assert found, [(r.subject, r.details.get("run_by")) for r in runtimes]
+    assert found[0].process is not None
     return found[0]
 
 
@@ -81,16 +83,23 @@ def test_running_pinned_jvm_is_found_by_pid(tmp_path: Path) -> None:
         with running(argv, base_env(), tmp_path) as (proc, line):
             assert line.startswith("FAIL"), line  # the pinned JVM really cannot reach a TLS 1.2-only server
             runtimes = inspect_runtimes(
-                InspectOptions(kinds=("java",), search_system=False, processes=True, services=False)
+                InspectOptions(
+                    kinds=("java",),
+                    extra_paths={"java": [java]},
+                    search_system=False,
+                    processes=True,
+                    services=False,
+                )
             )
+            view = read_process(proc.pid)
+    assert view is not None and view.user == "root" and view.exe == str(java.resolve())
+    assert view.environ["PATH"] == base_env()["PATH"]
     rt = for_pid(runtimes, proc.pid)
     assert os.path.realpath(rt.path) == str(java.resolve())
     assert rt.version is not None
-    assert (
-        rt.process is not None
-        and rt.process.user == "root"
-        and rt.process.cmdline[1] == "-Djdk.tls.client.protocols=TLSv1"
-    )
+    if rt.process is not None and rt.process.pid == proc.pid:  # the first pinned process of this JDK
+        assert rt.process.user == "root" and rt.process.unit == view.unit
+        assert rt.process.cmdline == tuple(argv)
     assert any(
         p.setting == "-Djdk.tls.client.protocols" and p.source == f"process {proc.pid}" for p in rt.pins
     )
@@ -113,7 +122,13 @@ def test_running_node_with_tls_min_13_is_found_by_pid(tmp_path: Path) -> None:
         with running(argv, base_env(), tmp_path) as (proc, line):
             assert line.startswith("FAIL"), line
             runtimes = inspect_runtimes(
-                InspectOptions(kinds=("node",), search_system=False, processes=True, services=False)
+                InspectOptions(
+                    kinds=("node",),
+                    extra_paths={"node": [node]},
+                    search_system=False,
+                    processes=True,
+                    services=False,
+                )
             )
     rt = for_pid(runtimes, proc.pid)
     assert rt.details.get("min_version") == "TLSv1.3"

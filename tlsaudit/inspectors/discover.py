@@ -71,6 +71,7 @@ def inspect_runtimes(
     With `options.services`/`options.processes`, the pins of services and running processes join the
     runtime they run (tlsaudit.pins)."""
     attacher = None
+    more = options.search_system  # --no-system-search: pins join the runtimes named, none is added
     if options.services or options.processes:
         from tlsaudit.pins.collect import attacher_for
 
@@ -78,7 +79,7 @@ def inspect_runtimes(
             options.root, services=options.services, processes=options.processes, kinds=options.kinds
         )
         extra = {k: list(v) for k, v in options.extra_paths.items()}
-        for kind, programs in attacher.programs().items():
+        for kind, programs in attacher.programs().items() if more else ():
             if kind in INSPECTORS:
                 extra.setdefault(kind, []).extend(programs)
         options = dataclasses.replace(
@@ -87,7 +88,7 @@ def inspect_runtimes(
     ctx = make_context(options)
     targets = discover_runtimes(options)
     if not targets:
-        leftovers = attacher.leftovers() if attacher is not None else []
+        leftovers = attacher.leftovers() if attacher is not None and more else []
         for item in leftovers:
             if on_runtime is not None:
                 on_runtime(item)
@@ -109,7 +110,7 @@ def inspect_runtimes(
     finally:
         # On Ctrl-C, do not wait for the runs still queued; those under way end at their own timeout.
         pool.shutdown(wait=False, cancel_futures=True)
-    if attacher is not None:
+    if attacher is not None and more:
         found[len(targets)] = attacher.leftovers()
         for item in found[len(targets)]:
             if on_runtime is not None:

@@ -163,8 +163,12 @@ def merge(rt: RuntimeFacts, runs: Sequence[Run], placed: Sequence[_Placed], fs: 
 
 
 def _pick(values: Sequence[tuple[str, str]], bad: Callable[[str], bool]) -> tuple[str, str]:
-    """(value, where) to judge: the first value that breaks TLS 1.2, else the last one."""
-    return next((v for v in values if bad(v[0])), values[-1])
+    """(value, where) to judge: the first value that breaks TLS 1.2 and every place that sets such a value,
+    else the last one."""
+    broken = [v for v in values if bad(v[0])]
+    if not broken:
+        return values[-1]
+    return broken[0][0], "; ".join(dict.fromkeys(where for _, where in broken))
 
 
 def _lacks_modern(value: str) -> bool:
