@@ -49,10 +49,15 @@ def judge(runtimes: list[RuntimeFacts]) -> list[Finding]:
     return list(evaluate(load_ruleset(POLICY), runtimes=runtimes).findings)
 
 
+def run_by(rt: RuntimeFacts) -> tuple[str, ...]:
+    value = rt.details.get("run_by")
+    return value if isinstance(value, tuple) else ()
+
+
 def for_pid(runtimes: list[RuntimeFacts], pid: int) -> RuntimeFacts:
     """The runtime object the process joined (other tests may run the same runtime at the same time)."""
-    found = [r for r in runtimes if f"pid {pid}" in (r.details.get("run_by") or ())]
-    assert found, [(r.subject, r.details.get("run_by")) for r in runtimes]
+    found = [r for r in runtimes if f"pid {pid}" in run_by(r)]
+    assert found, [(r.subject, run_by(r)) for r in runtimes]
     assert found[0].process is not None
     return found[0]
 
