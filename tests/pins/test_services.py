@@ -120,6 +120,12 @@ def image(tmp_path: Path) -> Path:
         "[sd]\nMaxProtocol = TLSv1.1\n",
     )
     write(root, "/usr/bin/python3", "#!/bin/sh\n").chmod(0o755)
+    # login sessions: every JVM started from a shell
+    write(
+        root,
+        "/etc/environment",
+        'PATH="/usr/bin:/bin"\n_JAVA_OPTIONS=-Djdk.tls.client.protocols=TLSv1.1\noops\n',
+    )
     # a symlink pointing out of the root is read inside it (where nothing is)
     outside = tmp_path / "outside.env"
     outside.write_text("JAVA_OPTS=-Djdk.tls.client.protocols=SSLv3\n")
@@ -155,6 +161,8 @@ def test_root_tree_pins_are_findings_with_file_and_line(image: Path, tmp_path: P
     pinned = findings["runtime.java.client-protocols-pinned-legacy"]
     assert pinned["status"] == "fail"
     assert f"{etc}/default/billing:2 (service billing.service)" in pinned["message"]
+    assert f"{etc}/environment:2 (/etc/environment (login sessions))" in pinned["message"]
+    assert f"{etc}/environment:3: not a VARIABLE=VALUE assignment: oops" in java["errors"]
     https = findings["runtime.java.https-protocols-pinned-legacy"]
     assert (
         https["status"] == "fail"

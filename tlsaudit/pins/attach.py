@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tlsaudit.inspectors.java import parse_protocol_list, parse_security_property, split_algorithms
 from tlsaudit.inspectors.openssl import OpensslConfig, protocol_name, read_config, system_default
+from tlsaudit.inspectors.redact import redact_text
 from tlsaudit.models import Evidence, FactValue, Pin, RuntimeFacts
 from tlsaudit.pins.rootfs import RootFS
 from tlsaudit.pins.runs import Run, host_program
@@ -109,7 +110,13 @@ class Attacher:
             shown = self.fs.show(resolved or run.program) if run.program else f"({run.label})"
             out.setdefault((run.kind, shown), []).append(run)
         facts: list[RuntimeFacts] = []
-        for (kind, path), runs in sorted(out.items()):
+        for (kind, path), own in sorted(out.items()):
+            login = [
+                r
+                for r in self.runs
+                if r.everywhere and any(p.kinds is None or kind in p.kinds for p in r.pins)
+            ]
+            runs = [*own, *login]
             rt = RuntimeFacts(
                 kind=kind,
                 path=path,
@@ -133,14 +140,18 @@ def merge(rt: RuntimeFacts, runs: Sequence[Run], placed: Sequence[_Placed], fs: 
     if effect is not None:
         effect(details, placed, fs)
     if placed:
-        details["pin_summary"] = "; ".join(f"{p.pin.setting}={p.pin.value} at {p.where}" for p in placed)
+        details["pin_summary"] = "; ".join(
+            f"{p.pin.setting}={redact_text(p.pin.value)} at {p.where}" for p in placed
+        )
     labels = sorted(
         {r.label if r.process is None else f"pid {r.process.pid}" for r in runs},
         key=lambda label: (label.startswith("pid "), int(label[4:]) if label[4:].isdigit() else 0, label),
     )
     details["run_by"] = tuple(labels)
     pins = tuple(
-        dict.fromkeys(Pin(setting=p.pin.setting, value=p.pin.value, source=p.pin.source) for p in placed)
+        dict.fromkeys(
+            Pin(setting=p.pin.setting, value=redact_text(p.pin.value), source=p.pin.source) for p in placed
+        )
     )
     processes = [r.process for r in runs if r.process is not None]
     with_pins = [r.process for r in runs if r.process is not None and r.pins]
@@ -149,7 +160,7 @@ def merge(rt: RuntimeFacts, runs: Sequence[Run], placed: Sequence[_Placed], fs: 
     read = Evidence(
         argv=(),
         exit_code=None,
-        stdout="\n".join(f"{p.pin.setting}={p.pin.value} ({p.where})" for p in placed),
+        stdout="\n".join(f"{p.pin.setting}={redact_text(p.pin.value)} ({p.where})" for p in placed),
         note=f"TLS settings where this runtime is run: {', '.join(labels)}",
     )
     return replace(

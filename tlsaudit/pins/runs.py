@@ -254,7 +254,7 @@ def collect_runs(fs: RootFS, *, with_processes: bool) -> list[Run]:
     for run in runs:
         if run.kind is None and run.program is not None:
             run.kind = "openssl" if any(p.setting == "OPENSSL_CONF" for p in run.pins) else None
-        if run.kind is not None and run.program is None and not run.everywhere:
+        if run.kind is not None and run.program is None and not run.everywhere and run.process is None:
             run.program = _default_program(fs, run.kind, run.env)
     return runs
 
