@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from tests.inspectors.live import base_env, debian_jdk17, need
 from tests.pins.test_services import HANDSHAKE
-from tests.support.servers import VERSION_SETS, tls_server
+from tests.support.servers import VERSION_SETS, silent_server, tls_server
 from tlsaudit.engine import evaluate, load_ruleset
 from tlsaudit.inspectors import InspectOptions, inspect_runtimes
 from tlsaudit.models import Finding, RuntimeFacts
@@ -182,3 +183,54 @@ def test_node_under_refused_node_options_keeps_its_version(tmp_path: Path) -> No
         finding.status == "fail" and "NODE_OPTIONS" in finding.message and "--tls-max-v1.1" in finding.message
     )
     assert not any(f.rule_id == "runtime.not-assessed" and f.status == "error" for f in judge(runtimes))
+
+
+@pytest.mark.slow
+def test_running_curl_with_tls_max_11_is_found_by_pid(tmp_path: Path) -> None:
+    """curl waits on a silent server while it is inspected; the same command really fails (35) against a
+    TLS 1.2-only server, and without --tls-max it connects."""
+    if os.geteuid() != 0:
+        pytest.fail("reading other processes' /proc needs root (CI runs as root)")
+    curl = need("curl", "apt-get install curl")
+    with silent_server() as silent:
+        argv = [str(curl), "-sk", "--max-time", "60", "--tls-max", "1.1", f"https://127.0.0.1:{silent.port}/"]
+        waiting = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # until curl has its command line in place
+                view = read_process(waiting.pid)
+                if view is not None and view.argv == tuple(argv):
+                    break
+                time.sleep(0.1)
+            runtimes = inspect_runtimes(
+                InspectOptions(
+                    kinds=("curl",),
+                    extra_paths={"curl": [curl]},
+                    search_system=False,
+                    processes=True,
+                    services=False,
+                )
+            )
+        finally:
+            waiting.kill()
+            waiting.wait(timeout=30)
+    with tls_server(VERSION_SETS["tls12"]) as server:
+        capped = subprocess.run(
+            [*argv[:-1], f"https://127.0.0.1:{server.port}/"], check=False, capture_output=True, timeout=60
+        )
+        plain = subprocess.run(
+            [str(curl), "-sk", "--max-time", "20", f"https://127.0.0.1:{server.port}/"],
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
+    assert capped.returncode == 35  # the TLS handshake failed
+    assert plain.returncode != 35
+    rt = for_pid(runtimes, waiting.pid)
+    assert rt.details.get("max_version") == "TLSv1.1"
+    finding = next(
+        f
+        for f in judge(runtimes)
+        if f.subject == rt.subject and f.rule_id == "runtime.curl.max-version-below-tls12"
+    )
+    assert finding.status == "fail" and f"pid {waiting.pid} `{shlex.join(argv)}`" in finding.message

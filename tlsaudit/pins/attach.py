@@ -282,9 +282,25 @@ def _openssl_config(
             details["tls_limits_source"] = f"{fs.show(p.pin.value)} (OPENSSL_CONF at {p.where})"
 
 
+def _curl(details: dict[str, FactValue], placed: Sequence[_Placed], fs: RootFS) -> None:
+    """`--tls-max 1.1` caps curl (its own bound: openssl.cnf does not)."""
+    for p in placed:
+        if p.pin.setting == "--tls-max" and p.pin.value in ("1.0", "1.1", "1.2", "1.3"):
+            version = f"TLSv{p.pin.value}"
+            current = details.get("max_version")
+            if (
+                not isinstance(current, str)
+                or current not in _VERSION_ORDER
+                or (_VERSION_ORDER.index(version) < _VERSION_ORDER.index(current))
+            ):
+                details["max_version"] = version
+                details["tls_limits_source"] = p.where
+
+
 _EFFECTS: Mapping[str, Callable[[dict[str, FactValue], Sequence[_Placed], RootFS], None]] = {
     "java": _java,
     "node": _node,
+    "curl": _curl,
     "python": lambda d, p, fs: _openssl_config(d, p, fs, False),
     "openssl": lambda d, p, fs: _openssl_config(d, p, fs, True),
 }
