@@ -7,7 +7,6 @@ are complete, and `process_note` says so.
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import sys
 from collections.abc import Iterator
@@ -80,10 +79,7 @@ def read_process(pid: int, proc: Path = Path("/proc")) -> ProcessView | None:
         p = re.search(r"^PPid:\s+(\d+)", text, re.MULTILINE)
         ppid = int(p.group(1)) if p else None
     if uid is not None:
-        try:
-            user = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            user = str(uid)
+        user = _user_name(uid)
     cgroup = _read(base / "cgroup")
     return ProcessView(
         pid=pid,
@@ -95,6 +91,15 @@ def read_process(pid: int, proc: Path = Path("/proc")) -> ProcessView | None:
         unit=unit_of(cgroup.decode("utf-8", "replace")) if cgroup is not None else None,
         ppid=ppid,
     )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd  # POSIX only; /proc is read on Linux only
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
 
 
 def processes(proc: Path = Path("/proc")) -> Iterator[ProcessView]:
