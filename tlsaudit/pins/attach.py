@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from tlsaudit.inspectors.java import parse_protocol_list, parse_security_property, split_algorithms
 from tlsaudit.inspectors.openssl import OpensslConfig, protocol_name, read_config, system_default
@@ -304,7 +303,3 @@ _EFFECTS: Mapping[str, Callable[[dict[str, FactValue], Sequence[_Placed], RootFS
     "python": lambda d, p, fs: _openssl_config(d, p, fs, False),
     "openssl": lambda d, p, fs: _openssl_config(d, p, fs, True),
 }
-
-
-def inspectable(path: str) -> bool:
-    return Path(path).is_file() and os.access(path, os.X_OK)
