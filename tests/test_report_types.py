@@ -28,6 +28,8 @@ PAIRS = [
     (types.ClientSimulation, "#/$defs/client_simulation"),
     (types.Evidence, "#/$defs/evidence"),
     (types.Runtime, "#/$defs/runtime"),
+    (types.RuntimeProcess, "#/$defs/runtime/properties/process"),
+    (types.Pin, "#/$defs/pin"),
     (types.Capture, "#/$defs/capture"),
     (types.Finding, "#/$defs/finding"),
 ]

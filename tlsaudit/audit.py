@@ -206,6 +206,11 @@ def no_runtime_found(options: InspectOptions) -> str:
     from tlsaudit.engine import RUNTIME_KINDS
 
     kinds = ", ".join(options.kinds or RUNTIME_KINDS)
+    if options.root not in ("/", ""):
+        return (
+            f"no runtime found under {options.root}: no service there runs {kinds} with a TLS setting, and "
+            "the image's own runtimes are not run; nothing was assessed."
+        )
     where = (
         "PATH and the usual install folders"
         if options.search_system

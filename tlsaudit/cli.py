@@ -393,6 +393,17 @@ _runtime_options = [
         help="Also run each runtime's default HTTPS client against a loopback listener and record what "
         "it really offers.",
     ),
+    click.option(
+        "--root",
+        default="/",
+        show_default=True,
+        type=click.Path(exists=True, file_okay=False),
+        help="Read service configuration (systemd units, env files, Tomcat, WildFly, jvm.options, php-fpm, "
+        "Apache envvars) under this folder: an image or a mounted disk. Symlinks never lead out of it; "
+        "nothing of this machine is run or searched when it is not /.",
+    ),
+    click.option("--no-services", is_flag=True, help="Do not read service configuration files."),
+    click.option("--no-processes", is_flag=True, help="Do not read running processes (/proc)."),
 ]
 
 
@@ -414,7 +425,16 @@ def _inspect_options(kw: dict[str, Any]) -> InspectOptions:
         extra_paths=extra,
         search_system=not kw["no_system_search"],
         timeout=kw["runtime_timeout"],
+        root=kw["root"],
+        services=not kw["no_services"],
+        processes=not kw["no_processes"],
     )
+
+
+def _pins_scope(kw: dict[str, Any]) -> dict[str, str]:
+    from tlsaudit.pins.collect import scope_notes
+
+    return scope_notes(kw["root"], services=not kw["no_services"], processes=not kw["no_processes"])
 
 
 def _apply(options: list[Any]) -> Callable[[F], F]:
@@ -626,6 +646,7 @@ def audit(**kw: Any) -> None:
     not_tls = [s.address for s in collected.local_services if s.status == "not-tls"]
     scope = _scope(
         kw,
+        **(_pins_scope(kw) if not kw["no_runtimes"] else {}),
         local_services_scanned=str(len(local)),
         local_services_not_tls=", ".join(not_tls),  # kept for readers of earlier reports: see local_services
     )
@@ -646,7 +667,7 @@ def runtimes(**kw: Any) -> None:
     if not collected.runtimes and not collected.interrupted:
         click.echo(f"tlsaudit: {no_runtime_found(options)}", err=True)
         sys.exit(ExitCode.INCOMPLETE)
-    _emit(make_report(ruleset, collected, _scope(kw)), _output(kw))
+    _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw))
 
 
 @main.command()

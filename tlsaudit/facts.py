@@ -366,7 +366,9 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "disabled_algorithms_file": _d("list", "jdk.tls.disabledAlgorithms as written in java.security"),
     "pinned_client_protocols": _d("list", "jdk.tls.client.protocols when set"),
     "pin_source": _d(
-        "str", "where jdk.tls.client.protocols came from (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, ...)"
+        "str",
+        "where jdk.tls.client.protocols came from (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, ..., or a service file "
+        "and line, or a process: pid N and its command line)",
     ),
     "https_protocols": _d("list", "https.protocols when set (HttpsURLConnection only)"),
     "https_protocols_source": _d("str", "where https.protocols came from"),
@@ -390,6 +392,19 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     "min_max_source": _d("str", "openssl.cnf min/max_version were read from (interpreters that cannot tell)"),
     # node
     "node_options": _d("str", "NODE_OPTIONS in the environment"),
+    "node_options_error": _d(
+        "str", "node refuses to start with these options (NODE_OPTIONS or command line)"
+    ),
+    "node_options_source": _d("str", "where those options were set (NODE_OPTIONS ..., command line ...)"),
+    # pins where the runtime is run (tlsaudit.pins: service files, env files, running processes)
+    "pin_summary": _d(
+        "str", "every TLS setting made where the runtime is run: SETTING=VALUE at FILE:LINE (service)"
+    ),
+    "run_by": _d("list", "the services, configuration places and processes (pid N) that run this runtime"),
+    "tls_limits_source": _d("str", "where min_version/max_version were pinned (a file and line, or pid N)"),
+    "not_run": _d(
+        "str", "the runtime was found in service configuration only and not run (e.g. under --root)"
+    ),
     # browser
     "browser": _d("str", "Chromium, Chrome, Edge, Firefox or Firefox ESR"),
     "engine": _d("str", "Chromium or Gecko"),

@@ -321,6 +321,25 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """A TLS setting made outside the runtime: a service file, an env file, a process's command line."""
+
+    setting: str  # -Djdk.tls.client.protocols, NODE_OPTIONS, OPENSSL_CONF, --tls-min-v1.3, ...
+    value: str
+    source: str  # FILE:LINE, or "process PID"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessInfo:
+    """The running process a runtime object describes."""
+
+    pid: int
+    unit: str | None = None
+    user: str | None = None
+    cmdline: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RuntimeFacts:
     """One runtime found on this machine: a PHP, a JDK, a Python, ..."""
 
@@ -331,6 +350,8 @@ class RuntimeFacts:
     evidence: tuple[Evidence, ...] = ()
     errors: tuple[str, ...] = ()
     host: str = ""
+    pins: tuple[Pin, ...] = ()  # JSON: details.pins
+    process: ProcessInfo | None = None
 
     @property
     def subject(self) -> str:

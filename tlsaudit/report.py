@@ -108,6 +108,8 @@ def _runtime_json(
     rt: RuntimeFacts, readiness: Mapping[str, Readiness], source_host: str | None
 ) -> dict[str, Any]:
     out = {"id": rt.subject, **to_json(rt)}
+    if "pins" in out:  # the contract lists them with the other details
+        out["details"] = {**out.get("details", {}), "pins": out.pop("pins")}
     out["readiness"] = readiness.get(rt.subject, Readiness.UNKNOWN).value
     if source_host:
         out["source_host"] = source_host

@@ -75,7 +75,19 @@ def endpoints_of(report: Mapping[str, Any]) -> list[EndpointFacts]:
 
 
 def runtimes_of(report: Mapping[str, Any]) -> list[RuntimeFacts]:
-    return [from_json(RuntimeFacts, rt) for rt in report.get("runtimes", [])]
+    return [from_json(RuntimeFacts, _pins_apart(rt)) for rt in report.get("runtimes", [])]
+
+
+def _pins_apart(runtime: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`details.pins` (objects) is the model's `pins` field, not a detail."""
+    details = runtime.get("details", {})
+    if "pins" not in details:
+        return runtime
+    return {
+        **runtime,
+        "details": {k: v for k, v in details.items() if k != "pins"},
+        "pins": details["pins"],
+    }
 
 
 def captures_of(report: Mapping[str, Any]) -> list[CaptureFacts]:

@@ -191,16 +191,30 @@ class Evidence(TypedDict):
     note: NotRequired[str]
 
 
+class Pin(TypedDict):
+    setting: str
+    value: str
+    source: str
+
+
+class RuntimeProcess(TypedDict):
+    pid: int
+    unit: NotRequired[str]
+    user: NotRequired[str]
+    cmdline: NotRequired[list[str]]
+
+
 class Runtime(TypedDict):
     id: str
     kind: str
     path: str
     version: NotRequired[str]
-    details: NotRequired[dict[str, str | int | float | bool | list[str]]]
+    details: NotRequired[dict[str, str | int | float | bool | list[str] | list[Pin]]]  # pins: list[Pin]
     readiness: ReadinessName
     evidence: NotRequired[list[Evidence]]
     errors: NotRequired[list[str]]
     host: NotRequired[str]
+    process: NotRequired[RuntimeProcess]
     verdict: Verdict
     source_host: NotRequired[str]
 

@@ -3,6 +3,7 @@ rule one runtime where it fires and one where it does not."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.inspectors.recorded import (
 from tlsaudit.engine import RuleSet, evaluate, load_ruleset
 from tlsaudit.inspectors.dotnet import windows_version
 from tlsaudit.models import Finding, FindingStatus, Readiness, RuntimeFacts
+from tlsaudit.pins.collect import attacher_for
 
 POLICY = Path(__file__).resolve().parents[1] / "data" / "all-rules-policy.toml"
 MODERN_DEFAULT = "[TLSv1.3, TLSv1.2]"
@@ -78,6 +80,29 @@ def case(rule: str, fires: bool, label: str, make: Callable[[], RuntimeFacts]) -
 
 
 PIN_TLS1 = {"JAVA_TOOL_OPTIONS": "-Djdk.tls.client.protocols=TLSv1"}
+
+
+def service_runtime(
+    exec_start: str, base: Callable[[], RuntimeFacts] | None = None
+) -> Callable[[Path], RuntimeFacts]:
+    """The runtime a unit under a --root tree runs, with the unit's pins (tlsaudit.pins, nothing run):
+    `base` (recorded facts) standing for the inspected program, else a runtime object for the path alone."""
+
+    def make(tmp: Path) -> RuntimeFacts:
+        root = tmp / "root"
+        unit = root / "etc" / "systemd" / "system" / "demo.service"
+        unit.parent.mkdir(parents=True, exist_ok=True)
+        unit.write_text(f"[Service]\nExecStart={exec_start}\n")
+        program = root / exec_start.split(maxsplit=1)[0].lstrip("/")
+        program.parent.mkdir(parents=True, exist_ok=True)
+        program.write_text("")
+        attacher = attacher_for(str(root), services=True, processes=False)
+        if base is None:
+            return attacher.leftovers()[0]
+        return attacher.attach(dataclasses.replace(base(), path=str(program)))
+
+    return make
+
 
 CASES: list[Case] = [
     # ------------------------------------------------------------------ java
@@ -486,6 +511,29 @@ CASES: list[Case] = [
     case("runtime.node.legacy-tls-enabled", False, "20", lambda: node_facts("node-20.20.2")),
     case("runtime.node.without-tls", True, "no crypto", lambda: node_facts("node-18-without-crypto")),
     case("runtime.node.without-tls", False, "20", lambda: node_facts("node-20.20.2")),
+    Case(
+        "runtime.node.options-refused", service_runtime("/usr/bin/node --tls-max-v1.1 app.js"), True, "unit"
+    ),
+    case("runtime.node.options-refused", False, "20", lambda: node_facts("node-20.20.2")),
+    Case(
+        "runtime.tls-settings-pinned",
+        service_runtime("/usr/bin/java -Dhttps.protocols=TLSv1 -jar a"),
+        True,
+        "unit",
+    ),
+    case("runtime.tls-settings-pinned", False, "20", lambda: node_facts("node-20.20.2")),
+    Case(
+        "runtime.curl.max-version-below-tls12",
+        service_runtime("/usr/bin/curl --tls-max 1.1 https://a", lambda: curl_facts("debian")),
+        True,
+        "1.1",
+    ),
+    Case(
+        "runtime.curl.max-version-below-tls12",
+        service_runtime("/usr/bin/curl --tls-max 1.2 https://a", lambda: curl_facts("debian")),
+        False,
+        "1.2",
+    ),
     # ------------------------------------------------------------------ dotnet
     case("runtime.dotnet.framework-4.0-only", True, "4.0", lambda: framework("win2008-net40")[0]),
     case("runtime.dotnet.framework-4.0-only", False, "4.5.2", lambda: framework("win7-net452")[0]),

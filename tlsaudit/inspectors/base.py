@@ -38,6 +38,11 @@ class InspectOptions:
     concurrency: int = 8
     registry: RegistryReader | None = None
     platform: str = sys.platform
+    # pins where they live (tlsaudit.pins): service files under `root`, running processes (root "/" only);
+    # a root other than "/" is an image or a mounted disk: nothing of this machine is searched or run
+    root: str = "/"
+    services: bool = False
+    processes: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -66,11 +67,32 @@ def inspect_runtimes(
 ) -> list[RuntimeFacts]:
     """Facts for every runtime found; one that cannot be assessed is listed with `details.inspect_error`.
 
-    `on_runtime` hears of each runtime as soon as it is inspected, so an interrupted run keeps them."""
+    `on_runtime` hears of each runtime as soon as it is inspected, so an interrupted run keeps them.
+    With `options.services`/`options.processes`, the pins of services and running processes join the
+    runtime they run (tlsaudit.pins)."""
+    attacher = None
+    more = options.search_system  # --no-system-search: pins join the runtimes named, none is added
+    if options.services or options.processes:
+        from tlsaudit.pins.collect import attacher_for
+
+        attacher = attacher_for(
+            options.root, services=options.services, processes=options.processes, kinds=options.kinds
+        )
+        extra = {k: list(v) for k, v in options.extra_paths.items()}
+        for kind, programs in attacher.programs().items() if more else ():
+            if kind in INSPECTORS:
+                extra.setdefault(kind, []).extend(programs)
+        options = dataclasses.replace(
+            options, extra_paths=extra, search_system=options.search_system and attacher.fs.is_host
+        )
     ctx = make_context(options)
     targets = discover_runtimes(options)
     if not targets:
-        return []
+        leftovers = attacher.leftovers() if attacher is not None and more else []
+        for item in leftovers:
+            if on_runtime is not None:
+                on_runtime(item)
+        return leftovers
     found: dict[int, list[RuntimeFacts]] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
     try:
@@ -79,6 +101,8 @@ def inspect_runtimes(
         }
         for future in as_completed(futures):
             facts = future.result()
+            if attacher is not None:
+                facts = [attacher.attach(item) for item in facts]
             found[futures[future]] = facts
             for item in facts:
                 if on_runtime is not None:
@@ -86,4 +110,9 @@ def inspect_runtimes(
     finally:
         # On Ctrl-C, do not wait for the runs still queued; those under way end at their own timeout.
         pool.shutdown(wait=False, cancel_futures=True)
+    if attacher is not None and more:
+        found[len(targets)] = attacher.leftovers()
+        for item in found[len(targets)]:
+            if on_runtime is not None:
+                on_runtime(item)
     return [facts for i in sorted(found) for facts in found[i]]

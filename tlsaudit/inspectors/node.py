@@ -59,6 +59,30 @@ class NodeInspector:
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         result = ctx.run([str(target), "-e", SNIPPET])
         payload, reason = snippet_payload(result, "node -e")
+        if payload is None and ctx.env.get("NODE_OPTIONS"):
+            # Node refuses to start under some NODE_OPTIONS ("--tls-max-v1.1 is not allowed in NODE_OPTIONS"):
+            # identify it without them, and record what they do as a fact of its own.
+            sanitised = {k: v for k, v in ctx.env.items() if k != "NODE_OPTIONS"}
+            plain = ctx.run([str(target), "-e", SNIPPET], env=sanitised, note="without NODE_OPTIONS")
+            payload, _ = snippet_payload(plain, "node -e")
+            version = text_or_none(payload.get("node")) if payload is not None else None
+            if payload is not None and version is not None:
+                lines = (result.stderr or result.stdout or reason).strip().splitlines()
+                details = {
+                    **parse_node(payload),
+                    "node_options": ctx.env["NODE_OPTIONS"],
+                    "node_options_error": lines[-1][:300] if lines else reason,
+                    "node_options_source": "NODE_OPTIONS in the environment tlsaudit ran in",
+                }
+                return [
+                    RuntimeFacts(
+                        kind=KIND,
+                        path=str(target),
+                        version=version,
+                        details=details,
+                        evidence=(result.evidence, plain.evidence),
+                    )
+                ]
         if payload is None:
             return [failed(KIND, target, reason, [result.evidence])]
         version = text_or_none(payload.get("node"))
