@@ -79,7 +79,7 @@ async def check_heartbleed(prober: Prober, version: TlsVersion) -> FlawCheck:
             return FlawCheck(
                 status=FlawStatus.VULNERABLE,
                 reason=f"{version.value}: a heartbeat request claiming {OVER_READ} bytes more than it "
-                f"carried was answered with {beat.payload_length} bytes (memory beyond the request; not kept)",
+                f"carried was answered with {beat.payload_length} bytes (the extra bytes are not kept)",
                 connections=n,
             )
         return FlawCheck(
