@@ -88,13 +88,12 @@ async def check_heartbleed(prober: Prober, version: TlsVersion) -> FlawCheck:
             "answered",
             connections=n,
         )
-    answer = out.answer()
-    if (
-        out.exchange.ending == Ending.TIMEOUT
-        and beat is None
-        and not any(isinstance(e, Alert) for e in out.after)
-    ):
-        reason = f"{version.value}: no reply to either heartbeat request before the handshake completed"
-    else:
-        reason = f"{version.value}: the heartbeat requests were answered with {answer}"
+    if out.exchange.ending == Ending.TIMEOUT and not any(isinstance(e, Alert) for e in out.after):
+        return FlawCheck(
+            status=FlawStatus.UNKNOWN,
+            reason=f"{version.value}: no answer to the heartbeat requests nor to the close_notify after them",
+            connections=n,
+        )
+    after = out.answer()
+    reason = f"{version.value}: no reply to the over-long heartbeat request; after the close_notify: {after}"
     return FlawCheck(status=FlawStatus.NOT_VULNERABLE, reason=reason, connections=n)

@@ -3,8 +3,8 @@
 The check sends two requests in the clear once the server's first flight is in: one whose
 payload_length claims more bytes than it carries (a correct server discards it silently, RFC 6520 4;
 OpenSSL 1.0.1-1.0.1f copied that many bytes of its memory into the reply), then a well-formed one,
-which a server that supports heartbeats answers, so that a correct server ends the exchange without a
-timeout.
+which a server that answers heartbeats before the handshake completes answers, then a close_notify,
+so that a correct server that ignores both ends the exchange by closing, without a timeout.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def heartbeat_request(version: int, payload: bytes, *, claimed: int | None = Non
 
 
 def heartbleed_probe(version: int) -> bytes:
-    """The over-long request (no padding: a correct server's length check discards it), then a
-    well-formed one."""
+    """The over-long request (no padding: a correct server's length check discards it), a well-formed
+    one, then close_notify (records are processed in order: a vulnerable server has answered the first
+    request by the time it reads the alert)."""
     overlong = heartbeat_request(version, PROBE_PAYLOAD, claimed=CLAIMED_LENGTH)
     proper = heartbeat_request(version, ECHO_PAYLOAD, padding=MIN_PADDING)
-    return overlong + proper
+    close_notify = encode_records(ContentType.alert, version, b"\x01\x00")
+    return overlong + proper + close_notify
