@@ -29,7 +29,7 @@ from tests.support.flaw_peers import (
 )
 from tests.support.legacy_openssl import legacy_handshake, legacy_openssl_server
 from tests.support.scan_cli import scan_cli
-from tests.support.tls_servers import openssl_s_server, tlslite_server
+from tests.support.tls_servers import openssl_s_server, python_tls_server, tlslite_server
 from tlsaudit.engine import evaluate, load_ruleset
 from tlsaudit.models import (
     EndpointFacts,
@@ -180,6 +180,17 @@ def test_tlslite_is_not_vulnerable_and_answers_well_formed_heartbeats() -> None:
     assert reply[:1] == b"\x18" and b"ping" in reply  # tlslite echoes a well-formed request
     for check in (found.ccs_injection, found.robot):
         assert check is not None and check.status == FlawStatus.NOT_VULNERABLE, check
+
+
+def test_tls13_only_has_none_of_these_flaws() -> None:
+    with python_tls_server([TlsVersion.TLSv1_3]) as srv:
+        facts = scan(srv.port)
+    found = flaws_of(facts)
+    for check in (found.heartbleed, found.ccs_injection, found.robot):
+        assert check == FlawCheck(
+            status=FlawStatus.NOT_APPLICABLE, reason="no version below TLS 1.3 accepted"
+        )
+    assert set(statuses(facts).values()) == {FindingStatus.PASS}  # nothing to fault
 
 
 @pytest.mark.slow

@@ -146,12 +146,14 @@ def _handshake(ssl: Any, network: Any, conn: socket.socket, stop: threading.Even
     """Pump the handshake between the BIO pair and `conn`; True when it completed."""
     from nassl._nassl import OpenSSLError, WantReadError
 
+    unread = 0
     while not stop.is_set():
         try:
             ssl.do_handshake()
         except WantReadError:
             _flush(network, conn)
-            if int(internal.pending()):
+            before, unread = unread, int(internal.pending())
+            if unread and unread != before:
                 continue  # records OpenSSL has not read yet (it stops after a heartbeat, say): go on
             data = conn.recv(_BUFFER)
             if not data:
