@@ -45,7 +45,7 @@ from tlsaudit.probe.known_flaws import known_flaws_enricher
 from tlsaudit.probe.scanner import Scanner, ScanOptions
 from tlsaudit.tls.client_hello import build_client_hello
 from tlsaudit.tls.constants import ContentType
-from tlsaudit.tls.rsa_key_exchange import Padding, encrypt_raw, padded_premaster, second_flight
+from tlsaudit.tls.rsa_key_exchange import Padding, encrypt_raw, key_exchange_flight, padded_premaster
 from tlsaudit.tls.server_flight import Alert, CertificateChain, Event, ServerFlightParser, ServerHelloDone
 from tlsaudit.tls.wire import encode_records, u8, u16
 
@@ -268,7 +268,7 @@ def test_ccs_injection_peer() -> None:
 
 def _oracle_answer(peer: Peer, ciphertext: bytes) -> int | None:
     raw = RawClient(peer.port)
-    return first_alert(raw.send_and_read(second_flight(ciphertext, 0x0303, bytes(48))))
+    return first_alert(raw.send_and_read(key_exchange_flight(ciphertext, 0x0303, bytes(48))))
 
 
 def test_robot_peer_is_a_real_oracle_and_is_found() -> None:
@@ -350,3 +350,13 @@ def test_switched_off_or_undecided_is_not_assessed() -> None:
     undecided = FlawCheck(status=FlawStatus.UNKNOWN, reason="the answers changed between two rounds")
     unknown = dataclasses.replace(facts, known_flaws=KnownFlaws(robot=undecided))
     assert statuses(unknown)["endpoint.robot"] == FindingStatus.ERROR
+
+
+def test_policies_cite_the_flaw_and_key_exchange_rules() -> None:
+    pci = load_ruleset("pci-dss-4.0.1").policy.citations
+    nist = load_ruleset("nist-800-52r2").policy.citations
+    for rule in RULES:
+        assert "6.3" in pci[rule] and "11.3" in pci[rule], rule
+    for rule in ("endpoint.dh-under-2048", "endpoint.dh-logjam", "endpoint.kex-small-curve"):
+        assert "4.2.1" in pci[rule] and "800-52r2 3.3.1" in nist[rule], rule
+    assert "2048" in nist["endpoint.dh-under-2048"]

@@ -25,10 +25,10 @@ from tlsaudit.tls.rsa_key_exchange import (
     FINISHED_BYTES,
     Padding,
     encrypt_raw,
+    key_exchange_flight,
     key_size_bytes,
     padded_premaster,
     rsa_public_key,
-    second_flight,
 )
 from tlsaudit.tls.server_flight import (
     Alert,
@@ -93,7 +93,7 @@ async def _one(
         if key is None:
             return None
         plain = padded_premaster(variant, key_size_bytes(key), code)
-        return second_flight(encrypt_raw(key, plain), code, finished)
+        return key_exchange_flight(encrypt_raw(key, plain), code, finished)
 
     hello = build_client_hello(version, cipher_suites=suites, server_name=prober.endpoint.server_name)
     return await converse(prober, hello, build, _ended, stop_before=_not_rsa)

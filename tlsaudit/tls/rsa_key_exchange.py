@@ -90,7 +90,7 @@ def client_key_exchange(encrypted: bytes, version: int) -> bytes:
     )
 
 
-def second_flight(encrypted: bytes, version: int, finished: bytes) -> bytes:
+def key_exchange_flight(encrypted: bytes, version: int, finished: bytes) -> bytes:
     """ClientKeyExchange, ChangeCipherSpec and a Finished the server cannot verify (the same bytes for
     every variant): what a client sends after ServerHelloDone."""
     return (
