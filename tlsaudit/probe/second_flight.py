@@ -58,6 +58,9 @@ class Outcome:
         alert = next((e for e in self.after if isinstance(e, Alert) and e.ends_handshake), None)
         if alert is not None:
             return f"alert {alert.name}"
+        broken = next((e for e in self.after if isinstance(e, Malformed)), None)
+        if broken is not None:
+            return f"malformed answer ({broken.reason})"
         ending = self.exchange.ending
         if ending == Ending.CLOSED:
             return "closed"
