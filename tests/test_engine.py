@@ -23,11 +23,14 @@ from tlsaudit.models import (
     EndpointFacts,
     Finding,
     FindingStatus,
+    FlawCheck,
+    FlawStatus,
     HandshakeFeatures,
     Hsts,
     HttpCheck,
     HttpOutcome,
     KeyExchangeFacts,
+    KnownFlaws,
     OcspStapling,
     ProtocolResult,
     ProtocolStatus,
@@ -55,6 +58,7 @@ def endpoint(accepted: set[str], unknown: set[str] = frozenset()) -> EndpointFac
         ocsp_stapling=OcspStapling(stapled=False),
         key_exchange=HEALTHY_KEY_EXCHANGE if assessed else None,
         handshake=HEALTHY_HANDSHAKE if assessed else None,
+        known_flaws=HEALTHY_FLAWS if assessed else None,
     )
 
 
@@ -76,6 +80,9 @@ HEALTHY_HANDSHAKE = HandshakeFeatures(
     session_id_resumption=False,
     session_ticket_resumption=False,
 )
+
+_NOT_VULNERABLE = FlawCheck(status=FlawStatus.NOT_VULNERABLE, reason="checked")
+HEALTHY_FLAWS = KnownFlaws(heartbleed=_NOT_VULNERABLE, ccs_injection=_NOT_VULNERABLE, robot=_NOT_VULNERABLE)
 
 
 def statuses(policy: str, ep: EndpointFacts) -> dict[str, FindingStatus]:

@@ -25,6 +25,8 @@ PAIRS = [
     (types.Endpoint, "#/$defs/endpoint"),
     (types.KeyExchange, "#/$defs/key_exchange"),
     (types.Handshake, "#/$defs/handshake"),
+    (types.KnownFlaws, "#/$defs/known_flaws"),
+    (types.FlawCheck, "#/$defs/flaw_check"),
     (types.ClientSimulation, "#/$defs/client_simulation"),
     (types.Evidence, "#/$defs/evidence"),
     (types.Runtime, "#/$defs/runtime"),

@@ -336,6 +336,12 @@ _scan_options = [
         help="Secure and client renegotiation, fallback SCSV, compression, extended master secret, "
         "encrypt-then-MAC, session resumption.",
     ),
+    click.option(
+        "--flaw-checks/--no-flaw-checks",
+        default=True,
+        show_default=True,
+        help="Heartbleed, CCS injection (CVE-2014-0224) and ROBOT, with at most 12 connections per endpoint.",
+    ),
 ]
 
 
@@ -501,6 +507,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             hsts=kw["hsts"],
             key_exchange=kw["key_exchange"],
             handshake=kw["handshake_checks"],
+            flaws=kw["flaw_checks"],
         )
     except UsageError as exc:
         _fail(str(exc))

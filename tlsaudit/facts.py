@@ -17,6 +17,7 @@ from tlsaudit.models import (
     CipherSuiteResult,
     EndpointFacts,
     FactValue,
+    FlawStatus,
     HttpOutcome,
     ProtocolStatus,
     Readiness,
@@ -198,6 +199,26 @@ HANDSHAKE_FACTS: dict[str, FactSpec] = {
     "handshake.session_id_resumption": FactSpec(type="bool", doc="sessions resume by session ID"),
     "handshake.session_ticket_resumption": FactSpec(type="bool", doc="sessions resume by ticket (RFC 5077)"),
     "handshake.ticket_lifetime_hint": FactSpec(type="int", doc="session ticket lifetime hint, in seconds"),
+}
+
+_FLAW_NAMES = {
+    "heartbleed": "Heartbleed (CVE-2014-0160)",
+    "ccs_injection": "CCS injection (CVE-2014-0224)",
+    "robot": "ROBOT (Bleichenbacher padding oracle)",
+}
+KNOWN_FLAW_FACTS: dict[str, FactSpec] = {
+    **{
+        f"known_flaws.{key}": FactSpec(
+            type="str",
+            doc=f"{title}: vulnerable, not-vulnerable or not-applicable (unknown when not checked or "
+            "undecided)",
+        )
+        for key, title in _FLAW_NAMES.items()
+    },
+    **{
+        f"known_flaws.{key}_reason": FactSpec(type="str", doc=f"{title}: what the server did, in words")
+        for key, title in _FLAW_NAMES.items()
+    },
 }
 
 # Sizes of the elliptic curves (for "curves under 256 bits").
@@ -509,6 +530,7 @@ def known_facts(applies_to: str) -> Mapping[str, FactSpec]:
             **SUITES_BY_VERSION_FACTS,
             **KEY_EXCHANGE_FACTS,
             **HANDSHAKE_FACTS,
+            **KNOWN_FLAW_FACTS,
         }
     if applies_to == "runtime":
         return {**RUNTIME_FACTS, **{f"details.{k}": v for k, v in RUNTIME_DETAIL_FACTS.items()}}
@@ -550,6 +572,7 @@ def endpoint_facts(ep: EndpointFacts) -> dict[str, FactValue]:
     facts.update(suites_by_version_facts(ep))
     facts.update(key_exchange_facts(ep))
     facts.update(handshake_facts(ep))
+    facts.update(known_flaw_facts(ep))
     return facts
 
 
@@ -631,6 +654,22 @@ def handshake_facts(ep: EndpointFacts) -> dict[str, FactValue]:
         "handshake.session_ticket_resumption": hs.session_ticket_resumption,
         "handshake.ticket_lifetime_hint": hs.ticket_lifetime_hint,
     }
+    return facts
+
+
+def known_flaw_facts(ep: EndpointFacts) -> dict[str, FactValue]:
+    """Known-flaw facts: the status of each check, unknown when it was not run or decided nothing."""
+    facts: dict[str, FactValue] = dict.fromkeys(KNOWN_FLAW_FACTS)
+    flaws = ep.known_flaws
+    if flaws is None:
+        return facts
+    for key in _FLAW_NAMES:
+        check = getattr(flaws, key)
+        if check is None:
+            continue
+        facts[f"known_flaws.{key}_reason"] = check.reason
+        if check.status != FlawStatus.UNKNOWN:
+            facts[f"known_flaws.{key}"] = check.status.value
     return facts
 
 

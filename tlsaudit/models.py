@@ -276,6 +276,31 @@ class HandshakeFeatures:
     errors: tuple[str, ...] = ()
 
 
+class FlawStatus(StrEnum):
+    """The outcome of one known-flaw check (Heartbleed, CCS injection, ROBOT)."""
+
+    VULNERABLE = "vulnerable"
+    NOT_VULNERABLE = "not-vulnerable"
+    NOT_APPLICABLE = "not-applicable"  # e.g. no RSA key exchange (ROBOT), no version below TLS 1.3
+    UNKNOWN = "unknown"  # the check ran but the answers decide nothing (timeouts, inconsistent answers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlawCheck:
+    status: FlawStatus
+    reason: str  # in words: what the server did
+    connections: int = 0  # connections the check opened
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownFlaws:
+    """Known protocol-implementation flaws tested with a bounded number of handshakes; None: not checked."""
+
+    heartbleed: FlawCheck | None = None  # CVE-2014-0160
+    ccs_injection: FlawCheck | None = None  # CVE-2014-0224
+    robot: FlawCheck | None = None  # Bleichenbacher padding oracle (ROBOT)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndpointFacts:
     target: str
@@ -303,6 +328,7 @@ class EndpointFacts:
     key_shared_with_sslv2: tuple[str, ...] | None = ()
     key_exchange: KeyExchangeFacts | None = None
     handshake: HandshakeFeatures | None = None
+    known_flaws: KnownFlaws | None = None
 
     @property
     def subject(self) -> str:

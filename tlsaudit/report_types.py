@@ -156,6 +156,18 @@ class Handshake(TypedDict):
     errors: NotRequired[list[str]]
 
 
+class FlawCheck(TypedDict):
+    status: Literal["vulnerable", "not-vulnerable", "not-applicable", "unknown"]
+    reason: str
+    connections: NotRequired[int]
+
+
+class KnownFlaws(TypedDict):
+    heartbleed: NotRequired[FlawCheck]
+    ccs_injection: NotRequired[FlawCheck]
+    robot: NotRequired[FlawCheck]
+
+
 class Endpoint(TypedDict):
     id: str
     target: str
@@ -174,6 +186,7 @@ class Endpoint(TypedDict):
     clients: NotRequired[list[ClientSimulation]]
     key_exchange: NotRequired[KeyExchange]
     handshake: NotRequired[Handshake]
+    known_flaws: NotRequired[KnownFlaws]
     client_certificate: NotRequired[Literal["requested", "required"]]
     http: NotRequired[HttpCheck]
     hsts: NotRequired[Hsts | None]  # None: the HTTP answer had no valid header

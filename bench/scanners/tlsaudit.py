@@ -119,6 +119,7 @@ NOT_PROTOCOL_WORK = (
     ("--hsts", "--no-hsts"),
     ("--key-exchange", "--no-key-exchange"),
     ("--handshake-checks", "--no-handshake-checks"),
+    ("--flaw-checks", "--no-flaw-checks"),
 )
 
 

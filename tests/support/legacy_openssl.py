@@ -142,15 +142,19 @@ def _flush(network: Any, conn: socket.socket) -> None:
         conn.sendall(network.read(pending))
 
 
-def _handshake(ssl: Any, network: Any, conn: socket.socket, stop: threading.Event) -> bool:
+def _handshake(ssl: Any, network: Any, conn: socket.socket, stop: threading.Event, internal: Any) -> bool:
     """Pump the handshake between the BIO pair and `conn`; True when it completed."""
     from nassl._nassl import OpenSSLError, WantReadError
 
+    unread = 0
     while not stop.is_set():
         try:
             ssl.do_handshake()
         except WantReadError:
             _flush(network, conn)
+            before, unread = unread, int(internal.pending())
+            if unread and unread != before:
+                continue  # records OpenSSL has not read yet (it stops after a heartbeat, say): go on
             data = conn.recv(_BUFFER)
             if not data:
                 return False
@@ -191,7 +195,7 @@ def legacy_openssl_server(
         module.BIO.make_bio_pair(internal, network)
         ssl.set_bio(internal)
         ssl.set_network_bio_to_free_when_dealloc(network)
-        if _handshake(ssl, network, conn, stop) and not stop.is_set():
+        if _handshake(ssl, network, conn, stop, internal) and not stop.is_set():
             with contextlib.suppress(Exception):
                 ssl.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
                 _flush(network, conn)

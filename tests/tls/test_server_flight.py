@@ -237,3 +237,25 @@ def test_probe_hello_matches_the_builder_but_for_the_random(version: TlsVersion)
         assert len(first) == len(built) and first[:44] == built[:44]
     else:
         assert first == built
+
+
+def test_heartbeat_records_become_events_without_their_bytes() -> None:
+    from tlsaudit.tls.heartbeat import CLAIMED_LENGTH, heartbleed_probe
+    from tlsaudit.tls.server_flight import Heartbeat, ServerFlightParser
+    from tlsaudit.tls.wire import encode_records, handshake_message, u8, u16, vec8, vec16
+
+    hello = u16(0x0303) + bytes(32) + vec8(b"") + u16(0x002F) + u8(0) + vec16(b"")
+    reply = u8(2) + u16(CLAIMED_LENGTH) + b"secret" * 20
+    wire = encode_records(22, 0x0303, handshake_message(2, hello)) + encode_records(24, 0x0303, reply)
+    events = ServerFlightParser().feed(wire)
+    beat = events[-1]
+    assert beat == Heartbeat(message_type=2, payload_length=CLAIMED_LENGTH, record_length=len(reply))
+    assert "secret" not in repr(events)
+    # Before a ServerHello a heartbeat record is not TLS a server may send.
+    assert "unexpected record type 24" in repr(ServerFlightParser().feed(encode_records(24, 0x0303, reply)))
+    probe = heartbleed_probe(0x0303)
+    # The over-long request claims more than it carries, the well-formed one carries 16 bytes of padding,
+    # then close_notify.
+    assert probe[5] == 1 and int.from_bytes(probe[6:8], "big") == CLAIMED_LENGTH
+    assert int.from_bytes(probe[3:5], "big") < CLAIMED_LENGTH + 3
+    assert probe.endswith(bytes.fromhex("15030300020100"))

@@ -1,4 +1,5 @@
-"""Display rows for the key-exchange and handshake facts of each endpoint (text and HTML share them)."""
+"""Display rows for the key-exchange, handshake and known-flaw facts of each endpoint (text and HTML share
+them)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,21 @@ _HANDSHAKE_LABELS = (
     ("session_ticket_resumption", "resumption (ticket)"),
 )
 
+_FLAW_LABELS = (("heartbleed", "Heartbleed"), ("ccs_injection", "CCS injection"), ("robot", "ROBOT"))
+
 
 def _flag(value: Any) -> str:
     return "not assessed" if value is None else ("yes" if value else "no")
 
 
 def key_exchange_rows(report: Mapping[str, Any], with_source: bool) -> list[dict[str, Any]]:
-    """One row per endpoint that carries key_exchange or handshake facts."""
+    """One row per endpoint that carries key_exchange, handshake or known_flaws facts."""
     rows: list[dict[str, Any]] = []
     for ep in report["endpoints"]:
         kx = ep.get("key_exchange")
         hs = ep.get("handshake")
-        if kx is None and hs is None:
+        kf = ep.get("known_flaws")
+        if kx is None and hs is None and kf is None:
             continue
         row: dict[str, Any] = {"label": subject_label(dict(ep), with_source), "groups": [], "facts": []}
         if kx is not None:
@@ -46,5 +50,10 @@ def key_exchange_rows(report: Mapping[str, Any], with_source: bool) -> list[dict
             row["facts"] += [f"{label}: {_flag(hs.get(key))}" for key, label in _HANDSHAKE_LABELS]
             if hs.get("ticket_lifetime_hint") is not None:
                 row["facts"].append(f"ticket lifetime hint: {hs['ticket_lifetime_hint']} s")
+        if kf is not None:
+            for key, label in _FLAW_LABELS:
+                check = kf.get(key)
+                if check is not None:
+                    row["facts"].append(f"{label}: {check['status']} ({check['reason']})")
         rows.append(row)
     return rows

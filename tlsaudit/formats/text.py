@@ -359,11 +359,11 @@ def _verdict_line(report: Report) -> Text:
 
 
 def _key_exchange_section(report: Report, with_source: bool) -> Iterator[Text]:
-    """Key exchange and handshake features, one block per endpoint that has them."""
+    """Key exchange, handshake features and known flaws, one block per endpoint that has them."""
     rows = key_exchange_rows(report, with_source)
     if not rows:
         return
-    yield _t("Key exchange and handshake", "bold")
+    yield _t("Key exchange, handshake and known flaws", "bold")
     for row in rows:
         yield Text(f"  {one_line(row['label'])}")
         for group in row["groups"]:

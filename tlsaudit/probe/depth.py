@@ -203,13 +203,15 @@ def depth_enrichers(
     hsts: bool = True,
     key_exchange: bool = True,
     handshake: bool = True,
+    flaws: bool = True,
 ) -> list[Enricher]:
     """The enrichers for `Scanner(..., enrichers=...)`, in the order they must run. Raises CaFileError
     (a UsageError) for an unreadable --ca-file, before any scanning.
 
     `hsts`: one HTTP request after a full handshake on endpoints reached without STARTTLS; the same
     handshake asks for a stapled OCSP response when `certificates` is on. Key exchange and handshake
-    features run after the suite enumeration, whose complete lists spare them probes."""
+    features run after the suite enumeration, whose complete lists spare them probes; so do the
+    known-flaw checks (`flaws`: Heartbleed, CCS injection, ROBOT), which use its RSA suites."""
     enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
     if certificates:
         enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
@@ -221,7 +223,9 @@ def depth_enrichers(
     if ciphers:
         enrichers.append(cipher_suite_enricher(timeout=timeout))
     enrichers += concurrently(
-        ([_key_exchange()] if key_exchange else []) + ([_handshake_features()] if handshake else [])
+        ([_key_exchange()] if key_exchange else [])
+        + ([_handshake_features()] if handshake else [])
+        + ([_known_flaws()] if flaws else [])
     )
     if clients:
         enrichers.append(clients_enricher(clients))
@@ -275,3 +279,9 @@ def _handshake_features() -> Enricher:
     from tlsaudit.probe.handshake_features import handshake_features_enricher  # loads pyOpenSSL
 
     return handshake_features_enricher()
+
+
+def _known_flaws() -> Enricher:
+    from tlsaudit.probe.known_flaws import known_flaws_enricher  # loads cryptography's RSA only when run
+
+    return known_flaws_enricher()

@@ -104,12 +104,24 @@ class Exchange:
 Decide = Callable[[Sequence[Event]], bool]
 """Given the events so far, has the caller seen enough to stop reading?"""
 
+Respond = Callable[[Sequence[Event]], bytes | None]
+"""Given the events so far, the bytes to send next (the client's second flight), or None. Called after
+every read that did not end the exchange; a responder keeps its own state (it usually sends once)."""
+
 
 async def exchange(
-    backend: Backend, endpoint: Endpoint, hello: bytes, decide: Decide, *, timeout: float
+    backend: Backend,
+    endpoint: Endpoint,
+    hello: bytes,
+    decide: Decide,
+    *,
+    timeout: float,
+    respond: Respond | None = None,
 ) -> Exchange:
     """One connection: send `hello`, read until `decide` says enough, the peer is malformed, it closes,
-    or `timeout` (for the whole connection, STARTTLS included) runs out. Never raises for the peer's doing."""
+    or `timeout` (for the whole connection, STARTTLS included) runs out. Never raises for the peer's doing.
+
+    `respond` (the known-flaw probes) may send further bytes once the server's flight is in."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     try:
@@ -151,6 +163,8 @@ async def exchange(
             events.extend(parser.feed(data))
             if parser.failed or decide(events):
                 break
+            if respond is not None and (more := respond(events)):
+                conn.write(more)
     finally:
         conn.close()
     return Exchange(
@@ -218,10 +232,14 @@ class Prober:
         self.answered = 0  # exchanges in which the server sent a complete, well-formed answer
         self._serial = asyncio.Lock()
 
-    async def once(self, hello: bytes, decide: Decide, *, timeout: float | None = None) -> Exchange:
+    async def once(
+        self, hello: bytes, decide: Decide, *, timeout: float | None = None, respond: Respond | None = None
+    ) -> Exchange:
         per_endpoint, per_address, total = self.limits.slots(self.endpoint)
         async with per_endpoint, per_address, total:
-            return await exchange(self.backend, self.endpoint, hello, decide, timeout=timeout or self.timeout)
+            return await exchange(
+                self.backend, self.endpoint, hello, decide, timeout=timeout or self.timeout, respond=respond
+            )
 
     async def run(
         self,
@@ -231,15 +249,19 @@ class Prober:
         transient: Callable[[Exchange], bool],
         timeout: float | None = None,
         retries: int | None = None,
+        respond: Callable[[], Respond] | None = None,
     ) -> tuple[Exchange, int]:
         """Up to 1 + retries attempts while `transient` says the outcome may differ next time.
-        Returns the last exchange and the number of attempts."""
+        Returns the last exchange and the number of attempts. `respond` makes a fresh responder for
+        each attempt."""
         attempts = 1 + (self.retries if retries is None else retries)
         result: Exchange | None = None
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(0.05 * attempt)
-            result = await self.once(hello(), decide, timeout=timeout)
+            result = await self.once(
+                hello(), decide, timeout=timeout, respond=respond() if respond is not None else None
+            )
             if not transient(result):
                 return result, attempt + 1
         assert result is not None

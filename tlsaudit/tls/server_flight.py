@@ -101,6 +101,17 @@ class ServerHelloDone:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat:
+    """A HeartbeatMessage record (RFC 6520) in the clear: its type (1 request, 2 response), the payload
+    length it claims and the length of the record. Its bytes are never kept: a Heartbleed reply carries
+    the server's memory."""
+
+    message_type: int
+    payload_length: int
+    record_length: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SSLv2ServerHello:
     certificate: bytes
     cipher_kinds: tuple[int, ...]
@@ -127,6 +138,7 @@ Event = (
     | ServerKeyExchange
     | Alert
     | ServerHelloDone
+    | Heartbeat
     | SSLv2ServerHello
     | EncryptedFlight
     | Malformed
@@ -219,6 +231,16 @@ def parse_server_key_exchange(body: bytes, kex: str) -> ServerKeyExchange:
     return ServerKeyExchange(kex=kex)
 
 
+def _heartbeat(payload: bytes) -> Heartbeat:
+    if len(payload) < 3:
+        raise PeerError("heartbeat record shorter than its header")
+    return Heartbeat(
+        message_type=payload[0],
+        payload_length=int.from_bytes(payload[1:3], "big"),
+        record_length=len(payload),
+    )
+
+
 class ServerFlightParser:
     """Turns the server's bytes into events. Detects an SSLv2 reply by its first byte."""
 
@@ -275,6 +297,8 @@ class ServerFlightParser:
                 self._messages(events)
             elif record.content_type == ContentType.change_cipher_spec:
                 continue
+            elif record.content_type == ContentType.heartbeat and self._seen_server_hello:
+                events.append(_heartbeat(record.payload))
             elif record.content_type == ContentType.application_data and self._seen_server_hello:
                 self._encrypted = True
                 events.append(EncryptedFlight())
