@@ -56,3 +56,11 @@ def test_argv_and_env() -> None:
         "API_TOKEN": REDACTED,
         "JAVA_TOOL_OPTIONS": f"-Dtoken={REDACTED} -Da=b",
     }
+
+
+def test_long_runs_of_word_characters_are_redacted_in_one_pass() -> None:
+    # each took minutes with patterns that backtrack quadratically; the suite timeout catches a relapse
+    for text in ("x" * 200_000, "password" * 20_000, "a=b" * 50_000):
+        assert redact_text(text) == text
+    assert redact_text("x=password:" * 20_000) == f"x=password:{REDACTED}"
+    assert redact_text("a=password=hunter2") == f"a=password={REDACTED}"

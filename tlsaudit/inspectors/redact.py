@@ -13,14 +13,14 @@ _SECRET_NAME = (
     r"|private[_\-.]?key|credential)[\w.\-]*"
 )
 
-# name=value or name: value (also "name = value" as -XshowSettings prints properties)
-_ASSIGNMENT = re.compile(
-    rf"(?P<name>(?<![\w.\-]){_SECRET_NAME})(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)",
-    re.IGNORECASE,
-)
-# https://user:secret@host
+# name=value or name: value (also "name = value" as -XshowSettings prints properties). Every name before a
+# separator is found and the secret ones are replaced: a pattern that looked for the secret word inside the
+# name would backtrack quadratically on long runs of word characters.
+_NAME_BEFORE_SEPARATOR = re.compile(r"(?<![\w.\-])[\w.\-]+(?=\s*[=:])")
+_SEPARATOR_AND_VALUE = re.compile(r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)")
+# https://user:secret@host (the scheme starts at a boundary: linear on long runs of letters)
 _URL_USERINFO = re.compile(
-    r"(?P<pre>[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<secret>[^/\s@]+)(?P<at>@)", re.IGNORECASE
+    r"(?P<pre>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<secret>[^/\s@]+)(?P<at>@)", re.IGNORECASE
 )
 # Authorization: Bearer xyz / Basic xyz
 _AUTH_HEADER = re.compile(r"(?P<pre>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})")
@@ -30,8 +30,24 @@ _SECRET_ENV_NAME = re.compile(rf"^{_SECRET_NAME}$", re.IGNORECASE)
 def redact_text(text: str) -> str:
     """The text with every recognisable secret value replaced by `<redacted>`."""
     text = _AUTH_HEADER.sub(lambda m: f"{m.group('pre')}{REDACTED}", text)
-    text = _ASSIGNMENT.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
+    text = _redact_assignments(text)
     return _URL_USERINFO.sub(lambda m: f"{m.group('pre')}{REDACTED}{m.group('at')}", text)
+
+
+def _redact_assignments(text: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for name in _NAME_BEFORE_SEPARATOR.finditer(text):
+        if name.start() < position or not is_secret_name(name.group()):
+            continue
+        assignment = _SEPARATOR_AND_VALUE.match(text, name.end())
+        if assignment is None:
+            continue
+        parts.append(text[position : name.end()])
+        parts.append(f"{assignment.group('sep')}{REDACTED}")
+        position = assignment.end()
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def redact_argv(argv: Iterable[str]) -> tuple[str, ...]:
