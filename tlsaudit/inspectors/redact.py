@@ -18,9 +18,10 @@ _ASSIGNMENT = re.compile(
     rf"(?P<name>(?<![\w.\-]){_SECRET_NAME})(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)",
     re.IGNORECASE,
 )
-# https://user:secret@host
+# https://user:secret@host (the scheme starts where a word starts: a long run of letters is scanned once,
+# not once per letter)
 _URL_USERINFO = re.compile(
-    r"(?P<pre>[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<secret>[^/\s@]+)(?P<at>@)", re.IGNORECASE
+    r"(?P<pre>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^/\s:@]+:)(?P<secret>[^/\s@]+)(?P<at>@)", re.IGNORECASE
 )
 # Authorization: Bearer xyz / Basic xyz
 _AUTH_HEADER = re.compile(r"(?P<pre>\b(?:Bearer|Basic)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})")
