@@ -212,6 +212,9 @@ KINDS: tuple[RuntimeKind, ...] = (
                 type="str", doc="Mono: TLS provider in use (btls, apple, legacy), as the runtime reports it"
             ),
             "mono_tls_provider_env": DetailFact(type="str", doc="Mono: MONO_TLS_PROVIDER in the environment"),
+            "mono_tls_provider_source": DetailFact(
+                type="str", doc="Mono: where MONO_TLS_PROVIDER was set (FILE:LINE (service), pid N)"
+            ),
             "mono_tls_provider_error": DetailFact(
                 type="str",
                 doc="Mono: why no TLS provider could be loaded (an unknown MONO_TLS_PROVIDER, ...)",

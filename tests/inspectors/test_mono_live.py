@@ -134,3 +134,39 @@ def test_probe_default_mono_offers_tls12_and_the_tls_pin_does_not(tmp_path: Path
         url = f"https://localhost:{server.port}/"
         assert real_client(tmp_path, url).startswith("OK HTTP 200")
         assert real_client(tmp_path, url, "Tls").startswith("FAIL")
+
+
+def test_a_service_that_sets_mono_tls_provider_is_judged_by_the_mono_rules(tmp_path: Path) -> None:
+    """A unit's `Environment=MONO_TLS_PROVIDER=legacy` reaches the Mono rule: on a Mono before 6.8 the legacy
+    provider (TLS 1.0 only) is a failure naming the unit file and line; on this Mono 6.8, where `legacy` is an
+    alias of the default, the real client under that variable still connects with TLS 1.2."""
+    from tlsaudit.inspectors.mono import parse_info
+    from tlsaudit.pins.attach import Attacher
+    from tlsaudit.pins.rootfs import RootFS
+    from tlsaudit.pins.runs import Run
+    from tlsaudit.pins.settings import FoundPin
+
+    mono, _ = mono_and_mcs()
+    pin = FoundPin(
+        setting="MONO_TLS_PROVIDER",
+        value="legacy",
+        source="/etc/systemd/system/app.service:7",
+        kinds=("mono", "dotnet"),
+    )
+    run = Run(label="service app.service", kind="mono", program=mono, pins=[pin])
+    info = {"security_protocol": "SystemDefault", "provider": "btls", "provider_error": "", "clr": "4.0"}
+    for version, fails in (("5.4.1", True), ("6.8.0.105", False)):
+        measured = RuntimeFacts(kind="mono", path=mono, version=version, details=parse_info(info, {}))
+        attached = Attacher([run], RootFS("/")).attach(measured)
+        assert attached.details["mono_tls_provider_env"] == "legacy"
+        assert "mono_tls_provider" not in attached.details  # measured in tlsaudit's environment: not this one
+        evaluation = evaluate(load_ruleset("sage-intacct-2018"), runtimes=[attached])
+        [legacy] = [f for f in evaluation.findings if f.rule_id == "runtime.mono.legacy-tls-provider"]
+        assert (legacy.status == FindingStatus.FAIL) is fails, legacy.message
+        if fails:
+            assert "/etc/systemd/system/app.service:7 (service app.service)" in legacy.message
+    credentials = generate_credentials(tmp_path / "pki")
+    own_cert = ["-cert", str(credentials.cert_file), "-key", str(credentials.key_file)]
+    with openssl_s_server(["-tls1_2", *own_cert], www=True) as server:
+        url = f"https://localhost:{server.port}/"
+        assert real_client(tmp_path, url, env={"MONO_TLS_PROVIDER": "legacy"}).startswith("OK HTTP 200")
