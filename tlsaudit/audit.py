@@ -216,10 +216,13 @@ def no_runtime_found(options: InspectOptions) -> str:
         if options.search_system
         else "only the paths given (--no-system-search)"
     )
-    return (
-        f"no runtime found: looked for {kinds} in {where}; nothing was assessed. Name one with --php PATH, "
-        "--java-home DIR, --python PATH or --node PATH."
-    )
+    from tlsaudit.runtime_kinds import KINDS
+
+    flags = [
+        f"{k.path_option.flag} {'DIR' if k.path_option.dir_okay else 'PATH'}" for k in KINDS if k.path_option
+    ]
+    named = ", ".join(flags[:-1]) + f" or {flags[-1]}" if len(flags) > 1 else "".join(flags)
+    return f"no runtime found: looked for {kinds} in {where}; nothing was assessed. Name one with {named}."
 
 
 def rejudge(report: Mapping[str, Any], ruleset: RuleSet, *, unreachable: Unreachable) -> Report:

@@ -53,6 +53,7 @@ from tlsaudit.probe.scanner import Enricher, ScanOptions
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_targets, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
+from tlsaudit.runtime_kinds import KINDS as RUNTIME_KIND_DESCRIPTORS
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
@@ -353,38 +354,38 @@ _runtime_options = [
         type=click.Choice(sorted(RUNTIME_KINDS)),
         help="Only these runtime kinds (repeatable; default: all).",
     ),
-    click.option(
-        "--php",
-        "php_paths",
-        multiple=True,
-        type=click.Path(dir_okay=False, exists=True),
-        help="Also inspect this php binary (repeatable).",
+    # --php PATH, --java-home DIR, --python PATH, --node PATH, --mono PATH: from the runtime-kind descriptors
+    *(
+        click.option(
+            kind.path_option.flag,
+            kind.path_option.dest,
+            multiple=True,
+            type=click.Path(dir_okay=kind.path_option.dir_okay, exists=True),
+            help=kind.path_option.help,
+        )
+        for kind in RUNTIME_KIND_DESCRIPTORS
+        if kind.path_option is not None
     ),
     click.option(
-        "--java-home",
-        "java_homes",
+        "--registry",
+        "registry_file",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        help="A Windows registry export (`reg export`, .reg, UTF-16 or UTF-8) to judge .NET Framework and "
+        "Schannel from, on any OS.",
+    ),
+    click.option(
+        "--dotnet-config",
+        "dotnet_configs",
         multiple=True,
         type=click.Path(exists=True),
-        help="Also inspect this JDK/JRE (a JAVA_HOME folder or a java binary; repeatable).",
-    ),
-    click.option(
-        "--python",
-        "python_paths",
-        multiple=True,
-        type=click.Path(dir_okay=False, exists=True),
-        help="Also inspect this Python interpreter (repeatable).",
-    ),
-    click.option(
-        "--node",
-        "node_paths",
-        multiple=True,
-        type=click.Path(dir_okay=False, exists=True),
-        help="Also inspect this node binary (repeatable).",
+        help="A .NET application's web.config / *.exe.config / app.config / *.runtimeconfig.json, or a "
+        "folder to search for them (repeatable).",
     ),
     click.option(
         "--no-system-search",
         is_flag=True,
-        help="Inspect only the runtimes named with --php/--java-home/--python/--node.",
+        help="Inspect only the runtimes named with --php/--java-home/--python/--node/--mono.",
     ),
     click.option(
         "--runtime-timeout",
@@ -417,15 +418,21 @@ def _inspect_options(kw: dict[str, Any]) -> InspectOptions:
     from tlsaudit.inspectors import InspectOptions  # only commands that inspect runtimes pay for it
 
     extra = {
-        kind: tuple(kw[key])
-        for kind, key in (
-            ("php", "php_paths"),
-            ("java", "java_homes"),
-            ("python", "python_paths"),
-            ("node", "node_paths"),
-        )
-        if kw[key]
+        kind.name: tuple(kw[kind.path_option.dest])
+        for kind in RUNTIME_KIND_DESCRIPTORS
+        if kind.path_option is not None and kw[kind.path_option.dest]
     }
+    registry = None
+    if kw["registry_file"] or kw["dotnet_configs"]:  # .NET configuration without Windows
+        from tlsaudit.inspectors.dotnet_apps import dotnet_inputs
+
+        try:
+            registry, configs = dotnet_inputs(kw["registry_file"], kw["dotnet_configs"])
+        except TlsAuditError as exc:
+            _fail(str(exc))
+            raise AssertionError("unreachable") from exc
+        if configs:
+            extra["dotnet"] = configs
     return InspectOptions(
         kinds=tuple(kw["kinds"]),
         extra_paths=extra,
@@ -434,6 +441,7 @@ def _inspect_options(kw: dict[str, Any]) -> InspectOptions:
         root=kw["root"],
         services=not kw["no_services"],
         processes=not kw["no_processes"],
+        registry=registry,
     )
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tlsaudit import versions
+from tlsaudit import runtime_kinds, versions
 from tlsaudit.data import rules_dir
 from tlsaudit.errors import RuleFileError
 from tlsaudit.facts import (
@@ -45,7 +45,7 @@ DEFAULT_PARAMS: dict[str, int | float | str] = {
     "hsts_min_max_age": 31536000,  # one year
 }
 APPLIES_TO = ("endpoint", "certificate", "cipher-suites", "runtime", "capture")
-RUNTIME_KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser")
+RUNTIME_KINDS = runtime_kinds.NAMES  # one descriptor per kind: tlsaudit/runtime_kinds.py
 RULE_KEYS = frozenset(
     {
         "id",

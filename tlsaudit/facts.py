@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tlsaudit import runtime_kinds
 from tlsaudit.models import (
     LEGACY_VERSIONS,
     MODERN_VERSIONS,
@@ -26,6 +27,7 @@ from tlsaudit.models import (
     SimulationResult,
     TlsVersion,
 )
+from tlsaudit.tls.constants import HYBRID_PQ_GROUPS, NAMED_GROUPS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,7 +324,7 @@ MOZILLA_INTERMEDIATE_SUITES: frozenset[str] = frozenset(
 
 # ---------------------------------------------------------------- runtime
 RUNTIME_FACTS: dict[str, FactSpec] = {
-    "kind": FactSpec(type="str", doc="php, java, dotnet, python, curl, openssl, node"),
+    "kind": FactSpec(type="str", doc=", ".join(runtime_kinds.NAMES)),
     "version": FactSpec(type="version", doc="runtime version, normalised per kind"),
     "evidence": FactSpec(
         type="str", doc="the last command run to inspect the runtime, its exit code and output"
@@ -338,6 +340,12 @@ def _d(type_: str, doc: str, scheme: str = "plain") -> FactSpec:
 RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     # every kind
     "inspect_error": _d("str", "why the runtime could not be assessed (timeout, crash, not executable, ...)"),
+    "pq_hybrid_default": _d(
+        "bool", "its TLS stack offers a hybrid post-quantum group (X25519MLKEM768) by default"
+    ),
+    "pq_hybrid_source": _d(
+        "str", "what pq_hybrid_default was derived from (OpenSSL 3.0.19 < 3.5, Java 27, ...)"
+    ),
     "tls_library": _d(
         "str", "TLS library in use: OpenSSL, LibreSSL, NSS, GnuTLS, Schannel, SecureTransport, ..."
     ),
@@ -463,6 +471,13 @@ RUNTIME_DETAIL_FACTS: dict[str, FactSpec] = {
     },
 }
 
+# Detail facts declared by the runtime-kind descriptors (kinds added after the descriptor table).
+for _kind in runtime_kinds.KINDS:
+    for _name, _fact in _kind.details.items():
+        RUNTIME_DETAIL_FACTS.setdefault(_name, _d(_fact.type, _fact.doc, _fact.scheme))
+
+HYBRID_GROUP_NAMES = frozenset(NAMED_GROUPS.get(code, f"0x{code:04X}") for code in HYBRID_PQ_GROUPS)
+
 # ---------------------------------------------------------------- capture
 CAPTURE_FACTS: dict[str, FactSpec] = {
     "capture.client": FactSpec(
@@ -487,6 +502,9 @@ CAPTURE_FACTS: dict[str, FactSpec] = {
         type="list", doc="weak suites offered (NULL, anon, EXPORT, RC4, DES, 3DES, ...)"
     ),
     "capture.offers_weak_suites": FactSpec(type="bool", doc="at least one weak suite offered"),
+    "capture.offers_pq_hybrid": FactSpec(
+        type="bool", doc="a hybrid post-quantum group (X25519MLKEM768, SecP256r1MLKEM768, ...) offered"
+    ),
     "capture.sslv2_hello": FactSpec(type="bool", doc="the client sent an SSLv2-format ClientHello"),
     "capture.outcome": FactSpec(type="str", doc="how the handshake with the listener ended"),
     "capture.completed": FactSpec(type="bool", doc="the client completed a handshake with the listener"),
@@ -923,6 +941,7 @@ def capture_facts(cap: CaptureFacts, runtime_readiness: Readiness | None = None)
             "capture.offers_legacy": legacy,
             "capture.weak_suites": cap.weak_suites,
             "capture.offers_weak_suites": bool(cap.weak_suites) if offered or cap.cipher_suites else None,
+            "capture.offers_pq_hybrid": any(g in HYBRID_GROUP_NAMES for g in cap.groups) if offered else None,
             "capture.sslv2_hello": bool(cap.hello_format) if offered else None,
             "capture.completed": cap.completed,
             "capture.negotiated_version": cap.negotiated_version,

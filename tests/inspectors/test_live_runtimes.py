@@ -41,7 +41,17 @@ def verdict(ruleset: RuleSet, rt: RuntimeFacts) -> tuple[Readiness, set[str]]:
 
 
 def test_registry_keys_are_the_cli_choices() -> None:
-    assert list(INSPECTORS) == ["php", "java", "dotnet", "python", "curl", "openssl", "node", "browser"]
+    assert list(INSPECTORS) == [
+        "php",
+        "java",
+        "dotnet",
+        "python",
+        "curl",
+        "openssl",
+        "node",
+        "browser",
+        "mono",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- PHP

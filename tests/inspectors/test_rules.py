@@ -668,6 +668,12 @@ CASES += [
 ]
 
 
+# Mono, .NET application configs and pq_hybrid_default (kinds and facts added through the descriptors)
+from tests.inspectors.rule_cases_added import ADDED  # noqa: E402
+
+CASES += [Case(rule=rule, make=make, fires=fires, label=label) for rule, fires, label, make in ADDED]
+
+
 @pytest.mark.parametrize(
     "c", CASES, ids=[f"{c.rule}:{'fires' if c.fires else 'quiet'}:{c.label}" for c in CASES]
 )

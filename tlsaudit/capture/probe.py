@@ -21,20 +21,16 @@ from tlsaudit.capture.process import ProcessResult, run_process
 from tlsaudit.capture.runners import (
     JAVA_SOURCE_LAUNCH_MIN,
     ClientRun,
+    ProbePrep,
     client_file,
-    curl_runs,
     dotnet_binary,
     dotnet_probe_targets,
-    dotnet_runs,
     find_javac,
     java_major,
-    java_runs,
-    node_runs,
-    openssl_runs,
-    php_runs,
-    python_runs,
 )
+from tlsaudit.inspectors.mono import find_mcs
 from tlsaudit.models import CaptureFacts, RuntimeFacts
+from tlsaudit.runtime_kinds import BY_NAME
 from tlsaudit.tls.client_hello_parse import printable, version_label
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
@@ -178,23 +174,39 @@ def client_runs(
     timeout: float,
     java_classpaths: Mapping[str, Path | None],
     dotnet_sdks: Mapping[str, bool] | None = None,
+    mono_client: tuple[Path | None, str] = (None, ""),
 ) -> list[ClientRun]:
-    dotnet_sdks = dotnet_sdks or {}
-    if rt.kind == "php":
-        return php_runs(rt, credentials)
-    if rt.kind == "java":
-        return java_runs(rt, credentials, java_classpaths.get(rt.path))
-    if rt.kind == "python":
-        return python_runs(rt, credentials)
-    if rt.kind == "node":
-        return node_runs(rt, credentials)
-    if rt.kind == "curl":
-        return curl_runs(rt, credentials, timeout)
-    if rt.kind == "openssl":
-        return openssl_runs(rt, credentials)
-    if rt.kind == "dotnet":
-        return dotnet_runs(rt, credentials, dotnet_sdks.get(rt.path, False))
-    return []
+    """The default HTTPS clients of one runtime, from its kind's descriptor (none for an unknown kind)."""
+    kind = BY_NAME.get(rt.kind)
+    runner = kind.load_probe() if kind is not None else None
+    if runner is None:
+        return []
+    prep = ProbePrep(
+        timeout=timeout,
+        java_classpaths=java_classpaths,
+        dotnet_sdks=dotnet_sdks or {},
+        mono_client=mono_client[0],
+        mono_client_error=mono_client[1],
+    )
+    runs: list[ClientRun] = runner(rt, credentials, prep)
+    return runs
+
+
+async def prepare_mono_client(
+    runtimes: Sequence[RuntimeFacts], workdir: Path, env: Mapping[str, str], timeout: float
+) -> tuple[Path | None, str]:
+    """probe.cs compiled once with `mcs` into probe.exe (every Mono runs the same bytes); or why not."""
+    monos = [rt for rt in runtimes if rt.kind == "mono"]
+    if not monos:
+        return None, ""
+    mcs = find_mcs(Path(monos[0].path), env)
+    if mcs is None:
+        return None, "not probed: no mcs (C# compiler, Debian mono-mcs) to build the HttpWebRequest client"
+    exe = workdir / "mono-probe.exe"
+    result = await run_process([str(mcs), "-nologo", f"-out:{exe}", client_file("probe.cs")], env, timeout)
+    if result.exit_code != 0:
+        return None, f"mcs failed: {_first_line(result.stdout) or _first_line(result.stderr)}"
+    return exe, ""
 
 
 async def _compile_java_client(
@@ -277,13 +289,19 @@ async def probe_runtimes_async(
         workdir = Path(tmp)
         credentials = generate_credentials(workdir / "pki")
         classpaths, compile_errors = await prepare_java_clients(runtimes, workdir, base_env, timeout)
+        mono_client = await prepare_mono_client(runtimes, workdir, base_env, timeout)
         sdks = {
             rt.path: await has_dotnet_sdk(rt, base_env, timeout) for rt in runtimes if rt.kind == "dotnet"
         }
         runs: list[ClientRun] = []
         for rt in runtimes:
             for run in client_runs(
-                rt, credentials, timeout=timeout, java_classpaths=classpaths, dotnet_sdks=sdks
+                rt,
+                credentials,
+                timeout=timeout,
+                java_classpaths=classpaths,
+                dotnet_sdks=sdks,
+                mono_client=mono_client,
             ):
                 error = compile_errors.get(rt.path, "")
                 runs.append(

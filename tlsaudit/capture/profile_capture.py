@@ -33,19 +33,13 @@ from tlsaudit.client_profiles import ClientProfile, profile_document
 from tlsaudit.inspectors.base import InspectOptions
 from tlsaudit.inspectors.discover import inspect_runtimes
 from tlsaudit.models import CaptureFacts, RuntimeFacts
+from tlsaudit.runtime_kinds import display_name
 from tlsaudit.tls.client_hello_parse import parse_client_hello
 
+# Runtime kinds are named by their descriptors (tlsaudit/runtime_kinds.py); these clients are no kind.
 DISPLAY_NAMES = {
-    "php": "PHP",
-    "java": "Java",
-    "python": "Python",
-    "node": "Node.js",
-    "curl": "curl",
-    "openssl": "OpenSSL",
-    "dotnet": ".NET",
     "chromium": "Chromium",
     "firefox": "Firefox",
-    "mono": "Mono",
 }
 # One word per client kind, for profile ids ("php ext/curl" -> "curl").
 CLIENT_WORDS = {
@@ -112,7 +106,7 @@ def profile_from_capture(
         command += " with " + " ".join(f"{k}={v}" for k, v in variant.env.items())
     return ClientProfile(
         id="-".join(parts),
-        name=DISPLAY_NAMES.get(rt.kind, rt.kind),
+        name=DISPLAY_NAMES.get(rt.kind) or display_name(rt.kind),
         version=rt.version or "unknown",
         platform=f"{platform.system()} {platform.machine()}",
         library=_library(rt),

@@ -209,3 +209,60 @@ def dotnet_runs(rt: RuntimeFacts, credentials: CaptureCredentials, has_sdk: bool
             env=env,
         )
     ]
+
+
+def httpwebrequest_runs(
+    rt: RuntimeFacts, client: Path | None, error: str, protocol: str = ""
+) -> list[ClientRun]:
+    """HttpWebRequest of Mono, through the capture client compiled once with `mcs` (`client`: probe.exe).
+    `protocol`: a SecurityProtocolType the client sets first (e.g. `Tls`, an application's pin)."""
+    name = "mono HttpWebRequest" + (f" (SecurityProtocolType.{protocol})" if protocol else "")
+    if client is None:
+        return [ClientRun(client=name, runtime=rt, argv=(), unavailable=error or "no probe client built")]
+    argv: tuple[str, ...] = (rt.path, str(client), "{url}", *((protocol,) if protocol else ()))
+    return [ClientRun(client=name, runtime=rt, argv=argv)]
+
+
+# ------------------------------------------------------------------ descriptor entry points
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbePrep:
+    """What `runtimes --probe` prepared once for all runtimes: compiled clients, SDK checks, the timeout."""
+
+    timeout: float
+    java_classpaths: Mapping[str, Path | None] = field(default_factory=dict)
+    dotnet_sdks: Mapping[str, bool] = field(default_factory=dict)
+    mono_client: Path | None = None
+    mono_client_error: str = ""
+
+
+# One per runtime-kind descriptor (tlsaudit/runtime_kinds.py `probe`): (runtime, credentials, prep) -> runs.
+def probe_php(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return php_runs(rt, credentials)
+
+
+def probe_java(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return java_runs(rt, credentials, prep.java_classpaths.get(rt.path))
+
+
+def probe_python(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return python_runs(rt, credentials)
+
+
+def probe_node(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return node_runs(rt, credentials)
+
+
+def probe_curl(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return curl_runs(rt, credentials, prep.timeout)
+
+
+def probe_openssl(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return openssl_runs(rt, credentials)
+
+
+def probe_dotnet(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return dotnet_runs(rt, credentials, prep.dotnet_sdks.get(rt.path, False))
+
+
+def probe_mono(rt: RuntimeFacts, credentials: CaptureCredentials, prep: ProbePrep) -> list[ClientRun]:
+    return httpwebrequest_runs(rt, prep.mono_client, prep.mono_client_error)

@@ -112,6 +112,12 @@ def tls_library_label(runtime: Mapping[str, Any]) -> str:
     return f"{library} {version}" if version and str(version) not in str(library) else str(library)
 
 
+def pq_hybrid_label(runtime: Mapping[str, Any]) -> str:
+    """`yes` / `no` / `-`: whether the runtime's TLS stack offers a hybrid post-quantum group by default."""
+    value = runtime.get("details", {}).get("pq_hybrid_default")
+    return "-" if value is None else ("yes" if value else "no")
+
+
 def local_service_words(service: Mapping[str, Any]) -> str:
     """What a local service looked at by `audit` turned out to be, in words."""
     status = service["status"]

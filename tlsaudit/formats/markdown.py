@@ -17,6 +17,7 @@ from tlsaudit.formats.base import (
     display_title,
     local_service_words,
     one_line,
+    pq_hybrid_label,
     several_sources,
     subject_label,
 )
@@ -164,12 +165,14 @@ def _runtimes(report: Report, with_source: bool) -> list[str]:
             md(subject_label(rt, with_source)),
             md(rt["kind"]),
             md(rt.get("version", "unknown")),
+            pq_hybrid_label(rt),
             md(rt["readiness"]),
             VERDICT_MARK[rt["verdict"]],
         ]
         for rt in report["runtimes"]
     ]
-    return ["### Runtimes", "", *_table(["Runtime", "Kind", "Version", "Readiness", "Verdict"], rows), ""]
+    header = ["Runtime", "Kind", "Version", "PQ hybrid", "Readiness", "Verdict"]
+    return ["### Runtimes", "", *_table(header, rows), ""]
 
 
 def _local_services(report: Report) -> list[str]:

@@ -30,6 +30,7 @@ from tlsaudit.formats.base import (
     local_service_words,
     one_line,
     plain_verdict_line,
+    pq_hybrid_label,
     several_sources,
     subject_label,
     tls_library_label,
@@ -185,6 +186,7 @@ def _runtime_table(runtimes: Sequence[Mapping[str, Any]], with_source: bool) -> 
     table.add_column("Runtime", overflow="fold", ratio=2)
     table.add_column("Version", overflow="fold", ratio=1)
     table.add_column("TLS library", overflow="fold", ratio=1)
+    table.add_column("PQ hybrid", no_wrap=True)
     table.add_column("Readiness", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     for rt in runtimes:
@@ -192,6 +194,7 @@ def _runtime_table(runtimes: Sequence[Mapping[str, Any]], with_source: bool) -> 
             _t(subject_label(rt, with_source)),
             _t(rt.get("version", "unknown")),
             _t(tls_library_label(rt) or "-"),
+            _t(pq_hybrid_label(rt)),
             _t(rt["readiness"], READINESS_STYLE[rt["readiness"]]),
             _t(rt["verdict"].upper(), VERDICT_STYLE[rt["verdict"]]),
         )

@@ -9,26 +9,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tlsaudit.inspectors.base import Context, InspectOptions, Inspector
-from tlsaudit.inspectors.browser import BrowserInspector
-from tlsaudit.inspectors.curl import CurlInspector
-from tlsaudit.inspectors.dotnet import DotnetInspector
-from tlsaudit.inspectors.java import JavaInspector
-from tlsaudit.inspectors.node import NodeInspector
-from tlsaudit.inspectors.openssl import OpensslInspector
-from tlsaudit.inspectors.php import PhpInspector
-from tlsaudit.inspectors.python import PythonInspector
+from tlsaudit.inspectors.pq import with_pq_hybrid
 from tlsaudit.models import RuntimeFacts
+from tlsaudit.runtime_kinds import KINDS
 
-INSPECTORS: dict[str, Inspector] = {
-    "php": PhpInspector(),
-    "java": JavaInspector(),
-    "dotnet": DotnetInspector(),
-    "python": PythonInspector(),
-    "curl": CurlInspector(),
-    "openssl": OpensslInspector(),
-    "node": NodeInspector(),
-    "browser": BrowserInspector(),
-}
+# One inspector per runtime-kind descriptor (tlsaudit/runtime_kinds.py), in the descriptors' order.
+INSPECTORS: dict[str, Inspector] = {kind.name: kind.load_inspector() for kind in KINDS}
 
 
 def make_context(options: InspectOptions) -> Context:
@@ -100,7 +86,7 @@ def inspect_runtimes(
             pool.submit(INSPECTORS[kind].inspect, target, ctx): i for i, (kind, target) in enumerate(targets)
         }
         for future in as_completed(futures):
-            facts = future.result()
+            facts = [with_pq_hybrid(item) for item in future.result()]
             if attacher is not None:
                 facts = [attacher.attach(item) for item in facts]
             found[futures[future]] = facts

@@ -210,6 +210,11 @@ class DotnetInspector:
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         if target == FRAMEWORK_TARGET:
             return framework_facts(ctx.registry) if ctx.registry is not None else []
+        if target.suffix.lower() in (".config", ".json"):  # --dotnet-config: web.config, *.runtimeconfig.json
+            from tlsaudit.inspectors.dotnet_apps import app_config_runtime, is_app_config
+
+            if is_app_config(target):
+                return [app_config_runtime(target, ctx.registry)]
         result = ctx.run([str(target), "--list-runtimes"])
         if not result.ok:
             return [failed(KIND, target, failure_reason(result, "dotnet --list-runtimes"), [result.evidence])]

@@ -296,8 +296,20 @@ def _curl(details: dict[str, FactValue], placed: Sequence[_Placed], fs: RootFS) 
                 details["tls_limits_source"] = p.where
 
 
+def _mono(details: dict[str, FactValue], placed: Sequence[_Placed], fs: RootFS) -> None:
+    """MONO_TLS_PROVIDER where Mono runs decides its provider: the one measured in tlsaudit's own
+    environment no longer counts (rules/runtime/mono.toml judges the value by Mono's version)."""
+    for p in placed:
+        if p.pin.setting == "MONO_TLS_PROVIDER":
+            details["mono_tls_provider_env"] = p.pin.value.strip()
+            details["mono_tls_provider_source"] = p.where
+            details.pop("mono_tls_provider", None)
+            details.pop("mono_tls_provider_error", None)
+
+
 _EFFECTS: Mapping[str, Callable[[dict[str, FactValue], Sequence[_Placed], RootFS], None]] = {
     "java": _java,
+    "mono": _mono,
     "node": _node,
     "curl": _curl,
     "python": lambda d, p, fs: _openssl_config(d, p, fs, False),
