@@ -258,7 +258,11 @@ def test_report_judges_saved_facts_under_another_policy(tmp_path: Path, tls12_13
     report = json.loads(again.read_text(encoding="utf-8"))
     assert report["policy"]["id"] == "mozilla-modern"
     assert "first judged under nist-800-52r2" in report["scope"]["policy_note"]
-    assert {f["rule_id"] for f in report["findings"] if f["status"] == "fail"} == {"endpoint.tls12-accepted"}
+    # Mozilla 6.0 also asks for X25519MLKEM768, which the test server's OpenSSL may lack
+    [endpoint] = report["endpoints"]
+    no_pq = {"endpoint.kex-no-pq-hybrid"} if not endpoint["key_exchange"]["pq_hybrid"] else set()
+    failed = {f["rule_id"] for f in report["findings"] if f["status"] == "fail"}
+    assert failed == {"endpoint.tls12-accepted"} | no_pq
     assert result.returncode == 1
     # the same facts give the same findings whichever policy judged them before
     direct, round_trip = tmp_path / "direct.json", tmp_path / "round-trip.json"

@@ -4,6 +4,7 @@ rule one runtime where it fires and one where it does not."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -682,7 +683,13 @@ def test_rule_boundary(c: Case, ruleset: RuleSet, tmp_path: Path) -> None:
     findings, _readiness = judge(ruleset, runtime)
     assert c.rule in findings, f"{c.rule} did not run on {runtime.subject}"
     status = findings[c.rule].status
-    if c.fires:
+    [rule] = [r for r in ruleset.all_rules if r.id == c.rule]
+    if rule.status == FindingStatus.PASS:
+        # information only: firing shows in the message (the rule's message, not its pass_message)
+        literal = max(re.split(r"\{[^}]*\}", rule.message), key=len)
+        assert status == FindingStatus.PASS, findings[c.rule].message
+        assert (literal in findings[c.rule].message) is c.fires, findings[c.rule].message
+    elif c.fires:
         assert status in (FindingStatus.FAIL, FindingStatus.WARN), findings[c.rule].message
     else:
         assert status in (FindingStatus.PASS, FindingStatus.SKIPPED), findings[c.rule].message
