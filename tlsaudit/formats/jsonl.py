@@ -24,8 +24,9 @@ STDOUT = "-"
 
 
 def endpoint_line(endpoint: Mapping[str, Any]) -> str:
-    """One endpoint object on one line (JSON escapes any line break inside strings)."""
-    return json.dumps(endpoint, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One endpoint object on one line of ASCII: every other character escaped, so that no reader finds a
+    line break inside it (Python's str.splitlines also splits at U+2028, U+0085, ...)."""
+    return json.dumps(endpoint, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
 def render(report: Report, options: RenderOptions) -> str:
