@@ -13,6 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.conftest import IPV6_LOOPBACK
 from tests.support.certs import make_cert
 from tests.support.servers import VERSION_SETS, silent_server, tls_server
 from tlsaudit.endpoint_lines import endpoint_errors
@@ -31,6 +34,12 @@ def _scan(stream: Path, listing: Path, *extra: str) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "tlsaudit", "scan", "-f", str(listing), "-o", str(stream), "-q"]
     argv += ["--timeout", "0.5", "--retries", "1", "--ca-file", str(make_cert().ca), *extra]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _run(stream: Path, listing: Path, *extra: str) -> int:
+    process = _scan(stream, listing, *extra)
+    process.communicate(timeout=120)
+    return process.returncode
 
 
 def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:
@@ -105,14 +114,14 @@ def test_resume_from_another_file_writes_only_what_is_new(tmp_path: Path) -> Non
     listing = tmp_path / "t.txt"
     listing.write_text("\n".join(targets[:6]) + "\n")
     old = tmp_path / "old.jsonl"
-    assert _scan(old, listing).wait(timeout=60) == 3
+    assert _run(old, listing) == 3
     listing.write_text("\n".join(targets) + "\n")
     new = tmp_path / "new.jsonl"
-    assert _scan(new, listing, "--resume", str(old)).wait(timeout=60) == 3
+    assert _run(new, listing, "--resume", str(old)) == 3
     assert sorted(line["id"] for line in _complete_lines(new)) == sorted(targets[6:])
     # a resume file that does not exist yet: nothing done, everything scanned
     fresh = tmp_path / "fresh.jsonl"
-    assert _scan(fresh, listing, "--resume", str(fresh)).wait(timeout=60) == 3
+    assert _run(fresh, listing, "--resume", str(fresh)) == 3
     assert sorted(line["id"] for line in _complete_lines(fresh)) == sorted(targets)
 
 
@@ -125,3 +134,40 @@ def test_resume_into_a_non_jsonl_output_is_refused(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "can only be continued as jsonl" in stderr
+
+
+@pytest.mark.parametrize(
+    ("targets", "extra"),
+    [
+        (
+            [
+                "127.0.21.1:9",
+                "localhost:9",
+                "name.test:9{127.0.21.2}",
+                "smtp://127.0.21.3:2525",
+                "127.0.21.4",
+            ],
+            [],
+        ),
+        (["127.0.21.5:9", "name.test:9{127.0.21.6}", "localhost:9"], ["--sni", "other.test"]),
+        (["127.0.21.7:9", "https://127.0.21.8:9/x"], ["--starttls", "imap"]),
+        (["[::1]:9", "https://[::1]:9/"], []),
+    ],
+)
+def test_every_kind_of_target_is_recognised_when_resuming(
+    tmp_path: Path, targets: list[str], extra: list[str]
+) -> None:
+    if any("::1" in t for t in targets) and not IPV6_LOOPBACK:
+        pytest.fail("IPv6 loopback ::1 is not available on this machine (no IPv6 in the kernel)")
+    listing = tmp_path / "t.txt"
+    listing.write_text("\n".join(targets) + "\n")
+    first = tmp_path / "first.jsonl"
+    assert _run(first, listing, *extra) == 3
+    done = _complete_lines(first)
+    assert done
+    second, report = tmp_path / "second.jsonl", tmp_path / "report.json"
+    assert _run(second, listing, *extra, "--resume", str(first), "-o", str(report)) == 3
+    assert second.read_text() == ""  # everything was already there: nothing scanned again
+    assert sorted(e["id"] for e in json.loads(report.read_text())["endpoints"]) == sorted(
+        e["id"] for e in done
+    )

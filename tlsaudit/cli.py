@@ -52,6 +52,7 @@ from tlsaudit.merge_inputs import is_stream
 from tlsaudit.models import EndpointFacts, Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
+from tlsaudit.probe.shard import parse_shard
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_targets, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
@@ -577,12 +578,16 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
 def scan(**kw: Any) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
     _check_outputs(kw)
+    try:
+        shard = None if kw["shard"] is None else parse_shard(kw["shard"])
+    except UsageError as exc:
+        _fail(str(exc))
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
     try:
-        batch = plan_batch(parsed, shard=kw["shard"], resume=kw["resume"], outputs=_planned(kw))
+        batch = plan_batch(parsed, shard=shard, resume=kw["resume"], outputs=_planned(kw))
     except (UsageError, ReportInputError) as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc

@@ -13,7 +13,7 @@ from tlsaudit.errors import UsageError
 from tlsaudit.formats.jsonl import STDOUT, EndpointStream
 from tlsaudit.models import EndpointFacts, Target
 from tlsaudit.probe.resume import Identity, plan_resume, target_identity
-from tlsaudit.probe.shard import parse_shard, select_shard
+from tlsaudit.probe.shard import Shard, select_shard
 
 JSONL = "jsonl"
 
@@ -49,16 +49,15 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def plan_batch(
-    targets: Sequence[Target], *, shard: str | None, resume: str | None, outputs: Sequence[tuple[str, str]]
+    targets: Sequence[Target], *, shard: Shard | None, resume: str | None, outputs: Sequence[tuple[str, str]]
 ) -> Batch:
     """`outputs`: (output, format) as planned from -o/--format; the JSONL ones are streamed."""
     notes: list[str] = []
     selected = list(targets)
     if shard is not None:
-        chosen = parse_shard(shard)
-        selected = select_shard(targets, chosen)
+        selected = select_shard(targets, shard)
         if not selected:
-            notes.append(f"shard {chosen} holds none of the {len(targets)} targets")
+            notes.append(f"shard {shard} holds none of the {len(targets)} targets")
     streamed = tuple(dict.fromkeys(out for out, fmt in outputs if fmt == JSONL))
     if resume is None:
         return Batch(targets=selected, streamed=streamed, notes=tuple(notes))
