@@ -162,3 +162,25 @@ def test_a_stream_is_recognised_without_its_extension(tmp_path: Path) -> None:
     result = run("report", str(stream), "--format", "json")
     assert result.returncode == 3, result.stderr
     assert [e["id"] for e in json.loads(result.stdout)["endpoints"]] == [CLOSED]
+
+
+def test_a_reader_that_goes_away_stops_the_stream_not_the_scan() -> None:
+    """`scan --format jsonl | head -1`: no traceback, no internal error; the usual exit code."""
+    listing = "".join(f"127.0.4.{i}:9\n" for i in range(1, 201))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tlsaudit", "scan", "-f", "-", "--format", "jsonl", "-q", "--retries", "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    process.stdin.write(listing)
+    process.stdin.close()
+    first = process.stdout.readline()
+    process.stdout.close()  # like `head -1`
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 3, stderr
+    assert json.loads(first)["port"] == 9
+    assert stderr.startswith("Verdict: ERROR") and "internal error" not in stderr, stderr
+    assert "Traceback" not in stderr

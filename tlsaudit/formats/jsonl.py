@@ -43,6 +43,7 @@ class EndpointStream:
     def __init__(self, output: str, *, append: bool = False, keep: int | None = None) -> None:
         self.output = output
         self.count = 0
+        self.broken = False
         self._owned = output != STDOUT
         if not self._owned:
             sys.stdout.flush()
@@ -59,7 +60,18 @@ class EndpointStream:
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
     def write(self, endpoint: Mapping[str, Any]) -> None:
-        self._write(endpoint_line(endpoint).encode("utf-8"))
+        if self.broken:
+            return
+        try:
+            self._write(endpoint_line(endpoint).encode("ascii"))
+        except BrokenPipeError:
+            # The reader went away (`scan ... -o - | head`): stop writing; the scan and the exit code go on.
+            self.broken = True
+            if not self._owned:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self._fd)  # nothing else written to stdout may fail at exit
+                os.close(devnull)
+            return
         self.count += 1
 
     def _write(self, data: bytes) -> None:
