@@ -797,7 +797,8 @@ def report_command(**kw: Any) -> None:
     duplicates are listed on stderr. A line cut short by a killed scan is ignored (and named)."""
     _check_outputs(kw)
     if any(is_stream(Path(p)) for p in kw["inputs"]):
-        _report_streams(kw)
+        _report_streams(kw)  # renders and exits
+        return
     try:
         loaded = [load_report(Path(p)) for p in kw["inputs"]]
     except ReportInputError as exc:
