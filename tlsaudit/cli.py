@@ -25,6 +25,7 @@ from tlsaudit.audit import (
     settle_local_services,
 )
 from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
+from tlsaudit.endpoint_lines import is_stream
 from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
@@ -48,7 +49,6 @@ from tlsaudit.formats import (
 )
 from tlsaudit.formats.base import plain_verdict_line
 from tlsaudit.gate import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, ExitCode, exit_code, fails
-from tlsaudit.merge_inputs import is_stream
 from tlsaudit.models import EndpointFacts, Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions

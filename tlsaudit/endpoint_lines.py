@@ -93,3 +93,15 @@ def looks_like_jsonl(path: Path, data: bytes) -> bool:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return False
     return isinstance(item, dict) and "schema_version" not in item and "protocols" in item
+
+
+def is_stream(path: Path) -> bool:
+    """Whether this input is a JSONL stream (by extension, else by its first line)."""
+    if path.name.lower().endswith(JSONL_EXTENSIONS):
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False  # the JSON reader names the problem
+    return looks_like_jsonl(path, head)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from tlsaudit.endpoint_lines import looks_like_jsonl, parse_endpoint_lines
+from tlsaudit.endpoint_lines import is_stream, parse_endpoint_lines
 from tlsaudit.engine import RuleSet, Unreachable, evaluate
 from tlsaudit.errors import ReportInputError
 from tlsaudit.report import build_report, load_report, merge_reports, subject_key
@@ -33,18 +33,6 @@ class Input:
     report: Report | None = None  # a JSON report
     endpoints: tuple[tuple[int, dict[str, Any]], ...] = ()  # a JSONL stream: (line, endpoint object)
     incomplete_line: int | None = None
-
-
-def is_stream(path: Path) -> bool:
-    """Whether this input is a JSONL stream (by extension, else by its first line)."""
-    if path.name.lower().endswith((".jsonl", ".ndjson")):
-        return True
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError:
-        return False  # load_report names the problem
-    return looks_like_jsonl(path, head)
 
 
 def load_input(path: Path) -> Input:
