@@ -51,7 +51,7 @@ def hostile_report_same_policy() -> dict[str, Any]:
 
 
 def test_registry_covers_every_format() -> None:
-    assert set(FORMATS) == {"text", "json", "html", "junit", "sarif", "markdown", "csv"}
+    assert set(FORMATS) == {"text", "json", "html", "junit", "sarif", "markdown", "csv", "jsonl"}
     for name, fmt in FORMATS.items():
         assert fmt.name == name
         assert fmt.extensions

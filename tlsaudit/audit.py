@@ -52,10 +52,12 @@ def scan_endpoints(
     on_endpoint: Callable[[EndpointFacts], None] | None = None,
     on_planned: Callable[[int], None] | None = None,
     enrichers: Sequence[Enricher] = (),
+    skip: Callable[[Target, str], bool] | None = None,
 ) -> None:
     """Run the scan; on Ctrl-C keep what finished and mark the rest unknown ('interrupted').
 
-    `enrichers` add certificate, cipher-suite and STARTTLS facts (see tlsaudit.probe.depth).
+    `enrichers` add certificate, cipher-suite and STARTTLS facts (see tlsaudit.probe.depth); `skip` names
+    the (target, address) pairs a resumed scan already has (see tlsaudit.probe.resume).
     """
     collected.planned.extend(targets)
 
@@ -64,7 +66,7 @@ def scan_endpoints(
         if on_endpoint:
             on_endpoint(facts)
 
-    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned, enrichers=enrichers)
+    scanner = Scanner(options, on_endpoint=record, on_planned=on_planned, enrichers=enrichers, skip=skip)
     try:
         run_loop(scanner.scan(targets))
     except KeyboardInterrupt:
@@ -199,6 +201,20 @@ def make_report(
             cast(LocalServiceJson, {**to_json(s), "source_host": host}) for s in collected.local_services
         ]
     return report
+
+
+def endpoint_record(
+    ruleset: RuleSet,
+    facts: EndpointFacts,
+    *,
+    unreachable: Unreachable = Unreachable.ERROR,
+    depths: Sequence[str] = ("certificate", "cipher-suites"),
+) -> dict[str, Any]:
+    """One finished endpoint as its line of a JSONL stream: exactly its object in a report's `endpoints[]`,
+    with the verdict it gets judged on its own (`tlsaudit report` judges the whole set again, which also
+    links endpoints that share a key with an SSLv2 one)."""
+    report = make_report(ruleset, Collected(endpoints=[facts]), unreachable=unreachable, depths=depths)
+    return dict(report["endpoints"][0])
 
 
 def no_runtime_found(options: InspectOptions) -> str:

@@ -15,6 +15,7 @@ import click
 from tlsaudit import __version__
 from tlsaudit.audit import (
     Collected,
+    endpoint_record,
     inspect_local_runtimes,
     make_report,
     no_runtime_found,
@@ -24,6 +25,7 @@ from tlsaudit.audit import (
     settle_local_services,
 )
 from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
+from tlsaudit.endpoint_lines import is_stream
 from tlsaudit.engine import (
     DEFAULT_POLICY,
     RUNTIME_KINDS,
@@ -47,13 +49,15 @@ from tlsaudit.formats import (
 )
 from tlsaudit.formats.base import plain_verdict_line
 from tlsaudit.gate import DEFAULT_FAIL_ON, FAIL_ON_CHOICES, ExitCode, exit_code, fails
-from tlsaudit.models import Target
+from tlsaudit.models import EndpointFacts, Target
 from tlsaudit.probe.depth import clients_enricher, depth_enrichers
 from tlsaudit.probe.scanner import Enricher, ScanOptions
+from tlsaudit.probe.shard import parse_shard
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_targets, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
 from tlsaudit.runtime_kinds import KINDS as RUNTIME_KIND_DESCRIPTORS
+from tlsaudit.scan_batch import plan_batch
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
@@ -120,7 +124,8 @@ def _check_outputs(kw: Mapping[str, Any]) -> None:
         _fail(str(exc))
 
 
-def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
+def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[str] = ()) -> None:
+    """Render the report into every output except those already `streamed` (scan's JSONL), then exit."""
     options = RenderOptions(
         title=out.title,
         client=out.client,
@@ -132,13 +137,15 @@ def _emit(report: Mapping[str, Any], out: OutputOptions) -> None:
     )
     report = normalized(report)  # the exit code and every format read the same recomputed summary
     code = exit_code(report, out.fail_on)
+    remaining = [o for o in out.outputs or [STDOUT] if o not in streamed]
     try:
-        write_outputs(report, out.outputs or ["-"], out.fmt, options)
+        if remaining:
+            write_outputs(report, remaining, out.fmt, options)
     except OSError as exc:
         _fail(f"cannot write the report: {exc}")
     except RenderFailure as exc:
         _internal_error(exc, exc.failures[0][2])
-    if out.outputs and STDOUT not in out.outputs:
+    if STDOUT not in remaining:
         click.echo(plain_verdict_line(report), err=True)
     sys.exit(code)
 
@@ -560,27 +567,67 @@ def _scope(kw: dict[str, Any], **extra: str) -> dict[str, str]:
     help="Replay these client profiles' hellos at every endpoint: which clients connect, which fail "
     "(`tlsaudit clients list`).",
 )
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Scan only shard I of N (numbered 1..N): the targets whose stable hash (SHA-256 of the normalized "
+    "target) falls in it. The N scans 1/N ... N/N cover every target exactly once, on any machine.",
+)
+@click.option(
+    "--resume",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="A JSONL stream of an earlier run (--format jsonl): the endpoints it holds are not scanned again "
+    "(a cut-off last line is ignored). When it is also the -o output, new lines are appended to it.",
+)
 @_apply(_scan_options)
 @_apply(_common_output)
 def scan(**kw: Any) -> None:
     """Probe endpoints: host, host:port, [v6]:port, https://host/..., smtp://host."""
     _check_outputs(kw)
+    try:
+        shard = None if kw["shard"] is None else parse_shard(kw["shard"])
+    except UsageError as exc:
+        _fail(str(exc))
     ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
     parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
-    collected = Collected()
+    try:
+        batch = plan_batch(parsed, shard=shard, resume=kw["resume"], outputs=_planned(kw))
+    except (UsageError, ReportInputError) as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    for note in batch.notes:
+        click.echo(f"tlsaudit: note: {note}", err=True)
+    collected = Collected(endpoints=list(batch.resumed))
     progress = Progress(not kw["quiet"], color=color_wanted(kw["color"], sys.stderr))
-    scan_endpoints(
-        parsed,
-        _scan_settings(kw),
-        collected,
-        on_endpoint=progress.finished,
-        on_planned=progress.planned,
-        enrichers=_enrichers(kw),
-    )
+    judging = _judging(kw)
+    with batch.open_streams() as streams:
+
+        def finished(facts: EndpointFacts) -> None:
+            progress.finished(facts)
+            if streams:
+                line = endpoint_record(ruleset, facts, **judging)
+                for stream in streams:
+                    stream.write(line)
+
+        scan_endpoints(
+            batch.targets,
+            _scan_settings(kw),
+            collected,
+            on_endpoint=finished,
+            on_planned=progress.planned,
+            enrichers=_enrichers(kw),
+            skip=batch.skip,
+        )
     progress.close()
-    _emit(make_report(ruleset, collected, _scope(kw), **_judging(kw)), _output(kw))
+    _emit(make_report(ruleset, collected, _scope(kw), **judging), _output(kw), streamed=batch.streamed)
+
+
+def _planned(kw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return planned_outputs(kw["outputs"], kw["fmt"])
 
 
 @main.command()
@@ -749,8 +796,17 @@ def capture(
 def report_command(**kw: Any) -> None:
     """Re-render saved JSON reports, merge several into one (summary recomputed), or judge them again
     under another --policy. Reports judged under different policies are judged again under one (the
-    --policy given, else the most recent report's) before merging, and the report says so."""
+    --policy given, else the most recent report's) before merging, and the report says so.
+
+    JSONL streams (scan --format jsonl; shards, resumed runs) merge too, with JSON reports or alone: every
+    endpoint, runtime and capture of every input is judged again together under one policy (--policy,
+    else the most recent JSON input's, else the default). A subject found more than once (same id seen
+    from the same machine) is kept once: the last occurrence, in command-line then line order; the
+    duplicates are listed on stderr. A line cut short by a killed scan is ignored (and named)."""
     _check_outputs(kw)
+    if any(is_stream(Path(p)) for p in kw["inputs"]):
+        _report_streams(kw)  # renders and exits
+        return
     try:
         loaded = [load_report(Path(p)) for p in kw["inputs"]]
     except ReportInputError as exc:
@@ -772,6 +828,28 @@ def report_command(**kw: Any) -> None:
         loaded = [rejudge(r, ruleset, unreachable=unreachable) for r in loaded]
     report = loaded[0] if len(loaded) == 1 else merge_reports(loaded)
     _emit(report, _output(kw))
+
+
+def _report_streams(kw: dict[str, Any]) -> None:
+    """`report` with JSONL inputs: every subject of every input judged again together under one policy."""
+    from tlsaudit.merge_inputs import chosen_policy, judge_inputs, load_input, notes
+
+    try:
+        inputs = [load_input(Path(p)) for p in kw["inputs"]]
+    except ReportInputError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    policy = kw["policy"] or chosen_policy(inputs)
+    if policy is None:
+        policy = DEFAULT_POLICY
+        click.echo(
+            f"tlsaudit: note: JSONL streams carry no policy; judged under {policy} (choose with --policy)",
+            err=True,
+        )
+    for note in notes(inputs):
+        click.echo(f"tlsaudit: note: {note}", err=True)
+    ruleset = _load_ruleset(policy, kw["rules_dirs"])
+    _emit(judge_inputs(inputs, ruleset, unreachable=Unreachable(kw["unreachable"])), _output(kw))
 
 
 @main.group()

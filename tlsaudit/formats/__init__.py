@@ -66,6 +66,12 @@ FORMATS: dict[str, ReportFormat] = {
     "csv": ReportFormat(
         name="csv", extensions=(".csv",), description="one row per finding", render=_lazy("csv_format")
     ),
+    "jsonl": ReportFormat(
+        name="jsonl",
+        extensions=(".jsonl",),
+        description="one endpoint object per line (scan streams it as endpoints finish)",
+        render=_lazy("jsonl"),
+    ),
 }
 
 STDOUT = "-"

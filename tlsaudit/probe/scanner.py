@@ -79,11 +79,13 @@ class Scanner:
         on_endpoint: Callable[[EndpointFacts], None] | None = None,
         on_planned: Callable[[int], None] | None = None,
         enrichers: Sequence[Enricher] = (),
+        skip: Callable[[Target, str], bool] | None = None,
     ) -> None:
         self.options = options
         self._on_endpoint = on_endpoint
         self._on_planned = on_planned
         self._enrichers = tuple(enrichers)
+        self._skip = skip  # (target, address) already scanned (scan --resume): not scanned nor recorded
 
     async def scan(self, targets: Sequence[Target]) -> list[EndpointFacts]:
         default_key_shares()  # generate the key shares once, before the first probe
@@ -96,13 +98,18 @@ class Scanner:
 
     async def _scan_target(self, target: Target, limits: Limits, results: list[EndpointFacts]) -> None:
         resolution = await resolve(target, timeout=self.options.timeout)
+        skip = self._skip or (lambda _target, _ip: False)
+        addresses = [ip for ip in resolution.addresses if not skip(target, ip)]
+        already = not addresses if resolution.addresses else skip(target, target.host)
+        if already:
+            return
         if self._on_planned:
-            self._on_planned(max(len(resolution.addresses), 1))
-        if not resolution.addresses:
+            self._on_planned(max(len(addresses), 1))
+        if not addresses:
             self._record(results, unknown_endpoint(target, "", resolution.error))
             return
         async with asyncio.TaskGroup() as group:
-            for ip in resolution.addresses:
+            for ip in addresses:
                 group.create_task(self._scan_address(target, ip, limits, results))
 
     async def _scan_address(
