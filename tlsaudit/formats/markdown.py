@@ -25,7 +25,13 @@ from tlsaudit.report_types import Report
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~#!])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-VERDICT_MARK = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL", "error": "⛔ ERROR"}
+VERDICT_MARK = {
+    "pass": "✅ PASS",
+    "warn": "⚠️ WARN",
+    "fail": "❌ FAIL",
+    "error": "⛔ ERROR",
+    "skipped": "⏭️ SKIPPED",
+}
 PROTOCOL_WORD = {"accepted": "accepted", "rejected": "rejected", "unknown": "unknown ❓"}
 
 
@@ -74,7 +80,9 @@ def render(report: Report, options: RenderOptions) -> str:
         ep = tallied.endpoints
         lines.append(
             f"**Endpoints:** {ep['total']} (fail {ep['fail']}, error {ep['error']}, "
-            f"warn {ep['warn']}, pass {ep['pass']})"
+            f"warn {ep['warn']}, pass {ep['pass']}"
+            + (f", skipped {ep['skipped']}" if ep["skipped"] else "")
+            + ")"
         )
     if report["runtimes"]:
         rt = tallied.runtimes
