@@ -112,20 +112,20 @@ def _local_services(root: ET.Element, report: Report) -> dict[str, int]:
             root, "testsuite", name=_x(f"local services on {machine}"), timestamp=report["generated_at"][:19]
         )
         counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-        for service in machines[machine]:
+        for listed in machines[machine]:
             counts["tests"] += 1
             case = ET.SubElement(
                 suite,
                 "testcase",
-                name=_x(f"{LOCAL_SERVICE_RULE}: {service['address']}"),
+                name=_x(f"{LOCAL_SERVICE_RULE}: {listed['address']}"),
                 classname=LOCAL_SERVICE_RULE,
                 time="0",
             )
-            message = _x(local_service_message(service))
-            if service["status"] == "unknown":
+            message = _x(local_service_message(listed))
+            if listed["status"] == "unknown":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=message, type="not-assessed").text = message
-            elif service["status"] == "not-tls":
+            elif listed["status"] == "not-tls":
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=message)
             else:
