@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.capture.conftest import (
 )
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.probe import probe_runtimes, run_client
-from tlsaudit.capture.runners import java_runs
+from tlsaudit.capture.runners import ClientRun, java_runs
 from tlsaudit.facts import capture_facts
 from tlsaudit.models import CaptureFacts, Readiness, RuntimeFacts
 
@@ -223,3 +224,43 @@ def test_java_source_launch_without_a_javac(tmp_path: Path) -> None:
     assert https.argv[-3].endswith("Probe.java")
     [cap] = asyncio.run(run_client(https, creds, dict(os.environ), 60))
     assert cap.completed and cap.versions_offered == MODERN
+
+
+_CLIENT_WITH_A_STRAY = """
+import os, socket, ssl, subprocess, sys
+
+port = int(sys.argv[1])
+
+
+def hello(name: str) -> None:
+    context = ssl._create_unverified_context()
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        try:
+            with context.wrap_socket(raw, server_hostname=name):
+                pass
+        except OSError:
+            pass
+
+
+if sys.argv[2:] == ["stray"]:
+    hello("stray.test")
+    sys.exit(0)
+# another program (without the capture's token) connects first, while the client runs
+env = {k: v for k, v in os.environ.items() if k != "TLSAUDIT_CAPTURE_TOKEN"}
+subprocess.run([sys.executable, __file__, str(port), "stray"], env=env, check=True, timeout=60)
+hello("client.test")
+print("OK done")
+"""
+
+
+def test_a_stray_connection_is_never_recorded_as_the_clients(tmp_path: Path) -> None:
+    """The listener of a capture run records only connections from the client's own processes (they
+    carry the run's token): another program that connects meanwhile is not taken for the client."""
+    script = tmp_path / "client.py"
+    script.write_text(_CLIENT_WITH_A_STRAY, encoding="utf-8")
+    runtime = RuntimeFacts(kind="python", path=sys.executable, version="3")
+    run = ClientRun(client="python stray test", runtime=runtime, argv=(sys.executable, str(script), "{port}"))
+    credentials = generate_credentials(tmp_path / "pki")
+    facts = asyncio.run(run_client(run, credentials, dict(os.environ), 60.0))
+    assert [f.sni for f in facts] == ["client.test"], facts
+    assert facts[0].raw_hello  # the client's own hello, kept
