@@ -106,7 +106,8 @@ def _endpoints(report: Report, with_source: bool) -> list[str]:
         return []
     rows = []
     for ep in report["endpoints"]:
-        cells = [md(subject_label(ep, with_source))]
+        starttls = f" (STARTTLS {md(ep['starttls'])})" if ep.get("starttls") else ""
+        cells = [md(subject_label(ep, with_source)) + starttls]
         cells += [PROTOCOL_WORD[ep["protocols"][v]["status"]] for v in VERSION_NAMES]
         cells.append(VERDICT_MARK[ep["verdict"]])
         rows.append(cells)
