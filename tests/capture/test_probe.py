@@ -227,9 +227,9 @@ def test_java_source_launch_without_a_javac(tmp_path: Path) -> None:
 
 
 _CLIENT_WITH_A_STRAY = """
-import os, socket, ssl, subprocess, sys
+import os, socket, ssl, subprocess, sys, time
 
-port = int(sys.argv[1])
+port, marker = int(sys.argv[1]), sys.argv[2]
 
 
 def hello(name: str) -> None:
@@ -242,12 +242,19 @@ def hello(name: str) -> None:
             pass
 
 
-if sys.argv[2:] == ["stray"]:
+if sys.argv[3:] == ["stray"]:  # another program: not the client's child any more, and without its token
+    time.sleep(0.5)  # until the process that started it has gone
     hello("stray.test")
+    open(marker, "w").close()
     sys.exit(0)
-# another program (without the capture's token) connects first, while the client runs
-env = {k: v for k, v in os.environ.items() if k != "TLSAUDIT_CAPTURE_TOKEN"}
-subprocess.run([sys.executable, __file__, str(port), "stray"], env=env, check=True, timeout=60)
+if sys.argv[3:] == ["spawn"]:  # start the stray and leave it: it is handed to init, as any unrelated program
+    env = {k: v for k, v in os.environ.items() if k != "TLSAUDIT_CAPTURE_TOKEN"}
+    subprocess.Popen([sys.executable, __file__, str(port), marker, "stray"], env=env, start_new_session=True)
+    sys.exit(0)
+subprocess.run([sys.executable, __file__, str(port), marker, "spawn"], check=True, timeout=60)
+deadline = time.monotonic() + 30
+while not os.path.exists(marker) and time.monotonic() < deadline:
+    time.sleep(0.1)
 hello("client.test")
 print("OK done")
 """
@@ -255,12 +262,14 @@ print("OK done")
 
 def test_a_stray_connection_is_never_recorded_as_the_clients(tmp_path: Path) -> None:
     """The listener of a capture run records only connections from the client's own processes (they
-    carry the run's token): another program that connects meanwhile is not taken for the client."""
+    or a parent carry the run's token): another program that connects meanwhile is not taken for the client."""
     script = tmp_path / "client.py"
     script.write_text(_CLIENT_WITH_A_STRAY, encoding="utf-8")
     runtime = RuntimeFacts(kind="python", path=sys.executable, version="3")
-    run = ClientRun(client="python stray test", runtime=runtime, argv=(sys.executable, str(script), "{port}"))
+    argv = (sys.executable, str(script), "{port}", str(tmp_path / "stray-done"))
+    run = ClientRun(client="python stray test", runtime=runtime, argv=argv)
     credentials = generate_credentials(tmp_path / "pki")
     facts = asyncio.run(run_client(run, credentials, dict(os.environ), 60.0))
+    assert (tmp_path / "stray-done").exists()  # the stray did connect, while the client ran
     assert [f.sni for f in facts] == ["client.test"], facts
     assert facts[0].raw_hello  # the client's own hello, kept

@@ -3,8 +3,8 @@
 A capture run (`runtimes --probe`, `make profiles`) starts its client with a fresh random token in the
 environment variable TOKEN_ENV, which every process the client starts inherits (a browser's network
 process, a JVM launched by a wrapper). A connection is the client's only when the process holding its
-other end carries that token: a stray connection from another program (a port scan, another test's probe)
-is never recorded as the client's hello.
+other end, or one of that process's parents, carries that token: a stray connection from another program
+(a port scan, another test's probe) is never recorded as the client's hello.
 """
 
 from __future__ import annotations
@@ -62,9 +62,20 @@ def carries_token(owner: Owner, token: str) -> bool:
     if owner.pid is None:
         return False
     try:
-        return psutil.Process(owner.pid).environ().get(TOKEN_ENV) == token
+        process = psutil.Process(owner.pid)
+        lineage = [process, *process.parents()]
     except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
         return False
+    # The process itself or one of its parents: a program that sets its process title (Chromium's
+    # helper processes) overwrites its own copy of the environment, but not its parent's.
+    return any(_environ(p).get(TOKEN_ENV) == token for p in lineage)
+
+
+def _environ(process: psutil.Process) -> dict[str, str]:
+    try:
+        return dict(process.environ())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
+        return {}
 
 
 def process_for_connection(client_port: int, listener_port: int) -> str | None:
