@@ -262,7 +262,7 @@ print("OK done")
 
 def test_a_stray_connection_is_never_recorded_as_the_clients(tmp_path: Path) -> None:
     """The listener of a capture run records only connections from the client's own processes (they
-    or a parent carry the run's token): another program that connects meanwhile is not taken for the client."""
+    or a parent carry the run's token): another program that connects meanwhile is not the client's."""
     script = tmp_path / "client.py"
     script.write_text(_CLIENT_WITH_A_STRAY, encoding="utf-8")
     runtime = RuntimeFacts(kind="python", path=sys.executable, version="3")
