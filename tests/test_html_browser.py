@@ -120,6 +120,7 @@ def test_layout_holds_for_one_endpoint(browser: Browser, tmp_path: Path) -> None
         assert page.evaluate("document.querySelector('#runtimes')") is None  # no empty sections
 
 
+@pytest.mark.timeout(400)  # rendering and printing 1000 endpoints on a busy machine
 def test_layout_holds_for_a_thousand_endpoints(browser: Browser, tmp_path: Path) -> None:
     report = big_report(1000)
     path = render_html(report, tmp_path / "thousand.html")
