@@ -251,6 +251,7 @@ def test_audit_clients_local_replays_this_machines_runtimes() -> None:
             timeout=600,
             check=False,
         )
+    assert done.stdout.strip(), (done.returncode, done.stderr[-3000:])
     report = json.loads(done.stdout)
     (endpoint,) = [e for e in report["endpoints"] if e["port"] == server.port]
     simulated = {c["client"]: c for c in endpoint["clients"]}
