@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+PRINT_TIMEOUT = 180.0
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
@@ -139,18 +140,23 @@ class Browser:
         self._profile.cleanup()
 
     def call(
-        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         message_id = next(self._ids)
         message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
         self._ws.send(json.dumps(message))
-        deadline = time.monotonic() + self.timeout
+        wait = timeout or self.timeout
+        deadline = time.monotonic() + wait
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise BrowserError(f"no answer to {method} within {self.timeout} s")
+                raise BrowserError(f"no answer to {method} within {wait} s")
             reply = json.loads(self._ws.recv(timeout=remaining))
             if reply.get("id") == message_id:
                 if "error" in reply:
@@ -236,6 +242,7 @@ class Page:
             "Page.printToPDF",
             {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False},
             session=self.session,
+            timeout=PRINT_TIMEOUT,  # a thousand-endpoint report takes a while on a busy 2-core machine
         )["data"]
         path.write_bytes(base64.b64decode(data))
         return path

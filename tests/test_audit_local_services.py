@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +73,31 @@ def test_every_local_service_is_listed_in_every_format(ports: Ports, tmp_path: P
             assert f"127.0.0.1:{port}" in text, (fmt, port)
         assert "not TLS (spoke HTTP)" in text, fmt
         assert "unknown: timeout" in text, fmt
-    # One row or result per finding: the unknown service is there as not assessed.
+    # The machine-readable formats list every service too, each once, with what it turned out to be.
+    expected = {
+        f"127.0.0.1:{ports.tls}": "tls",
+        f"127.0.0.1:{ports.http}": "not-tls",
+        f"127.0.0.1:{ports.silent}": "unknown",
+    }
     rows = list(csv.DictReader(io.StringIO(outputs["csv"].read_text(encoding="utf-8"))))
-    assert any(f"127.0.0.1:{ports.silent}" in json.dumps(row) for row in rows)
-    for fmt in ("sarif", "xml"):
-        assert f"127.0.0.1:{ports.silent}" in outputs[fmt].read_text(encoding="utf-8"), fmt
+    services = [r for r in rows if r["subject_kind"] == "local-service"]
+    assert {r["subject"]: r["status"] for r in services} == expected and len(services) == 3
+    assert any("not TLS (spoke HTTP)" in r["message"] for r in services)
+    sarif = json.loads(outputs["sarif"].read_text(encoding="utf-8"))
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "audit.local-service"]
+    kinds = {"tls": "pass", "not-tls": "notApplicable", "unknown": "open"}
+    assert {r["properties"]["subject"]: r["kind"] for r in results} == {
+        address: kinds[status] for address, status in expected.items()
+    }
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+    root = ET.parse(outputs["xml"]).getroot()
+    (suite,) = [s for s in root if str(s.get("name")).startswith("local services on ")]
+    cases = {str(c.get("name")).split(": ", 1)[1]: {e.tag for e in c} for c in suite}
+    assert cases == {
+        f"127.0.0.1:{ports.tls}": {"system-out"},
+        f"127.0.0.1:{ports.http}": {"skipped"},
+        f"127.0.0.1:{ports.silent}": {"error"},  # the run exits 3 because of it, and JUnit says so
+    }
     # A saved report re-rendered (and merged with itself) keeps the listing.
     rerendered = subprocess.run(
         [sys.executable, "-m", "tlsaudit", "report", str(outputs["json"]), str(outputs["json"])],

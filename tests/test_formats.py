@@ -442,3 +442,18 @@ def test_breakable_escapes_before_adding_break_points() -> None:
     from tlsaudit.formats.html import breakable
 
     assert str(breakable('<b x="1">a.b:c</b>')) == "&lt;b x=&#34;1&#34;&gt;a.<wbr>b:<wbr>c&lt;/b&gt;"
+
+
+def test_starttls_rows_are_marked_in_html_and_markdown() -> None:
+    """Issue 17, item 19: an endpoint reached through STARTTLS says so in its row (the terminal test
+    checks the terminal under a real SMTP server)."""
+    report = sample_report()
+    report["endpoints"][0]["starttls"] = "smtp"
+    assert schema_errors(report) == []
+    label = report["endpoints"][0]["id"]
+    html = render(report, "html", OPTIONS)
+    assert html.count('<span class="tag">STARTTLS smtp</span>') == 1
+    row = re.search(r"<th class=\"ep-col\" scope=\"row\">.*?</th>", html, re.S)
+    assert row is not None and "STARTTLS smtp" in row.group(0)
+    markdown = render(report, "markdown", OPTIONS)
+    assert any("STARTTLS" in line and md(label.split(" ")[0]) in line for line in markdown.splitlines())

@@ -35,7 +35,7 @@ def _sarif_validator() -> Any:
 def _reports() -> st.SearchStrategy[dict[str, Any]]:
     """Schema-valid reports with short lists, so that each example stays fast."""
     schema = json.loads(json.dumps(report_schema()))
-    for name in ("endpoints", "runtimes", "captures"):
+    for name in ("endpoints", "runtimes", "captures", "local_services"):
         schema["properties"][name]["maxItems"] = 3
     schema["properties"]["findings"]["maxItems"] = 6
     return cast(st.SearchStrategy[dict[str, Any]], from_schema(schema))
@@ -56,9 +56,11 @@ def _check_junit(xml_text: str, report: dict[str, Any]) -> None:
         cases += len(suite_cases)
     assert int(root.get("tests", "-1")) == cases
     counts = report["summary"]["counts"]
-    assert cases == sum(counts.values())
+    services = report.get("local_services", [])
+    unknown = sum(s["status"] == "unknown" for s in services)
+    assert cases == sum(counts.values()) + len(services)  # a case per check and per local service
     assert int(root.get("failures", "-1")) == counts["fail"]
-    assert int(root.get("errors", "-1")) == counts["error"]
+    assert int(root.get("errors", "-1")) == counts["error"] + unknown
 
 
 @settings(
@@ -82,7 +84,18 @@ def test_every_format_renders_every_schema_valid_report(report: dict[str, Any]) 
     assert errors == []
     _check_junit(rendered["junit"], back)
     rows = list(csv.DictReader(io.StringIO(rendered["csv"])))
-    assert len(rows) == sum(back["summary"]["counts"].values())
+    findings = [r for r in rows if r["subject_kind"] != "local-service"]
+    assert len(findings) == sum(back["summary"]["counts"].values())
+    # every local service once in CSV and SARIF too (their text may have been made safe: count them)
+    services = back.get("local_services", [])
+    listed = [r["status"] for r in rows if r["subject_kind"] == "local-service"]
+    assert listed == [s["status"] for s in services]
+    sarif_listed = [
+        r["properties"]["status"]
+        for r in json.loads(rendered["sarif"])["runs"][0]["results"]
+        if r["ruleId"] == "audit.local-service"
+    ]
+    assert sarif_listed == listed
     assert rendered["html"].lstrip().startswith("<!DOCTYPE html>")
     # JSONL: exactly the report's endpoint objects, one per line
     assert [json.loads(line) for line in rendered["jsonl"].splitlines()] == back["endpoints"]

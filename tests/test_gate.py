@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import shutil
 import socket
@@ -16,7 +18,9 @@ import ssl
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,6 +258,69 @@ def test_unreachable_modes(mode: str, status: str, code: int) -> None:
         )
     assert [f["status"] for f in report["findings"]] == [status]
     assert got == code
+    # the endpoint's verdict and the summary say what the exit code says
+    assert [ep["verdict"] for ep in report["endpoints"]] == [status]
+    assert report["summary"]["verdict"] == status
+    assert report["summary"]["endpoints"][status] == 1
+
+
+def test_an_ignored_unreachable_endpoint_is_skipped_in_every_format(
+    tls12_only: TlsServer, tmp_path: Path
+) -> None:
+    """--unreachable ignore: exit 0, and no format calls the run or the endpoint `error`/not assessed; each
+    one shows the unreachable endpoint as skipped (ignored) next to the reachable one's own verdict."""
+    paths = {ext: tmp_path / f"r.{ext}" for ext in ("json", "html", "txt", "md", "xml", "sarif", "csv")}
+    outputs = [arg for path in paths.values() for arg in ("-o", str(path))]
+    with silent_server() as silent:
+        result = run(
+            "scan",
+            silent.target,
+            tls12_only.target,
+            "--timeout",
+            "0.5",
+            "--retries",
+            "0",
+            "--unreachable",
+            "ignore",
+            *outputs,
+        )
+        down = silent.target
+    assert result.returncode == 0, result.stderr
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    verdicts = {ep["target"]: ep["verdict"] for ep in report["endpoints"]}
+    assert verdicts[down] == "skipped"
+    assert verdicts[tls12_only.target] == "pass"
+    assert report["summary"]["verdict"] == "pass"
+    assert report["summary"]["counts"]["error"] == 0
+    assert report["summary"]["endpoints"] == {
+        "total": 2,
+        "pass": 1,
+        "fail": 0,
+        "warn": 0,
+        "error": 0,
+        "skipped": 1,
+    }
+    assert "Verdict: PASS" in result.stderr
+    text = paths["txt"].read_text(encoding="utf-8")
+    assert "SKIPPED" in text and "ERROR" not in text
+    markdown = paths["md"].read_text(encoding="utf-8")
+    assert "⏭️ SKIPPED" in markdown and "⛔ ERROR" not in markdown
+    html = paths["html"].read_text(encoding="utf-8")
+    assert 'class="badge verdict-skipped">IGNORED<' in html
+    assert "NOT ASSESSED</span>" not in html and 'class="badge verdict-error"' not in html
+    assert "1 unreachable and ignored" in html
+    root = ET.parse(paths["xml"]).getroot()
+    assert (root.get("errors"), root.get("failures")) == ("0", "0")
+    (suite,) = [s for s in root if s.get("name") == down]
+    assert (suite.get("tests"), suite.get("skipped"), suite.get("errors")) == ("1", "1", "0")
+    sarif = json.loads(paths["sarif"].read_text(encoding="utf-8"))
+    (run_,) = sarif["runs"]
+    assert run_["properties"]["verdict"] == "pass"
+    assert not [r for r in run_["results"] if r["kind"] != "pass"]
+    rows = list(csv.DictReader(io.StringIO(paths["csv"].read_text(encoding="utf-8"))))
+    unreachable = [r for r in rows if r["rule_id"] == "endpoint.unreachable"]
+    assert [r["status"] for r in unreachable] == ["skipped"]
+    assert not [r for r in rows if r["status"] == "error"]
 
 
 def test_fail_on_never_exits_0_even_when_nothing_was_assessed() -> None:

@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser import Browser, Page, chromium_or_skip, find_chromium
+from tests.browser import Browser, Page, chromium_or_skip
 from tests.html_checks import render_html
 from tests.report_samples import big_report, hostile_report, sample_report
 from tlsaudit.formats import RenderOptions
+from tlsaudit.report import normalized
 
 pytest.importorskip("websockets", reason="websockets (CDP client for the browser tests) is not installed")
 pypdf = pytest.importorskip("pypdf", reason="pypdf (PDF checks) is not installed")
-pytestmark = pytest.mark.skipif(
-    find_chromium() is None, reason="chromium is not installed (apt-get install chromium)"
-)
+# no Chromium: the `browser` fixture fails and names the Debian package (.ci/system-deps installs it)
 
 A4_PRINTABLE_PX = 688  # 210 mm - 2 x 14 mm margins, at 96 px per inch
 
@@ -54,8 +53,31 @@ def browser() -> Iterator[Browser]:
         yield instance
 
 
+def _ignored_report() -> dict[str, Any]:
+    """The sample with its unreachable endpoint ignored (--unreachable ignore): an IGNORED badge."""
+    report = sample_report()
+    down = next(ep for ep in report["endpoints"] if ep["verdict"] == "error")
+    theirs = [f for f in report["findings"] if f["subject"] == down["id"]]
+    ignored = {
+        **theirs[0],
+        "rule_id": "endpoint.unreachable",
+        "status": "skipped",
+        "title": "Endpoint could not be reached",
+        "message": f"{down['id']}: could not connect. Ignored (--unreachable ignore).",
+    }
+    report["findings"] = [f for f in report["findings"] if f["subject"] != down["id"]] + [ignored]
+    ready = normalized(report)
+    assert "skipped" in {ep["verdict"] for ep in ready["endpoints"]}
+    return dict(ready)
+
+
 def _reports() -> dict[str, dict[str, Any]]:
-    return {"sample": sample_report(), "hostile": hostile_report(), "fleet": big_report(40)}
+    return {
+        "sample": sample_report(),
+        "hostile": hostile_report(),
+        "fleet": big_report(40),
+        "ignored": _ignored_report(),
+    }
 
 
 def _check_counts(page: Page, report: dict[str, Any]) -> None:
@@ -79,7 +101,7 @@ def _check_counts(page: Page, report: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("width", [375, 600, 800, 1280])
-@pytest.mark.parametrize("name", ["sample", "hostile", "fleet"])
+@pytest.mark.parametrize("name", ["sample", "hostile", "fleet", "ignored"])
 def test_no_overflow_and_no_clipping_on_screen(
     browser: Browser, tmp_path: Path, width: int, name: str
 ) -> None:
@@ -91,7 +113,7 @@ def test_no_overflow_and_no_clipping_on_screen(
         _check_counts(page, report)
 
 
-@pytest.mark.parametrize("name", ["sample", "fleet"])
+@pytest.mark.parametrize("name", ["sample", "fleet", "ignored"])
 def test_no_overflow_and_no_clipping_in_print(browser: Browser, tmp_path: Path, name: str) -> None:
     report = _reports()[name]
     path = render_html(report, tmp_path / f"{name}.html", RenderOptions())
@@ -111,3 +133,5 @@ def test_no_overflow_and_no_clipping_in_print(browser: Browser, tmp_path: Path, 
     verdicts = {ep["verdict"] for ep in report["endpoints"]}
     if "error" in verdicts:
         assert re.search(r"NOT\s+ASSESSED", text)  # the badge's words survive whole in the PDF
+    if "skipped" in verdicts:
+        assert "IGNORED" in text

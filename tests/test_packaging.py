@@ -44,6 +44,10 @@ def test_wheel_contains_rules_and_reports(wheel: Path) -> None:
     assert "tlsaudit/_data/reports/report.schema.json" in names
     assert "tlsaudit/_data/reports/report.html.j2" in names
     assert "tlsaudit/_data/reports/report.css" in names
+    # client profiles, one file per profile, installed as the rule tables are (issue 13)
+    shipped = {p.name for p in (Path(__file__).parents[1] / "clients").glob("*.json")}
+    packaged = {n.rsplit("/", 1)[1] for n in names if n.startswith("tlsaudit/_data/clients/")}
+    assert len(shipped) >= 10 and shipped <= packaged
 
 
 def test_installed_wheel_run_from_another_directory_finds_its_rules(wheel: Path, tmp_path: Path) -> None:

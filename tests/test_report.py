@@ -184,7 +184,7 @@ def test_nothing_assessed_is_never_a_pass() -> None:
 def test_summary_counts() -> None:
     summary = sample_report()["summary"]
     assert summary["counts"] == {"pass": 7, "fail": 4, "warn": 4, "error": 3, "skipped": 0}
-    assert summary["endpoints"] == {"total": 4, "pass": 0, "fail": 2, "warn": 1, "error": 1}
+    assert summary["endpoints"] == {"total": 4, "pass": 0, "fail": 2, "warn": 1, "error": 1, "skipped": 0}
     assert summary["runtimes"] == {
         "total": 2,
         "ready": 1,

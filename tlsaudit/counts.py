@@ -15,7 +15,7 @@ from typing import Any
 STATUSES: tuple[str, ...] = ("fail", "error", "warn", "pass", "skipped")
 PROBLEMS: tuple[str, ...] = ("fail", "error", "warn")
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
-ENDPOINT_VERDICTS: tuple[str, ...] = ("pass", "fail", "warn", "error")
+ENDPOINT_VERDICTS: tuple[str, ...] = ("pass", "fail", "warn", "error", "skipped")
 READINESS: tuple[str, ...] = ("ready", "ready-with-config", "needs-upgrade", "unknown")
 # worst first: a check with a failing finding is failed whatever else was recorded about it
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}

@@ -35,7 +35,9 @@ from tlsaudit.models import (
 from tlsaudit.report_types import Report
 
 SCHEMA_VERSION = "1.0"
-VERDICTS = ("pass", "warn", "error", "fail")  # from best to worst
+# from best to worst; `skipped`: not assessed, ignored by choice (--unreachable ignore), so it never
+# outweighs what was assessed
+VERDICTS = ("skipped", "pass", "warn", "error", "fail")
 _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _SEVERITY_RANK = {s.value: SEVERITY_ORDER[s] for s in Severity}
 _STATUS_KEYS = tuple(s.value for s in FindingStatus)
@@ -171,6 +173,10 @@ def finalize(report: ReportData) -> ReportData:
 def _subject_verdict(item: Mapping[str, Any], statuses: Sequence[str]) -> str:
     assessed = [s for s in statuses if s != FindingStatus.SKIPPED]
     verdict = worst_verdict(assessed)
+    if verdict is None and statuses and item.get("errors"):
+        # Not assessed, and the only finding about it says to ignore that (--unreachable ignore): the
+        # verdict says so too, as the exit code does, instead of `error`.
+        return "skipped"
     if verdict is None:
         # Nothing judged this subject: if collecting it failed, it was not assessed (never a silent pass).
         return "error" if item.get("errors") else "pass"

@@ -5,7 +5,7 @@ Formats take a `Report`; `tests/test_report_types.py` checks that these keys and
 
 from typing import Literal, NotRequired, TypedDict
 
-Verdict = Literal["pass", "warn", "fail", "error"]
+Verdict = Literal["pass", "warn", "fail", "error", "skipped"]
 ReadinessName = Literal["ready", "ready-with-config", "needs-upgrade", "unknown"]
 StatusName = Literal["pass", "fail", "warn", "error", "skipped"]
 SeverityName = Literal["critical", "high", "medium", "low", "info"]
@@ -27,7 +27,8 @@ StatusCountsFull = TypedDict(
     "StatusCountsFull", {"pass": int, "fail": int, "warn": int, "error": int, "skipped": int}
 )
 EndpointCounts = TypedDict(
-    "EndpointCounts", {"total": int, "pass": int, "fail": int, "warn": int, "error": int}
+    "EndpointCounts",
+    {"total": int, "pass": int, "fail": int, "warn": int, "error": int, "skipped": NotRequired[int]},
 )
 RuntimeCounts = TypedDict(
     "RuntimeCounts",

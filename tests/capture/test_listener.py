@@ -6,6 +6,8 @@ import asyncio
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -186,3 +188,43 @@ def test_a_client_trickling_bytes_meets_the_connection_deadline(creds: CaptureCr
     [cap] = serve(creds, lambda port: asyncio.wait_for(client(port), 5), io_timeout=0.4)
     assert cap.outcome == "timeout: connection still open after 1.2 s"
     assert time.monotonic() - begin < 8
+
+
+_CLOSE_WITH_OPEN_CONNECTION = """
+import asyncio, gc, sys
+from pathlib import Path
+from tlsaudit.capture.certs import generate_credentials
+from tlsaudit.capture.listener import CaptureServer
+
+async def main() -> None:
+    creds = generate_credentials(Path(sys.argv[1]))
+    seen = []
+    server = CaptureServer("127.0.0.1", 0, seen.append, creds, io_timeout=30)
+    await server.start()
+    held = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(3)]
+    held[1][1].write(b"\\x16\\x03\\x01\\x00")  # one stalls mid-record, the others before sending anything
+    await asyncio.sleep(0.5)
+    await server.close()
+    for _, writer in held:
+        writer.close()
+    print("closed", len(seen))
+
+asyncio.run(main())
+gc.collect()
+"""
+
+
+def test_closing_with_connections_open_is_quiet(tmp_path: Path) -> None:
+    """Closing the listener while clients hold connections open ends them without a traceback, a
+    "Task was destroyed but it is pending" warning or a CancelledError on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", _CLOSE_WITH_OPEN_CONNECTION, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed 0"
+    for noise in ("Traceback", "Task was destroyed", "CancelledError", "Exception in callback"):
+        assert noise not in done.stderr, done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.capture.conftest import (
 )
 from tlsaudit.capture.certs import generate_credentials
 from tlsaudit.capture.probe import probe_runtimes, run_client
-from tlsaudit.capture.runners import java_runs
+from tlsaudit.capture.runners import ClientRun, java_runs
 from tlsaudit.facts import capture_facts
 from tlsaudit.models import CaptureFacts, Readiness, RuntimeFacts
 
@@ -223,3 +224,52 @@ def test_java_source_launch_without_a_javac(tmp_path: Path) -> None:
     assert https.argv[-3].endswith("Probe.java")
     [cap] = asyncio.run(run_client(https, creds, dict(os.environ), 60))
     assert cap.completed and cap.versions_offered == MODERN
+
+
+_CLIENT_WITH_A_STRAY = """
+import os, socket, ssl, subprocess, sys, time
+
+port, marker = int(sys.argv[1]), sys.argv[2]
+
+
+def hello(name: str) -> None:
+    context = ssl._create_unverified_context()
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        try:
+            with context.wrap_socket(raw, server_hostname=name):
+                pass
+        except OSError:
+            pass
+
+
+if sys.argv[3:] == ["stray"]:  # another program: not the client's child any more, and without its token
+    time.sleep(0.5)  # until the process that started it has gone
+    hello("stray.test")
+    open(marker, "w").close()
+    sys.exit(0)
+if sys.argv[3:] == ["spawn"]:  # start the stray and leave it: it is handed to init, as any unrelated program
+    env = {k: v for k, v in os.environ.items() if k != "TLSAUDIT_CAPTURE_TOKEN"}
+    subprocess.Popen([sys.executable, __file__, str(port), marker, "stray"], env=env, start_new_session=True)
+    sys.exit(0)
+subprocess.run([sys.executable, __file__, str(port), marker, "spawn"], check=True, timeout=60)
+deadline = time.monotonic() + 30
+while not os.path.exists(marker) and time.monotonic() < deadline:
+    time.sleep(0.1)
+hello("client.test")
+print("OK done")
+"""
+
+
+def test_a_stray_connection_is_never_recorded_as_the_clients(tmp_path: Path) -> None:
+    """The listener of a capture run records only connections from the client's own processes (they
+    or a parent carry the run's token): another program that connects meanwhile is not the client's."""
+    script = tmp_path / "client.py"
+    script.write_text(_CLIENT_WITH_A_STRAY, encoding="utf-8")
+    runtime = RuntimeFacts(kind="python", path=sys.executable, version="3")
+    argv = (sys.executable, str(script), "{port}", str(tmp_path / "stray-done"))
+    run = ClientRun(client="python stray test", runtime=runtime, argv=argv)
+    credentials = generate_credentials(tmp_path / "pki")
+    facts = asyncio.run(run_client(run, credentials, dict(os.environ), 60.0))
+    assert (tmp_path / "stray-done").exists()  # the stray did connect, while the client ran
+    assert [f.sni for f in facts] == ["client.test"], facts
+    assert facts[0].raw_hello  # the client's own hello, kept

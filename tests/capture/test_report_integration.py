@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.capture.conftest import java17
@@ -11,6 +15,7 @@ from tlsaudit.engine import evaluate, load_ruleset
 from tlsaudit.formats import FORMATS, RenderOptions, render
 from tlsaudit.models import FindingStatus
 from tlsaudit.report import build_report, schema_errors
+from tlsaudit.tls.client_hello_parse import parse_client_hello
 
 
 def test_pinned_jdk_report_carries_the_contradiction(tmp_path: Path) -> None:
@@ -43,3 +48,29 @@ def test_pinned_jdk_report_carries_the_contradiction(tmp_path: Path) -> None:
             continue  # one line per endpoint, and this report has none
         text = render(report, name, RenderOptions())
         assert "java HttpsURLConnection" in text, name
+
+
+TLSAUDIT = (sys.executable, "-m", "tlsaudit")
+AS_JSON = ("--format", "json", "-o", "-", "-q")
+
+
+def test_runtimes_probe_json_keeps_each_clients_exact_hello(tmp_path: Path) -> None:
+    """Issue 13, item 1: `runtimes --probe` keeps the exact ClientHello bytes each client sent, as hex in
+    the JSON, next to the parsed facts and the client's name, and its runtime with its version."""
+    done = subprocess.run(
+        [*TLSAUDIT, "runtimes", "--probe", "--no-system-search", "--python", sys.executable, *AS_JSON],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    (runtime,) = report["runtimes"]
+    (capture,) = report["captures"]
+    assert capture["client"] == "python urllib" and capture["runtime"] == runtime["id"]
+    assert runtime["version"] == platform.python_version()
+    hello = bytes.fromhex(capture["raw_hello"])
+    assert hello[:1] == b"\x16"  # a TLS record, as sent
+    parsed = parse_client_hello(hello)
+    assert parsed.wire_length == len(hello)
+    assert list(capture["versions_offered"]) == list(parsed.versions_offered)

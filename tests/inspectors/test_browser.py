@@ -6,10 +6,16 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tlsaudit.inspectors.browser import browser_details, parse_browser_version
+from tlsaudit.inspectors.browser import (
+    browser_details,
+    launcher_target,
+    parse_browser_version,
+    without_launchers,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +72,31 @@ def test_installed_browser_is_listed_with_its_defaults(binary: str) -> None:
     assert mine[0]["details"]["tls12_by_default"] is True
     ids = {f["rule_id"] for f in report["findings"]}  # type: ignore[attr-defined]
     assert {"runtime.browser.no-tls12", "runtime.browser.tls10-still-offered"} <= ids
+
+
+def test_a_browser_is_listed_once_with_its_launcher_script() -> None:
+    """Debian installs /usr/bin/firefox, a shell script that runs firefox-esr: one browser, one entry."""
+    report = _runtimes("browser")
+    runtimes = report["runtimes"]
+    assert isinstance(runtimes, list)
+    firefox = [r for r in runtimes if "firefox" in Path(r["path"]).name]
+    assert len(firefox) == 1, [r["path"] for r in firefox]
+    versions = [(r["details"].get("browser"), r["version"]) for r in runtimes]
+    assert len(versions) == len(set(versions)), versions
+
+
+def test_launcher_scripts_are_left_out_only_when_they_run_another_listed_browser(tmp_path: Path) -> None:
+    real = tmp_path / "firefox-esr"
+    real.write_text("#!/bin/sh\necho Mozilla Firefox 128.0esr\n", encoding="utf-8")
+    launcher = tmp_path / "firefox"
+    launcher.write_text('#!/bin/sh\n[ -x "$0.real" ] && exec "$0.real" "$@"\nexec firefox-esr "$@"\n')
+    other = tmp_path / "chromium"
+    other.write_text('#!/bin/sh\nexec /opt/elsewhere/chrome "$@"\n', encoding="utf-8")
+    for path in (real, launcher, other):
+        path.chmod(0o755)
+    env = {"PATH": str(tmp_path)}
+    assert launcher_target(launcher, env) == real
+    assert without_launchers([launcher, real, other], env) == [real, other]
+    assert without_launchers([launcher], env) == [launcher]  # what it runs is not listed: keep it
+    (tmp_path / "firefox.real").write_text("#!/bin/sh\n", encoding="utf-8")
+    assert without_launchers([launcher, real], env) == [launcher, real]  # runs a program of its own

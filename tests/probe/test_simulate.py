@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -250,6 +251,7 @@ def test_audit_clients_local_replays_this_machines_runtimes() -> None:
             timeout=600,
             check=False,
         )
+    assert done.stdout.strip(), (done.returncode, done.stderr[-3000:])
     report = json.loads(done.stdout)
     (endpoint,) = [e for e in report["endpoints"] if e["port"] == server.port]
     simulated = {c["client"]: c for c in endpoint["clients"]}
@@ -259,3 +261,43 @@ def test_audit_clients_local_replays_this_machines_runtimes() -> None:
         simulated
     )
     assert report["captures"]  # the replayed hellos were captured from these runtimes in this run
+
+
+def test_scan_clients_all_against_a_tls12_only_server(tmp_path: Path) -> None:
+    """Issue 13's "done when": `scan --clients all` replays every shipped profile at a TLS 1.2-only
+    server and names the clients that fail (the TLSv1-pinned Java, Mono with SecurityProtocolType.Tls);
+    every other shipped client connects with TLS 1.2. (Each profile's verdict is compared with its real
+    client against the same kind of server in tests/probe/test_simulate_real.py.)"""
+    from tests.support.tls_servers import openssl_s_server
+
+    shipped = {p.id for p in load_profiles()}
+    pinned = {p for p in shipped if p.endswith(("tlsv1-pinned", "tls10-pinned"))}
+    assert {p.split("-")[0] for p in pinned} == {"java", "mono"}
+    depth = ["--no-ciphers", "--no-hsts", "--no-key-exchange", "--no-handshake-checks"]
+    outputs = ["-o", str(tmp_path / "r.json"), "-o", str(tmp_path / "r.txt")]
+    with openssl_s_server(["-tls1_2"], www=True) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "tlsaudit", "scan", server.target, "--clients", "all", *depth, *outputs],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**os.environ, "COLUMNS": "250"},
+        )
+    assert done.returncode == 1, done.stderr  # a client in the list fails: a finding
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    (endpoint,) = report["endpoints"]
+    results = {c["client"]: c for c in endpoint["clients"]}
+    assert set(results) == shipped  # all: every shipped profile, once
+    assert {c for c, r in results.items() if r["result"] == "fails"} == pinned
+    assert all(
+        r["result"] == "connects" and r["protocol"] == "TLSv1.2"
+        for c, r in results.items()
+        if c not in pinned
+    )
+    text = (tmp_path / "r.txt").read_text(encoding="utf-8")
+    failing = [line for line in text.splitlines() if line.strip().startswith("Client") and " fails" in line]
+    assert len(failing) == len(pinned), failing
+    assert all("alert protocol_version" in line for line in failing)
+    (finding,) = [f for f in report["findings"] if f["rule_id"] == "endpoint.client-fails"]
+    assert f"{len(pinned)} of the simulated clients cannot connect" in finding["message"]

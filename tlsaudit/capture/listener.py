@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from tlsaudit.capture.attribution import process_for_connection
+from tlsaudit.capture.attribution import Owner, carries_token, connection_owner
 from tlsaudit.capture.certs import CaptureCredentials
 from tlsaudit.errors import PeerError
 from tlsaudit.tls.client_hello_parse import ClientHelloInfo, ClientHelloReader
@@ -273,6 +273,18 @@ async def _answer_request(
         await flush()
 
 
+def _stray(writer: asyncio.StreamWriter, owner: Owner | None) -> Capture:
+    peer = writer.get_extra_info("peername")
+    label = owner.label if owner is not None else None
+    return Capture(
+        peer=str(peer),
+        hello=None,
+        outcome="not the client's connection: closed unread",
+        process=label or "",
+        started_at=time.time(),
+    )
+
+
 class CaptureServer:
     """A listening socket on loopback; each connection is served and reported to `on_capture`.
 
@@ -289,8 +301,14 @@ class CaptureServer:
         io_timeout: float = DEFAULT_IO_TIMEOUT,
         identify_processes: bool = False,
         page: Page | None = None,
+        token: str | None = None,
+        on_stray: OnCapture | None = None,
     ) -> None:
+        """`token`: record only connections from processes started with it in their environment
+        (attribution.TOKEN_ENV); any other connection is closed unread and reported to `on_stray`."""
         self.page = page
+        self.token = token
+        self.on_stray = on_stray
         self.identify_processes = identify_processes
         self.hosts = (host,) if isinstance(host, str) else tuple(host)
         self.requested_port = port
@@ -312,24 +330,41 @@ class CaptureServer:
         if task is not None:
             self._tasks.add(task)
         try:
-            process = await self._identify(writer) if self.identify_processes else None
+            owner = await self._identify(writer) if self.identify_processes or self.token else None
+            found = owner is not None and (owner.pid is not None or not owner.listed)
+            if self.token is not None and found and not carries_token(owner or Owner(pid=None), self.token):
+                writer.close()  # another program's connection: never read, never recorded as the client's
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
+                if self.on_stray is not None:
+                    self.on_stray(_stray(writer, owner))
+                return
             capture = await handle_connection(
                 reader, writer, self.context, io_timeout=self.io_timeout, page=self.page
             )
-            if process:
-                capture = dataclasses.replace(capture, process=process)
+            if self.token is not None and not found and capture.hello is not None:
+                # Its process was gone before it could be looked up: a hello nobody can be named for is
+                # never recorded as the client's (a connection without a hello still says what happened).
+                if self.on_stray is not None:
+                    unnamed = "not attributable: " + capture.outcome
+                    self.on_stray(dataclasses.replace(capture, outcome=unnamed))
+                return
+            if owner is not None and owner.label:
+                capture = dataclasses.replace(capture, process=owner.label)
             self.on_capture(capture)
+        except asyncio.CancelledError:
+            return  # closing with this connection still open: it ends here, quietly
         finally:
             if task is not None:
                 self._tasks.discard(task)
 
-    async def _identify(self, writer: asyncio.StreamWriter) -> str | None:
-        """Name the connecting process while its socket is still open (psutil, in a thread)."""
+    async def _identify(self, writer: asyncio.StreamWriter) -> Owner | None:
+        """The connecting process, looked up while its socket is still open (psutil, in a thread)."""
         peer = writer.get_extra_info("peername")
         local = writer.get_extra_info("sockname")
         if not isinstance(peer, tuple) or not isinstance(local, tuple):
             return None
-        return await asyncio.to_thread(process_for_connection, int(peer[1]), int(local[1]))
+        return await asyncio.to_thread(connection_owner, int(peer[1]), int(local[1]))
 
     async def start(self) -> None:
         """Listen on the first host (port 0: any free port), then on the others, same port.
@@ -356,13 +391,18 @@ class CaptureServer:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def close(self) -> None:
-        for server in [s for s in (self._server, *self._extra_servers) if s is not None]:
+        """Stop listening, end the connections still open (their handlers return quietly on
+        cancellation), then wait for the listening sockets to close."""
+        servers = [s for s in (self._server, *self._extra_servers) if s is not None]
+        for server in servers:
             server.close()
-            await server.wait_closed()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=1.0)
+            await asyncio.wait(set(self._tasks), timeout=5.0)
+        for server in servers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), 5.0)
 
     async def __aenter__(self) -> CaptureServer:
         await self.start()

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tlsaudit.capture.attribution import TOKEN_ENV, new_token
 from tlsaudit.capture.certs import CaptureCredentials, generate_credentials
 from tlsaudit.capture.listener import Capture, CaptureServer
 from tlsaudit.capture.naming import labels, weak_suites
@@ -266,9 +267,12 @@ async def run_client(
     if run.unavailable:
         return facts_for_run(run, (), None)
     captures: list[Capture] = []
-    async with CaptureServer(LOOPBACK_HOSTS, 0, captures.append, credentials, io_timeout=timeout) as server:
+    token = new_token()  # the client and its child processes carry it: no other connection is theirs
+    async with CaptureServer(
+        LOOPBACK_HOSTS, 0, captures.append, credentials, io_timeout=timeout, token=token
+    ) as server:
         argv = run.resolved_argv(CLIENT_HOST, server.port)
-        result = await run_process(argv, {**env, **run.env}, timeout)
+        result = await run_process(argv, {**env, **run.env, TOKEN_ENV: token}, timeout)
         await server.settle(timeout=5.0)
     return facts_for_run(run, captures, result)
 

@@ -168,8 +168,8 @@ async def _version(argv: Sequence[str], pattern: str, timeout: float) -> str | N
 async def extra_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     """Clients that are no runtime `tlsaudit runtimes` inspects: browsers and Mono."""
     runs: list[ClientRun] = []
-    runs += await _chromium_runs(workdir, timeout)
-    runs += await _firefox_runs(workdir, timeout)
+    runs += await chromium_runs(workdir, timeout)
+    runs += await firefox_runs(workdir, timeout)
     runs += await mono_runs(workdir, timeout)
     return runs
 
@@ -192,7 +192,7 @@ def headless_chromium(binary: str, user_data_dir: Path) -> tuple[str, ...]:
     )
 
 
-async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+async def chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     """Headless Chromium pointed at the listener (its own trust store is bypassed for the throwaway CA)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     version = await _version([chromium, "--version"], r"Chromium\s+([\d.]+)", timeout) if chromium else None
@@ -203,7 +203,7 @@ async def _chromium_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     return [ClientRun(client="chromium", runtime=runtime, argv=argv)]
 
 
-async def _firefox_runs(workdir: Path, timeout: float) -> list[ClientRun]:
+async def firefox_runs(workdir: Path, timeout: float) -> list[ClientRun]:
     """Headless Firefox (ESR): it refuses the throwaway certificate, after sending its hello."""
     firefox = shutil.which("firefox-esr") or shutil.which("firefox")
     version = await _version([firefox, "--version"], r"Firefox\s+([\w.]+)", timeout) if firefox else None

@@ -129,6 +129,25 @@ def local_service_words(service: Mapping[str, Any]) -> str:
     return f"unknown: {service.get('reason') or 'no answer'}"
 
 
+LOCAL_SERVICE_RULE = "audit.local-service"
+LOCAL_SERVICE_KIND = "local-service"
+# What each status of a local service means for the run, in the words of the finding statuses the
+# machine-readable formats use: a TLS service is judged as an endpoint (its own findings), another
+# protocol is not judged (skipped), an unknown one was not assessed and makes the run exit 3.
+LOCAL_SERVICE_OUTCOME = {"tls": "pass", "not-tls": "skipped", "unknown": "error"}
+
+
+def local_service_message(service: Mapping[str, Any]) -> str:
+    """One line for a local service in the machine-readable formats (CSV, JUnit, SARIF)."""
+    process = f" ({service['process']})" if service.get("process") else ""
+    consequence = {
+        "tls": "judged as a TLS endpoint (see its findings)",
+        "not-tls": "not judged as a TLS endpoint",
+        "unknown": "not assessed: the run exits 3",
+    }[service["status"]]
+    return f"{service['address']}{process}: {local_service_words(service)}; {consequence}"
+
+
 def plain_verdict_line(report: Mapping[str, Any]) -> str:
     """`Verdict: FAIL  (3 fail, 0 error, ...)` without colour (and without loading the terminal library)."""
     from tlsaudit.counts import tally

@@ -1,5 +1,9 @@
 """CSV for spreadsheets: one row per finding (every status, so a filter on `status` shows the gaps).
 
+`audit`'s local services follow, one row each (`subject_kind` `local-service`, `rule_id`
+`audit.local-service`), whose `status` is the service's own: `tls`, `not-tls` or `unknown` (not assessed:
+the run exits 3); they are not findings, so they never change a count of findings by status.
+
 Endpoint facts are not repeated here: the JSON, HTML and Markdown outputs carry them. Cells that a spreadsheet
 would read as a formula (starting with = + - @, tab or carriage return) are prefixed with a single quote.
 """
@@ -10,7 +14,13 @@ import csv
 import io
 
 from tlsaudit.counts import tally
-from tlsaudit.formats.base import RenderOptions, strip_controls
+from tlsaudit.formats.base import (
+    LOCAL_SERVICE_KIND,
+    LOCAL_SERVICE_RULE,
+    RenderOptions,
+    local_service_message,
+    strip_controls,
+)
 from tlsaudit.report_types import Report
 
 COLUMNS = (
@@ -43,6 +53,18 @@ def render(report: Report, options: RenderOptions) -> str:
         row = {
             **finding,
             "references": " ".join(finding.get("references", [])),
+        }
+        writer.writerow([spreadsheet_safe(str(row.get(column, ""))) for column in COLUMNS])
+    for service in report.get("local_services", []):
+        row = {
+            "severity": "info",
+            "status": service["status"],
+            "rule_id": LOCAL_SERVICE_RULE,
+            "subject_kind": LOCAL_SERVICE_KIND,
+            "subject": service["address"],
+            "source_host": service.get("source_host", ""),
+            "title": "Local service looked at by audit",
+            "message": local_service_message(service),
         }
         writer.writerow([spreadsheet_safe(str(row.get(column, ""))) for column in COLUMNS])
     return out.getvalue()

@@ -50,6 +50,7 @@ VERDICT_WORDS = {
     "warn": "Compliant, with warnings",
     "fail": "Not compliant",
     "error": "Incomplete: some checks could not be assessed",
+    "skipped": "Not assessed: every subject was ignored (--unreachable ignore)",
 }
 READINESS_WORDS = {
     "ready": "Ready",
@@ -214,6 +215,7 @@ def _verdict_sentence(counts: Counts) -> str:
         parts.append(
             f"{ep['fail']} of {plural(ep['total'], 'endpoint')} failed the policy"
             + (f", {ep['error']} could not be assessed" if ep["error"] else "")
+            + (f", {ep['skipped']} unreachable and ignored" if ep["skipped"] else "")
         )
     if rt["total"]:
         parts.append(
@@ -426,6 +428,7 @@ _CHART_COLOURS = {
     "pass": "#2f855a",
     "warn": "#b7791f",
     "error": "#6b7280",
+    "skipped": "#9ca3af",
     "fail": "#c53030",
     "ready": "#2f855a",
     "ready-with-config": "#b7791f",
@@ -436,6 +439,7 @@ _CHART_LABELS = {
     "pass": "pass",
     "warn": "warn",
     "error": "not assessed",
+    "skipped": "ignored",
     "fail": "fail",
     "ready": "ready",
     "ready-with-config": "ready with config",
@@ -449,7 +453,7 @@ def readiness_chart(counts: Counts) -> Markup:
     bars: list[tuple[str, list[tuple[str, int]]]] = []
     ep = counts.endpoints
     if ep["total"]:
-        bars.append(("Endpoints", [(k, ep[k]) for k in ("pass", "warn", "error", "fail")]))
+        bars.append(("Endpoints", [(k, ep[k]) for k in ("pass", "warn", "skipped", "error", "fail")]))
     rt = counts.runtimes
     if rt["total"]:
         bars.append(

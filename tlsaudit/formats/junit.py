@@ -4,6 +4,10 @@ Suites: one per scanned host name and port for endpoints, one per machine for ru
 A finding that makes the exit code 1 (a `fail`, or a `warn` under `--fail-on warn`: `RenderOptions.fails`)
 is a <failure>; `error` (could not be assessed, exit code 3) an <error>; `skipped` a <skipped>; any other
 problem passes with its text in <system-out>. So the test tab fails exactly when the exit code does.
+
+`audit`'s local services get a suite per machine ("local services on HOST"), a test case each: a TLS one
+passes (its findings are in its endpoint's suite), another protocol is <skipped> (not judged as TLS), and
+an unknown one is an <error> (not assessed: it makes the run exit 3).
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from tlsaudit.counts import tally
-from tlsaudit.formats.base import RenderOptions, finding_fails, strip_controls
+from tlsaudit.formats.base import (
+    LOCAL_SERVICE_RULE,
+    RenderOptions,
+    finding_fails,
+    local_service_message,
+    strip_controls,
+)
 from tlsaudit.report_types import Report
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -83,10 +93,47 @@ def render(report: Report, options: RenderOptions) -> str:
         for name, value in counts.items():
             suite.set(name, str(value))
             totals[name] += value
+    for name, value in _local_services(root, report).items():
+        totals[name] += value
     for name, value in totals.items():
         root.set(name, str(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _local_services(root: ET.Element, report: Report) -> dict[str, int]:
+    """A suite per machine with one case per local service `audit` looked at; returns the counts."""
+    machines: dict[str, list[Mapping[str, Any]]] = {}
+    for service in report.get("local_services", []):
+        machines.setdefault(service.get("source_host") or "local", []).append(service)
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for machine in sorted(machines):
+        suite = ET.SubElement(
+            root, "testsuite", name=_x(f"local services on {machine}"), timestamp=report["generated_at"][:19]
+        )
+        counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+        for listed in machines[machine]:
+            counts["tests"] += 1
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=_x(f"{LOCAL_SERVICE_RULE}: {listed['address']}"),
+                classname=LOCAL_SERVICE_RULE,
+                time="0",
+            )
+            message = _x(local_service_message(listed))
+            if listed["status"] == "unknown":
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=message, type="not-assessed").text = message
+            elif listed["status"] == "not-tls":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=message)
+            else:
+                ET.SubElement(case, "system-out").text = message
+        for name, value in counts.items():
+            suite.set(name, str(value))
+            totals[name] += value
+    return totals
 
 
 def _detail(finding: Mapping[str, Any]) -> str:

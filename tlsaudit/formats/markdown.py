@@ -25,7 +25,13 @@ from tlsaudit.report_types import Report
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~#!])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-VERDICT_MARK = {"pass": "✅ PASS", "warn": "⚠️ WARN", "fail": "❌ FAIL", "error": "⛔ ERROR"}
+VERDICT_MARK = {
+    "pass": "✅ PASS",
+    "warn": "⚠️ WARN",
+    "fail": "❌ FAIL",
+    "error": "⛔ ERROR",
+    "skipped": "⏭️ SKIPPED",
+}
 PROTOCOL_WORD = {"accepted": "accepted", "rejected": "rejected", "unknown": "unknown ❓"}
 
 
@@ -74,7 +80,9 @@ def render(report: Report, options: RenderOptions) -> str:
         ep = tallied.endpoints
         lines.append(
             f"**Endpoints:** {ep['total']} (fail {ep['fail']}, error {ep['error']}, "
-            f"warn {ep['warn']}, pass {ep['pass']})"
+            f"warn {ep['warn']}, pass {ep['pass']}"
+            + (f", skipped {ep['skipped']}" if ep["skipped"] else "")
+            + ")"
         )
     if report["runtimes"]:
         rt = tallied.runtimes
@@ -98,7 +106,8 @@ def _endpoints(report: Report, with_source: bool) -> list[str]:
         return []
     rows = []
     for ep in report["endpoints"]:
-        cells = [md(subject_label(ep, with_source))]
+        starttls = f" (STARTTLS {md(ep['starttls'])})" if ep.get("starttls") else ""
+        cells = [md(subject_label(ep, with_source)) + starttls]
         cells += [PROTOCOL_WORD[ep["protocols"][v]["status"]] for v in VERSION_NAMES]
         cells.append(VERDICT_MARK[ep["verdict"]])
         rows.append(cells)

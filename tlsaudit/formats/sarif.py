@@ -12,6 +12,11 @@ URI, because code scanning drops results without one:
   file-system root (`uriBaseId` ROOTPATH, `file:///`);
 - anything else: line 1 of `tlsaudit-scope.txt` (ANCHOR_FILE), a file the user keeps in the repository that
   uploads the SARIF (for example the list of what the job scans).
+
+`audit`'s local services are results of the rule `audit.local-service`, one each (level none): a TLS one is
+kind "pass" (its findings are its endpoint's results), another protocol "notApplicable" (not judged as
+TLS), an unknown one "open" (not assessed: the run exits 3). They come after the findings' results and
+count towards the 25,000.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ from typing import Any
 from urllib.parse import quote
 
 from tlsaudit.counts import tally
-from tlsaudit.formats.base import RenderOptions
+from tlsaudit.formats.base import (
+    LOCAL_SERVICE_KIND,
+    LOCAL_SERVICE_RULE,
+    RenderOptions,
+    local_service_message,
+)
 from tlsaudit.report_types import Report
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -47,6 +57,7 @@ def render(report: Report, options: RenderOptions) -> str:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     problems = tally(report).problem_findings
+    services = report.get("local_services", [])
     for finding in problems[:MAX_RESULTS]:
         rule_index = _rule(rules, finding)
         key = (finding.get("source_host", ""), finding["subject"])
@@ -77,6 +88,8 @@ def render(report: Report, options: RenderOptions) -> str:
         if finding.get("source_host"):
             result["properties"]["sourceHost"] = finding["source_host"]
         results.append(result)
+    for service in services[: max(0, MAX_RESULTS - len(results))]:
+        results.append(_service_result(rules, service))
     invocation: dict[str, Any] = {"executionSuccessful": True, "endTimeUtc": report["generated_at"]}
     run_properties: dict[str, Any] = {
         "policy": dict(report["policy"]),
@@ -84,13 +97,13 @@ def render(report: Report, options: RenderOptions) -> str:
         "counts": dict(report["summary"]["counts"]),
         "anchorFile": ANCHOR_FILE,
     }
-    if len(problems) > MAX_RESULTS:
+    if len(problems) + len(services) > MAX_RESULTS:
         note = (
-            f"{len(problems)} results, only the first {MAX_RESULTS} (most severe first) are included; "
-            "the JSON report has them all"
+            f"{len(problems) + len(services)} results, only the first {MAX_RESULTS} (most severe first) "
+            "are included; the JSON report has them all"
         )
         invocation["toolExecutionNotifications"] = [{"message": {"text": note}, "level": "warning"}]
-        run_properties["truncatedResults"] = len(problems) - MAX_RESULTS
+        run_properties["truncatedResults"] = len(problems) + len(services) - MAX_RESULTS
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -140,6 +153,53 @@ def _rule(rules: dict[str, dict[str, Any]], finding: Mapping[str, Any]) -> int:
             rule["helpUri"] = links[0]
         rules[rule_id] = rule
     return list(rules).index(rule_id)
+
+
+_SERVICE_KIND = {"tls": "pass", "not-tls": "notApplicable", "unknown": "open"}
+
+
+def _service_result(rules: dict[str, dict[str, Any]], service: Mapping[str, Any]) -> dict[str, Any]:
+    if LOCAL_SERVICE_RULE not in rules:
+        rules[LOCAL_SERVICE_RULE] = {
+            "id": LOCAL_SERVICE_RULE,
+            "name": LOCAL_SERVICE_RULE,
+            "shortDescription": {"text": "Local service looked at by audit"},
+            "help": {
+                "text": "What a service listening on this machine spoke: TLS (judged as an endpoint), "
+                "another protocol (not judged), or unknown (not assessed: the run exits 3)."
+            },
+            "defaultConfiguration": {"level": "none"},
+            "properties": {
+                "tags": ["security", "tls", LOCAL_SERVICE_KIND],
+                "security-severity": _SECURITY_SEVERITY["info"],
+                "severity": "info",
+            },
+        }
+    identity = "\0".join(
+        (LOCAL_SERVICE_RULE, LOCAL_SERVICE_KIND, service["address"], service.get("source_host", ""))
+    )
+    properties: dict[str, Any] = {
+        "status": service["status"],
+        "subject": service["address"],
+        "subjectKind": LOCAL_SERVICE_KIND,
+    }
+    if service.get("source_host"):
+        properties["sourceHost"] = service["source_host"]
+    return {
+        "ruleId": LOCAL_SERVICE_RULE,
+        "ruleIndex": list(rules).index(LOCAL_SERVICE_RULE),
+        "kind": _SERVICE_KIND[service["status"]],
+        "level": "none",
+        "message": {"text": local_service_message(service)},
+        "locations": [
+            {
+                "logicalLocations": [{"name": service["address"], "kind": LOCAL_SERVICE_KIND}],
+                "physicalLocation": _physical(ANCHOR_FILE, 1),
+            }
+        ],
+        "partialFingerprints": {"tlsauditSubject/v1": hashlib.sha256(identity.encode("utf-8")).hexdigest()},
+        "properties": properties,
+    }
 
 
 def _target_lines(files: Sequence[str]) -> dict[str, tuple[str, int]]:

@@ -39,7 +39,7 @@ from tlsaudit.formats.key_exchange_rows import key_exchange_rows
 from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
 
-VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "red"}
+VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "red", "skipped": "dim"}
 READINESS_STYLE = {"ready": "green", "ready-with-config": "yellow", "needs-upgrade": "red", "unknown": "red"}
 STATUS_STYLE = {"fail": "bold red", "error": "red", "warn": "yellow", "pass": "green", "skipped": "dim"}
 SERVICE_STYLE = {"tls": "green", "not-tls": "dim", "unknown": "yellow"}

@@ -3,12 +3,22 @@ each one gained TLS 1.2 and dropped TLS 1.0/1.1 by default."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlsaudit.inspectors.base import Context, absolute, clean_details, dedupe, failed, on_path
+from tlsaudit.inspectors.base import (
+    Context,
+    absolute,
+    clean_details,
+    dedupe,
+    failed,
+    on_path,
+    path_dirs,
+)
 from tlsaudit.models import FactValue, RuntimeFacts
 
 KIND = "browser"
@@ -95,6 +105,58 @@ def browser_details(family: BrowserFamily, version: str, esr: bool) -> dict[str,
     return clean_details(details)
 
 
+_EXEC_LINE = re.compile(r"^\s*exec\s+\"?([A-Za-z0-9_./+-]+)\"?(?:\s|$)", re.MULTILINE)
+_SCRIPT_LIMIT = 16384
+
+
+def launcher_target(script: Path, env: Mapping[str, str]) -> Path | None:
+    """The browser a small launcher script finally runs (Debian's /usr/bin/firefox ends in
+    `exec firefox-esr "$@"`), or None for a program that is no such script."""
+    try:
+        with script.open("rb") as handle:
+            head = handle.read(_SCRIPT_LIMIT + 1)
+    except OSError:
+        return None
+    if not head.startswith(b"#!") or len(head) > _SCRIPT_LIMIT:
+        return None
+    words = _EXEC_LINE.findall(head.decode("utf-8", "replace"))
+    if not words:
+        return None
+    word = words[-1]  # the last exec: what runs when nothing before it did
+    if "/" in word:
+        return Path(word) if Path(word).is_absolute() else None
+    found = shutil.which(word, path=os.pathsep.join(str(d) for d in path_dirs(env)) or None)
+    return Path(found) if found else None
+
+
+def without_launchers(paths: Sequence[Path], env: Mapping[str, str]) -> list[Path]:
+    """Leave out launcher scripts that only start another browser in the list, so that one installed
+    browser is listed once (Debian: /usr/bin/firefox runs firefox-esr). A launcher that would run a
+    program of its own first (`firefox.real` next to it) is kept."""
+    resolved = {}
+    for path in paths:
+        try:
+            resolved[path] = path.resolve()
+        except OSError:
+            resolved[path] = path
+    kept = []
+    for path in paths:
+        target = launcher_target(path, env)
+        own_program = Path(f"{path}.real").exists()
+        others = {resolved[p] for p in paths if p != path}
+        if target is not None and not own_program and _resolve(target) in others:
+            continue
+        kept.append(path)
+    return kept
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path
+
+
 class BrowserInspector:
     kind = KIND
 
@@ -103,7 +165,7 @@ class BrowserInspector:
         if ctx.search_system:
             found += on_path(ctx.env, _BINARY_NAMES)
             found += [Path(p) for p in _USUAL_PLACES if Path(p).is_file()]
-        return dedupe(found)
+        return without_launchers(dedupe(found), ctx.env)
 
     def inspect(self, target: Path, ctx: Context) -> list[RuntimeFacts]:
         result = ctx.run([str(target), "--version"])
