@@ -72,8 +72,15 @@ def test_audit_finds_and_judges_local_tls_services(tmp_path: Path) -> None:
     assert all(e["port"] != http.port for e in report["endpoints"])
 
 
+def _finished_ports(stream: Path) -> set[int]:
+    """The ports of the endpoints a JSONL stream holds so far (whole lines only)."""
+    text = stream.read_text(encoding="utf-8") if stream.exists() else ""
+    return {int(json.loads(line)["port"]) for line in text.splitlines(keepends=True) if line.endswith("\n")}
+
+
 def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
     out = tmp_path / "partial.json"
+    stream = tmp_path / "partial.jsonl"  # each finished endpoint lands here: Ctrl-C once the good one is in
     with tls_server(VERSION_SETS["tls12"]) as good, silent_server() as silent:
         process = subprocess.Popen(
             [
@@ -89,6 +96,8 @@ def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
                 "0",
                 "-o",
                 str(out),
+                "-o",
+                str(stream),
                 "--ca-file",
                 str(make_cert().ca),
             ],
@@ -96,7 +105,10 @@ def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3)
+        deadline = time.monotonic() + 90
+        while good.port not in _finished_ports(stream):
+            assert process.poll() is None and time.monotonic() < deadline, "the good endpoint never finished"
+            time.sleep(0.2)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 3, stderr
