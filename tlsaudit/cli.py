@@ -24,7 +24,6 @@ from tlsaudit.audit import (
     scan_endpoints,
     settle_local_services,
 )
-from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
 from tlsaudit.endpoint_lines import is_stream
 from tlsaudit.engine import (
     DEFAULT_POLICY,
@@ -61,6 +60,7 @@ from tlsaudit.scan_batch import plan_batch
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
+    from tlsaudit.client_profiles import ClientProfile
     from tlsaudit.inspectors import InspectOptions
     from tlsaudit.probe.local_services import ListeningService
 
@@ -140,7 +140,7 @@ def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[s
     remaining = [o for o in out.outputs or [STDOUT] if o not in streamed]
     try:
         if remaining:
-            write_outputs(report, remaining, out.fmt, options)
+            write_outputs(report, remaining, out.fmt, options, is_normalized=True)
     except OSError as exc:
         _fail(f"cannot write the report: {exc}")
     except RenderFailure as exc:
@@ -518,7 +518,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             certificates=kw["certificates"],
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
-            clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
+            clients=_selected_profiles(kw.get("clients")),
             hsts=kw["hsts"],
             key_exchange=kw["key_exchange"],
             handshake=kw["handshake_checks"],
@@ -527,6 +527,14 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
     except UsageError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
+
+
+def _selected_profiles(spec: str | None) -> Sequence[ClientProfile]:
+    if not spec:
+        return ()
+    from tlsaudit.client_profiles import select_profiles  # loaded only when --clients is given
+
+    return select_profiles(spec)
 
 
 def _judging(kw: dict[str, Any]) -> dict[str, Any]:
@@ -860,6 +868,8 @@ def clients() -> None:
 @clients.command("list")
 def clients_list() -> None:
     """The shipped client profiles."""
+    from tlsaudit.client_profiles import load_profiles
+
     try:
         profiles = load_profiles()
     except UsageError as exc:

@@ -914,6 +914,7 @@ def _endpoint_findings(
     if facts.get("reachable") is False and gate is not None:
         return [_unreachable_finding(gate, ep, facts, unreachable)]
     reasons = _endpoint_reasons(ep)
+    subject = ep.subject
     out: list[Finding] = []
     for rule in rules:
         if rule.id == UNREACHABLE_RULE:
@@ -923,9 +924,7 @@ def _endpoint_findings(
         )
         if missing and not facts.get("accepted_versions"):
             out.append(
-                _finding(
-                    rule, FindingStatus.SKIPPED, ep.subject, f"{rule.title}: no protocol version accepted"
-                )
+                _finding(rule, FindingStatus.SKIPPED, subject, f"{rule.title}: no protocol version accepted")
             )
         elif missing:
             why = (
@@ -935,9 +934,9 @@ def _endpoint_findings(
             )
             if rule.applies_to == "certificate" and ep.certificate_error:
                 why = f"could not be assessed: certificate not collected ({ep.certificate_error})"
-            out.append(_finding(rule, FindingStatus.ERROR, ep.subject, f"{rule.title}: {why}"))
+            out.append(_finding(rule, FindingStatus.ERROR, subject, f"{rule.title}: {why}"))
         else:
-            out.append(judge(rule, ep.subject, facts, params=ruleset.params, reasons=reasons))
+            out.append(judge(rule, subject, facts, params=ruleset.params, reasons=reasons))
     return out
 
 

@@ -22,5 +22,9 @@ def render(report: Report, options: RenderOptions) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
+# One encoder for every item: json.dumps with options builds a new encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
