@@ -124,8 +124,12 @@ def _check_outputs(kw: Mapping[str, Any]) -> None:
         _fail(str(exc))
 
 
-def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[str] = ()) -> None:
-    """Render the report into every output except those already `streamed` (scan's JSONL), then exit."""
+def _emit(
+    report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[str] = (), fresh: bool = False
+) -> None:
+    """Render the report into every output except those already `streamed` (scan's JSONL), then exit.
+    `fresh`: the report is make_report's, untouched since (already normalized: verdicts and summary just
+    computed), so it is not recomputed a second time."""
     options = RenderOptions(
         title=out.title,
         client=out.client,
@@ -135,7 +139,8 @@ def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[s
         fails=functools.partial(fails, fail_on=out.fail_on),
         targets_files=out.targets_files,
     )
-    report = normalized(report)  # the exit code and every format read the same recomputed summary
+    if not fresh:
+        report = normalized(report)  # the exit code and every format read the same recomputed summary
     code = exit_code(report, out.fail_on)
     remaining = [o for o in out.outputs or [STDOUT] if o not in streamed]
     try:
@@ -631,7 +636,12 @@ def scan(**kw: Any) -> None:
             skip=batch.skip,
         )
     progress.close()
-    _emit(make_report(ruleset, collected, _scope(kw), **judging), _output(kw), streamed=batch.streamed)
+    _emit(
+        make_report(ruleset, collected, _scope(kw), **judging),
+        _output(kw),
+        streamed=batch.streamed,
+        fresh=True,
+    )
 
 
 def _planned(kw: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -721,7 +731,7 @@ def audit(**kw: Any) -> None:
         local_services_not_tls=", ".join(not_tls),  # kept for readers of earlier reports: see local_services
     )
     report = make_report(ruleset, collected, scope, **_judging(kw))
-    _emit(report, _output(kw))
+    _emit(report, _output(kw), fresh=True)
 
 
 @main.command()
@@ -737,7 +747,7 @@ def runtimes(**kw: Any) -> None:
     if not collected.runtimes and not collected.interrupted:
         click.echo(f"tlsaudit: {no_runtime_found(options)}", err=True)
         sys.exit(ExitCode.INCOMPLETE)
-    _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw))
+    _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw), fresh=True)
 
 
 @main.command()
