@@ -845,6 +845,75 @@ def judge(
     )
 
 
+class _JudgeMemo:
+    """`judge` for many endpoints of one evaluation: a rule's finding depends only on the facts its
+    conditions and templates name (and why those are unknown), so endpoints that agree on them share
+    one judgement, made with a stand-in subject that is then replaced by each endpoint's own."""
+
+    _SUBJECT = "\x00subject\x00"  # never in a fact value that is memoised (see `_key`)
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self._inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._seen: dict[tuple[Any, ...], Finding] = {}
+
+    def _rule_inputs(self, rule: Rule) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        found = self._inputs.get(rule.id)
+        if found is None:
+            tested = [*condition_facts(rule.when), *(condition_facts(rule.only_if) if rule.only_if else [])]
+            named = [
+                match.group(1).partition("|")[0].strip()
+                for template in (rule.message, rule.pass_message, rule.remediation)
+                for match in PLACEHOLDER.finditer(template)
+                if match.group(1) is not None
+            ]
+            found = self._inputs[rule.id] = (
+                tuple(dict.fromkeys([*tested, *named])),
+                tuple(dict.fromkeys(tested)),
+            )
+        return found
+
+    def _key(self, rule: Rule, facts: Mapping[str, FactValue], reasons: Mapping[str, str]) -> Any:
+        names, tested = self._rule_inputs(rule)
+        key: list[Any] = [rule.id]
+        for name in names:
+            value = facts.get(name)
+            if value is None or type(value) is str:
+                if value is not None and "\x00" in value:
+                    return None
+                key.append(value)
+            elif isinstance(value, tuple):
+                if any(isinstance(v, str) and "\x00" in v for v in value):
+                    return None
+                key.append((tuple, repr(value)))
+            else:  # True and 1, 1 and 1.0 render differently
+                key.append((type(value), value))
+        key.extend(reasons.get(name) for name in tested)
+        return tuple(key)
+
+    def judge(
+        self, rule: Rule, subject: str, facts: Mapping[str, FactValue], reasons: Mapping[str, str]
+    ) -> Finding:
+        key = self._key(rule, facts, reasons)
+        if key is None:
+            return judge(rule, subject, facts, self.params, reasons)
+        held = self._seen.get(key)
+        if held is None:
+            held = self._seen[key] = judge(rule, self._SUBJECT, facts, self.params, reasons)
+        return Finding(
+            rule_id=held.rule_id,
+            status=held.status,
+            severity=held.severity,
+            subject=subject,
+            subject_kind=held.subject_kind,
+            title=held.title,
+            message=held.message.replace(self._SUBJECT, subject),
+            remediation=held.remediation.replace(self._SUBJECT, subject),
+            references=held.references,
+            readiness=held.readiness,
+        )
+
+
 def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
     reasons = {
         f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN
@@ -908,6 +977,7 @@ def _endpoint_findings(
     ep: EndpointFacts,
     unreachable: Unreachable,
     collected: frozenset[str],
+    memo: _JudgeMemo | None = None,
 ) -> list[Finding]:
     facts = endpoint_facts(ep)
     gate = _gate_rule(ruleset, UNREACHABLE_RULE)
@@ -936,7 +1006,11 @@ def _endpoint_findings(
                 why = f"could not be assessed: certificate not collected ({ep.certificate_error})"
             out.append(_finding(rule, FindingStatus.ERROR, subject, f"{rule.title}: {why}"))
         else:
-            out.append(judge(rule, subject, facts, params=ruleset.params, reasons=reasons))
+            out.append(
+                memo.judge(rule, subject, facts, reasons)
+                if memo is not None
+                else judge(rule, subject, facts, params=ruleset.params, reasons=reasons)
+            )
     return out
 
 
@@ -967,8 +1041,9 @@ def evaluate(
     params = ruleset.params
     depths = frozenset(collected)
     endpoint_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.ENDPOINT]
+    memo = _JudgeMemo(params)
     for ep in endpoints:
-        findings.extend(_endpoint_findings(ruleset, endpoint_rules, ep, unreachable, depths))
+        findings.extend(_endpoint_findings(ruleset, endpoint_rules, ep, unreachable, depths, memo))
     readiness: dict[str, Readiness] = {}
     runtime_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.RUNTIME]
     for rt in runtimes:
