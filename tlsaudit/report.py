@@ -42,6 +42,7 @@ _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _SEVERITY_RANK = {s.value: SEVERITY_ORDER[s] for s in Severity}
 _STATUS_KEYS = tuple(s.value for s in FindingStatus)
 _READINESS_KEYS = tuple(r.value for r in Readiness)
+_SKIPPED: str = FindingStatus.SKIPPED.value  # a plain string: compared once per finding
 _SUBJECT_LISTS = {"endpoint": "endpoints", "runtime": "runtimes", "capture": "captures"}
 
 ReportData = dict[str, Any]  # a report while it is being put together or read back, before it is checked
@@ -176,8 +177,9 @@ def finalize(report: ReportData) -> ReportData:
     )
     report["findings"].sort(key=_finding_order)
     statuses: dict[tuple[str, str, str], list[str]] = {}
-    for finding in report["findings"]:
-        statuses.setdefault(subject_key("", finding), []).append(finding["status"])
+    for finding in report["findings"]:  # subject_key("", finding), inline: once per finding
+        key = (finding["subject_kind"], finding.get("source_host", ""), finding["subject"])
+        statuses.setdefault(key, []).append(finding["status"])
     for kind, list_name in _SUBJECT_LISTS.items():
         for item in report[list_name]:
             item["verdict"] = _subject_verdict(item, statuses.get(subject_key(kind, item), []))
@@ -186,7 +188,7 @@ def finalize(report: ReportData) -> ReportData:
 
 
 def _subject_verdict(item: Mapping[str, Any], statuses: Sequence[str]) -> str:
-    assessed = [s for s in statuses if s != FindingStatus.SKIPPED]
+    assessed = [s for s in statuses if s != _SKIPPED]
     verdict = worst_verdict(assessed)
     if verdict is None and statuses and item.get("errors"):
         # Not assessed, and the only finding about it says to ignore that (--unreachable ignore): the
@@ -206,7 +208,7 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
     tallied = tally(report)
     counts = {status: tallied.checks[status] for status in _STATUS_KEYS}
     subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures)]
-    finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != FindingStatus.SKIPPED]
+    finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != _SKIPPED]
     # An empty report assessed nothing: it must not read as compliant.
     verdict = worst_verdict([*subject_verdicts, *finding_verdicts]) or "error"
     return {
