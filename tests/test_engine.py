@@ -348,3 +348,35 @@ def test_endpoints_that_share_facts_get_the_findings_each_would_get_alone() -> N
     assert together == tuple(alone)
     assert {f.subject for f in together} == {ep.subject for ep in endpoints}
     assert any(ep.subject in f.message for ep in endpoints[1:4] for f in together)
+
+
+@pytest.mark.parametrize("policy", sorted(available_policies()))
+def test_loading_only_the_endpoint_tables_selects_the_same_endpoint_rules(policy: str) -> None:
+    """`scan` reads only the endpoint rule tables: the rules it judges, the policy and its parameters are
+    those of a full load."""
+    full = load_ruleset(policy)
+    endpoint_only = load_ruleset(policy, kinds=("endpoint",))
+    assert endpoint_only.rules == tuple(r for r in full.rules if r.subject_kind == "endpoint")
+    assert (endpoint_only.policy, endpoint_only.params) == (full.policy, full.params)
+    assert {r.subject_kind for r in endpoint_only.all_rules} == {"endpoint"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[policy]\nid = "p"\ntitle = "t"\ninclude = ["endpoint.*", "nothing.*"]\n',
+        '[policy]\nid = "p"\ntitle = "t"\ninclude = ["endpoint.nope*"]\n',
+        '[policy]\nid = "p"\ntitle = "t"\n[policy.overrides."endpoint.nope"]\nseverity = "low"\n',
+        '[policy]\nid = "p"\ntitle = "t"\n[policy.citations]\n"endpoint.nope" = "1.2"\n',
+    ],
+)
+def test_a_broken_policy_is_refused_also_when_only_endpoint_tables_are_read(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(RuleFileError) as full:
+        load_ruleset(path)
+    with pytest.raises(RuleFileError) as partial:
+        load_ruleset(path, kinds=("endpoint",))
+    assert str(partial.value) == str(full.value)

@@ -77,9 +77,14 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-def _load_ruleset(policy: str, rules_dirs: Sequence[str], params: Mapping[str, Any] | None = None) -> RuleSet:
+def _load_ruleset(
+    policy: str,
+    rules_dirs: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> RuleSet:
     try:
-        return load_ruleset(policy, [Path(d) for d in rules_dirs], params)
+        return load_ruleset(policy, [Path(d) for d in rules_dirs], params, kinds)
     except RuleFileError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
@@ -603,7 +608,7 @@ def scan(**kw: Any) -> None:
         shard = None if kw["shard"] is None else parse_shard(kw["shard"])
     except UsageError as exc:
         _fail(str(exc))
-    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw), kinds=("endpoint",))
     parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")

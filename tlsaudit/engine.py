@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -632,8 +632,16 @@ def _policy_citations(raw: Mapping[str, Any], rf: _RuleFile) -> dict[str, str]:
     return dict(citations)
 
 
-def _table_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.toml") if "policies" not in p.relative_to(root).parts)
+def _table_files(root: Path, kinds: Collection[str] | None = None) -> list[Path]:
+    """The rule tables under `root`; with `kinds`, only those in the subject kinds' folders (the shipped
+    layout: endpoint/, runtime/, capture/)."""
+    found = []
+    for path in root.rglob("*.toml"):
+        parts = path.relative_to(root).parts
+        if "policies" in parts or (kinds is not None and parts[0] not in kinds):
+            continue
+        found.append(path)
+    return sorted(found)
 
 
 def available_policies(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
@@ -644,13 +652,19 @@ def available_policies(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
     return found
 
 
-def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = DEFAULT_PARAMS) -> list[Rule]:
+def load_all_rules(
+    extra_dirs: Sequence[Path] = (),
+    params: Mapping[str, Any] = DEFAULT_PARAMS,
+    kinds: Collection[str] | None = None,
+) -> list[Rule]:
+    """Every rule table, shipped and in `extra_dirs`; `kinds` limits the shipped ones to those subject
+    kinds (the folders of the other kinds are not read)."""
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
     for root in (rules_dir(), *extra_dirs):
         if not root.is_dir():
             raise RuleFileError(str(root), "rules folder not found")
-        for path in _table_files(root):
+        for path in _table_files(root, kinds if root == rules_dir() else None):
             for rule in load_rule_file(path, params):
                 if rule.id in seen:
                     first = seen[rule.id]
@@ -718,19 +732,57 @@ def _follow_alias(policy: Policy, known: Mapping[str, Path]) -> Policy:
     return replace(target, title=f"{target.title} [{policy.id}: {policy.title}]", alias=policy.id)
 
 
+class _PartialLoad(Exception):
+    """A policy check failed against the rules of some subject kinds only: load them all and check again."""
+
+
 def load_ruleset(
     policy: str | Path = DEFAULT_POLICY,
     extra_dirs: Sequence[Path] = (),
     params: Mapping[str, Any] | None = None,
+    kinds: Collection[str] | None = None,
 ) -> RuleSet:
-    """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError."""
+    """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError.
+
+    `kinds`: the subject kinds the run judges (`scan`: endpoint). Only their shipped tables are read,
+    which saves parsing the others, and the policy's patterns and rule ids that name another kind
+    (`runtime.*`) are left to the runs that load it; with --rules folders, or when any other policy check
+    fails on that part, every table is loaded and checked, as without `kinds`."""
+    if kinds is not None and not extra_dirs:
+        try:
+            return _load_ruleset(policy, extra_dirs, params, kinds)
+        except _PartialLoad:
+            pass
+    return _load_ruleset(policy, extra_dirs, params, None)
+
+
+def _other_kind(pattern: str, kinds: Collection[str]) -> bool:
+    """A rule id or pattern that names, literally, a subject kind whose rules were not loaded
+    (`runtime.*` while only endpoint rules are)."""
+    first, dot, _ = pattern.partition(".")
+    return bool(dot) and first in _SUBJECT_KINDS and first not in kinds and not any(c in first for c in "*?[")
+
+
+_SUBJECT_KINDS = frozenset(kind.value for kind in SubjectKind)
+
+
+def _load_ruleset(
+    policy: str | Path,
+    extra_dirs: Sequence[Path],
+    params: Mapping[str, Any] | None,
+    kinds: Collection[str] | None,
+) -> RuleSet:
     pol = resolve_policy(policy, extra_dirs)
     merged = {**DEFAULT_PARAMS, **pol.params, **(params or {})}
-    rules = load_all_rules(extra_dirs, merged)
+    rules = load_all_rules(extra_dirs, merged, kinds)
     ids = {r.id for r in rules}
     policy_text = Path(pol.source).read_text(encoding="utf-8")
     for pattern in (*pol.include, *pol.exclude):
+        if kinds is not None and _other_kind(pattern, kinds):
+            continue  # checked whenever that kind's rules are loaded
         if not any(_pattern_selects(pattern, r, exact_opt_in=pattern in pol.include) for r in rules):
+            if kinds is not None:
+                raise _PartialLoad
             hint = ""
             if any(r.opt_in and fnmatch.fnmatchcase(r.id, pattern) for r in rules):
                 hint = " (profile-specific rules, marked opt_in, are selected by their exact id only)"
@@ -742,6 +794,10 @@ def load_ruleset(
     for what, rule_ids in (("override", pol.overrides), ("citation", pol.citations)):
         for rule_id in rule_ids:
             if rule_id not in ids:
+                if kinds is not None and _other_kind(rule_id, kinds):
+                    continue
+                if kinds is not None:
+                    raise _PartialLoad
                 raise RuleFileError(pol.source, f"{what} of an unknown rule", rule_id=rule_id)
     selected: list[Rule] = []
     for rule in rules:
