@@ -457,3 +457,16 @@ def test_starttls_rows_are_marked_in_html_and_markdown() -> None:
     assert row is not None and "STARTTLS smtp" in row.group(0)
     markdown = render(report, "markdown", OPTIONS)
     assert any("STARTTLS" in line and md(label.split(" ")[0]) in line for line in markdown.splitlines())
+
+
+def test_the_json_items_are_what_json_dumps_writes() -> None:
+    """The JSON format encodes each item with one reusable C encoder: byte for byte what json.dumps gives."""
+    from tests.report_samples import big_report, hostile_report
+    from tlsaudit.formats.json_format import SEPARATORS, compact_encoder
+
+    compact = compact_encoder()
+    for report in (sample_report(), hostile_report(), big_report(50)):
+        for value in (report, *report["endpoints"], *report["findings"], report["summary"]):
+            assert compact(value) == json.dumps(value, ensure_ascii=False, separators=SEPARATORS)
+    for odd in ('é"\n\x00', 1, 2.5, float("nan"), None, True, [], {}, {"k": [1, None, "ü"]}):
+        assert compact(odd) == json.dumps(odd, ensure_ascii=False, separators=SEPARATORS)
