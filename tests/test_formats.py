@@ -468,5 +468,6 @@ def test_the_json_items_are_what_json_dumps_writes() -> None:
     for report in (sample_report(), hostile_report(), big_report(50)):
         for value in (report, *report["endpoints"], *report["findings"], report["summary"]):
             assert compact(value) == json.dumps(value, ensure_ascii=False, separators=SEPARATORS)
-    for odd in ('é"\n\x00', 1, 2.5, float("nan"), None, True, [], {}, {"k": [1, None, "ü"]}):
+    odd_values: list[object] = ['é"\n\x00', 1, 2.5, float("nan"), None, True, [], {}, {"k": [1, None, "ü"]}]
+    for odd in odd_values:
         assert compact(odd) == json.dumps(odd, ensure_ascii=False, separators=SEPARATORS)
