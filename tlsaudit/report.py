@@ -131,13 +131,14 @@ def _capture_json(
 
 
 def _finding_json(finding: Finding, source_host: str | None) -> dict[str, Any]:
-    """`to_json(finding)`, spelt out: a report holds a finding per rule and endpoint, thousands of them."""
+    """`to_json(finding)`, spelt out: a report holds a finding per rule and endpoint, thousands of them.
+    (An enum member's `_value_` is its value without the `value` property's descriptor call.)"""
     out: dict[str, Any] = {
         "rule_id": finding.rule_id,
-        "status": finding.status.value,
-        "severity": finding.severity.value,
+        "status": finding.status._value_,
+        "severity": finding.severity._value_,
         "subject": finding.subject,
-        "subject_kind": finding.subject_kind.value,
+        "subject_kind": finding.subject_kind._value_,
         "title": finding.title,
         "message": finding.message,
     }
@@ -146,7 +147,7 @@ def _finding_json(finding: Finding, source_host: str | None) -> dict[str, Any]:
     if finding.references:
         out["references"] = list(finding.references)
     if finding.readiness is not None:
-        out["readiness"] = finding.readiness.value
+        out["readiness"] = finding.readiness._value_
     if source_host:
         out["source_host"] = source_host
     return out
