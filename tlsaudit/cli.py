@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -987,6 +988,10 @@ def rules_check(path: str | None, rules_dirs: tuple[str, ...]) -> None:
 
 
 def run() -> None:
+    # What is imported by now lives as long as the process: keep it out of every later collection (a scan
+    # allocates many short-lived objects, and each full collection would walk all the modules again).
+    gc.freeze()
+    gc.enable()  # `python -m tlsaudit` imports with collection off
     if "--debug" in sys.argv[1:]:
         _DEBUG["on"] = True  # also for errors raised before click has parsed the option
     try:
