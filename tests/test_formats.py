@@ -471,3 +471,18 @@ def test_the_json_items_are_what_json_dumps_writes() -> None:
     odd_values: list[object] = ['é"\n\x00', 1, 2.5, float("nan"), None, True, [], {}, {"k": [1, None, "ü"]}]
     for odd in odd_values:
         assert compact(odd) == json.dumps(odd, ensure_ascii=False, separators=SEPARATORS)
+
+
+def test_the_verdict_line_reads_the_counts_tally_gives() -> None:
+    """The plain verdict line takes its numbers from a normalized report's summary: they are tally's."""
+    from tests.report_samples import big_report
+    from tlsaudit.counts import tally
+    from tlsaudit.formats.base import STATUS_WORDS, plain_verdict_line
+    from tlsaudit.report import normalized
+
+    for report in (normalized(sample_report()), normalized(hostile_report()), normalized(big_report(40))):
+        counts = tally(report).checks
+        expected = ", ".join(f"{counts[k]} {k}" for k in STATUS_WORDS)
+        assert plain_verdict_line(report) == f"Verdict: {report['summary']['verdict'].upper()}  ({expected})"
+        bare = {**report, "summary": {"verdict": report["summary"]["verdict"]}}
+        assert plain_verdict_line(bare) == plain_verdict_line(report)  # no counts: tallied
