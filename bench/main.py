@@ -121,6 +121,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="extra argument for the baseline's `tlsaudit scan` (repeatable); "
         "default: the --tlsaudit-arg ones",
     )
+    parser.add_argument(
+        "--source-compile",
+        action="store_true",
+        help="run tlsaudit as the environment says (with PYTHONDONTWRITEBYTECODE set, every run compiles "
+        "the package from source again); default: compiled once beforehand and kept, as when installed",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="repetitions of each TLS-only run (median)")
     parser.add_argument("--sslyze-repeat", type=int, default=1, help="at most this many sslyze repetitions")
     parser.add_argument("--nginx-workers", type=int, default=0, help="nginx worker processes (default: CPUs)")
@@ -248,12 +254,13 @@ class Session:
         return runs
 
     def run_tlsaudit(self) -> None:
-        checkouts = [tlsaudit_scanner.HERE]
+        bytecode = not self.args.source_compile
+        checkouts = [tlsaudit_scanner.Checkout(bytecode=bytecode)]
         if self.args.tlsaudit_baseline is not None:
             # both as `python -m tlsaudit` from their own directory: the same start-up path
             checkouts = [
-                tlsaudit_scanner.Checkout(root=REPO),
-                tlsaudit_scanner.Checkout(tool=BASELINE, root=self.args.tlsaudit_baseline),
+                tlsaudit_scanner.Checkout(root=REPO, bytecode=bytecode),
+                tlsaudit_scanner.Checkout(tool=BASELINE, root=self.args.tlsaudit_baseline, bytecode=bytecode),
             ]
         sweeps: dict[str, Callable[[RunSpec], ToolRun]] = {}
         with_certs: dict[str, Callable[[RunSpec], ToolRun]] = {}
@@ -263,6 +270,7 @@ class Session:
                 self.args.tlsaudit_baseline_arg if checkout.tool == BASELINE else self.args.tlsaudit_arg
             )
             try:
+                tlsaudit_scanner.compile_bytecode(checkout)
                 tlsaudit_scanner.check_available(checkout)
                 if checkout.root is not None:
                     self.imported[checkout.tool] = (
@@ -423,6 +431,7 @@ def finish(args: argparse.Namespace, lab: Lab, session: Session, started: dt.dat
             "repeat": args.repeat,
             "sslyze_repeat": args.sslyze_repeat,
             "tlsaudit_baseline": str(args.tlsaudit_baseline or ""),
+            "tlsaudit_bytecode": "from source every run" if args.source_compile else "compiled once, kept",
         },
     }
     stamp = started.strftime("%Y%m%dT%H%M%SZ")

@@ -62,3 +62,14 @@ def test_ratios_are_paired_run_by_run() -> None:
     assert data["peak_mb"]["ratio_median"] == 1.5
     assert data["verdicts_right"] == {"after": "12/12", "before": "11/12"}
     assert any("x1.75" in line for line in pair.lines())
+
+
+def test_checkouts_run_with_their_bytecode_kept_unless_asked_to_compile_from_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both sides of a comparison run as installed (compiled once), or both compile every run."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    _, kept = command(Checkout(tool="old", root=tmp_path, bytecode=True))
+    _, source = command(Checkout(tool="old", root=tmp_path))
+    assert "PYTHONDONTWRITEBYTECODE" not in kept
+    assert source["PYTHONDONTWRITEBYTECODE"] == "1"

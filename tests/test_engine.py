@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tlsaudit import engine
 from tlsaudit.engine import (
     AllOf,
     AnyOf,
@@ -320,3 +321,62 @@ def test_rule_runtime_kinds_match_the_inspector_registry() -> None:
     from tlsaudit.inspectors import INSPECTORS
 
     assert set(RUNTIME_KINDS) == set(INSPECTORS)
+
+
+def test_endpoints_that_share_facts_get_the_findings_each_would_get_alone() -> None:
+    """evaluate() judges a rule once per distinct set of the facts it reads (and replaces the subject):
+    many endpoints at once must give exactly what each endpoint evaluated alone gives, subjects, messages
+    and remediations included, also for a fact value that holds the memo's stand-in character."""
+    ruleset = load_ruleset()
+    odd = dataclasses.replace(endpoint({"TLSv1.0"}), host="odd\x00subject\x00", target="odd", sni=None)
+    endpoints = [
+        endpoint({"TLSv1.2", "TLSv1.3"}),
+        dataclasses.replace(endpoint({"TLSv1.2", "TLSv1.3"}), host="b.example", target="b"),
+        endpoint({"TLSv1.0", "TLSv1.1"}),
+        dataclasses.replace(endpoint({"TLSv1.0", "TLSv1.1"}), host="c.example", target="c", port=8443),
+        endpoint(set(), unknown={"TLSv1.2"}),
+        dataclasses.replace(endpoint(set(), unknown={"TLSv1.2"}), ip="192.0.2.7"),
+        odd,
+    ]
+    together = evaluate(ruleset, endpoints=endpoints, collected=()).findings
+    rules = [r for r in ruleset.rules if r.subject_kind == "endpoint"]
+    alone = [  # each rule judged on its own for each endpoint, no shared judgement
+        f
+        for ep in endpoints
+        for f in engine._endpoint_findings(ruleset, rules, ep, Unreachable.ERROR, frozenset())
+    ]
+    assert together == tuple(alone)
+    assert {f.subject for f in together} == {ep.subject for ep in endpoints}
+    assert any(ep.subject in f.message for ep in endpoints[1:4] for f in together)
+
+
+@pytest.mark.parametrize("policy", sorted(available_policies()))
+def test_loading_only_the_endpoint_tables_selects_the_same_endpoint_rules(policy: str) -> None:
+    """`scan` reads only the endpoint rule tables: the rules it judges, the policy and its parameters are
+    those of a full load."""
+    full = load_ruleset(policy)
+    endpoint_only = load_ruleset(policy, kinds=("endpoint",))
+    assert endpoint_only.rules == tuple(r for r in full.rules if r.subject_kind == "endpoint")
+    assert (endpoint_only.policy, endpoint_only.params) == (full.policy, full.params)
+    assert {r.subject_kind for r in endpoint_only.all_rules} == {"endpoint"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[policy]\nid = "p"\ntitle = "t"\ninclude = ["endpoint.*", "nothing.*"]\n',
+        '[policy]\nid = "p"\ntitle = "t"\ninclude = ["endpoint.nope*"]\n',
+        '[policy]\nid = "p"\ntitle = "t"\n[policy.overrides."endpoint.nope"]\nseverity = "low"\n',
+        '[policy]\nid = "p"\ntitle = "t"\n[policy.citations]\n"endpoint.nope" = "1.2"\n',
+    ],
+)
+def test_a_broken_policy_is_refused_also_when_only_endpoint_tables_are_read(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    with pytest.raises(RuleFileError) as full:
+        load_ruleset(path)
+    with pytest.raises(RuleFileError) as partial:
+        load_ruleset(path, kinds=("endpoint",))
+    assert str(partial.value) == str(full.value)

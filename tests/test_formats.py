@@ -457,3 +457,32 @@ def test_starttls_rows_are_marked_in_html_and_markdown() -> None:
     assert row is not None and "STARTTLS smtp" in row.group(0)
     markdown = render(report, "markdown", OPTIONS)
     assert any("STARTTLS" in line and md(label.split(" ")[0]) in line for line in markdown.splitlines())
+
+
+def test_the_json_items_are_what_json_dumps_writes() -> None:
+    """The JSON format encodes each item with one reusable C encoder: byte for byte what json.dumps gives."""
+    from tests.report_samples import big_report, hostile_report
+    from tlsaudit.formats.json_format import SEPARATORS, compact_encoder
+
+    compact = compact_encoder()
+    for report in (sample_report(), hostile_report(), big_report(50)):
+        for value in (report, *report["endpoints"], *report["findings"], report["summary"]):
+            assert compact(value) == json.dumps(value, ensure_ascii=False, separators=SEPARATORS)
+    odd_values: list[object] = ['é"\n\x00', 1, 2.5, float("nan"), None, True, [], {}, {"k": [1, None, "ü"]}]
+    for odd in odd_values:
+        assert compact(odd) == json.dumps(odd, ensure_ascii=False, separators=SEPARATORS)
+
+
+def test_the_verdict_line_reads_the_counts_tally_gives() -> None:
+    """The plain verdict line takes its numbers from a normalized report's summary: they are tally's."""
+    from tests.report_samples import big_report
+    from tlsaudit.counts import tally
+    from tlsaudit.formats.base import STATUS_WORDS, plain_verdict_line
+    from tlsaudit.report import normalized
+
+    for report in (normalized(sample_report()), normalized(hostile_report()), normalized(big_report(40))):
+        counts = tally(report).checks
+        expected = ", ".join(f"{counts[k]} {k}" for k in STATUS_WORDS)
+        assert plain_verdict_line(report) == f"Verdict: {report['summary']['verdict'].upper()}  ({expected})"
+        bare = {**report, "summary": {"verdict": report["summary"]["verdict"]}}
+        assert plain_verdict_line(bare) == plain_verdict_line(report)  # no counts: tallied

@@ -408,3 +408,38 @@ def test_finding_subject_kinds_are_checked() -> None:
     )
     verdicts = {rt["id"]: rt["verdict"] for rt in report["runtimes"]}
     assert verdicts == {rts[0].subject: "fail", rts[1].subject: "pass"}
+
+
+def test_findings_are_written_as_the_generic_serialisation_writes_them() -> None:
+    """build_report spells a finding's JSON out field by field (it is the hot path): it must stay what
+    to_json gives, optional fields omitted, for every shape of finding."""
+    from tlsaudit.models import to_json
+    from tlsaudit.report import _finding_json
+
+    base = Finding(
+        rule_id="endpoint.x",
+        status=FindingStatus.FAIL,
+        severity=Severity.HIGH,
+        subject="h:443",
+        subject_kind=SubjectKind.ENDPOINT,
+        title="T",
+        message="",
+    )
+    shapes = [
+        base,
+        dataclasses.replace(base, message="m", remediation="fix it", references=("RFC 8996",)),
+        dataclasses.replace(base, readiness=Readiness.NEEDS_UPGRADE, status=FindingStatus.ERROR, title=""),
+    ]
+    for item in shapes:
+        assert _finding_json(item, None) == to_json(item)
+        assert list(_finding_json(item, None)) == list(to_json(item))  # and in the same key order
+        assert _finding_json(item, "vm") == {**to_json(item), "source_host": "vm"}
+
+
+def test_a_fresh_report_is_already_normalized() -> None:
+    """The CLI writes make_report's report without normalising it again: it must already be what
+    normalized() would make of it, whatever the input order."""
+    from tlsaudit.report import normalized
+
+    for report in (sample_report(), big_report(), hostile_report()):
+        assert normalized(report) == report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,6 @@ from tlsaudit.audit import (
     scan_endpoints,
     settle_local_services,
 )
-from tlsaudit.client_profiles import ClientProfile, load_profiles, select_profiles
 from tlsaudit.endpoint_lines import is_stream
 from tlsaudit.engine import (
     DEFAULT_POLICY,
@@ -61,6 +61,7 @@ from tlsaudit.scan_batch import plan_batch
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
+    from tlsaudit.client_profiles import ClientProfile
     from tlsaudit.inspectors import InspectOptions
     from tlsaudit.probe.local_services import ListeningService
 
@@ -77,9 +78,14 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-def _load_ruleset(policy: str, rules_dirs: Sequence[str], params: Mapping[str, Any] | None = None) -> RuleSet:
+def _load_ruleset(
+    policy: str,
+    rules_dirs: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> RuleSet:
     try:
-        return load_ruleset(policy, [Path(d) for d in rules_dirs], params)
+        return load_ruleset(policy, [Path(d) for d in rules_dirs], params, kinds)
     except RuleFileError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
@@ -124,8 +130,12 @@ def _check_outputs(kw: Mapping[str, Any]) -> None:
         _fail(str(exc))
 
 
-def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[str] = ()) -> None:
-    """Render the report into every output except those already `streamed` (scan's JSONL), then exit."""
+def _emit(
+    report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[str] = (), fresh: bool = False
+) -> None:
+    """Render the report into every output except those already `streamed` (scan's JSONL), then exit.
+    `fresh`: the report is make_report's, untouched since (already normalized: verdicts and summary just
+    computed), so it is not recomputed a second time."""
     options = RenderOptions(
         title=out.title,
         client=out.client,
@@ -135,12 +145,13 @@ def _emit(report: Mapping[str, Any], out: OutputOptions, *, streamed: Sequence[s
         fails=functools.partial(fails, fail_on=out.fail_on),
         targets_files=out.targets_files,
     )
-    report = normalized(report)  # the exit code and every format read the same recomputed summary
+    if not fresh:
+        report = normalized(report)  # the exit code and every format read the same recomputed summary
     code = exit_code(report, out.fail_on)
     remaining = [o for o in out.outputs or [STDOUT] if o not in streamed]
     try:
         if remaining:
-            write_outputs(report, remaining, out.fmt, options)
+            write_outputs(report, remaining, out.fmt, options, is_normalized=True)
     except OSError as exc:
         _fail(f"cannot write the report: {exc}")
     except RenderFailure as exc:
@@ -518,7 +529,7 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
             certificates=kw["certificates"],
             ciphers=kw["ciphers"],
             ca_file=kw["ca_file"],
-            clients=select_profiles(kw["clients"]) if kw.get("clients") else (),
+            clients=_selected_profiles(kw.get("clients")),
             hsts=kw["hsts"],
             key_exchange=kw["key_exchange"],
             handshake=kw["handshake_checks"],
@@ -527,6 +538,14 @@ def _enrichers(kw: dict[str, Any]) -> list[Enricher]:
     except UsageError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
+
+
+def _selected_profiles(spec: str | None) -> Sequence[ClientProfile]:
+    if not spec:
+        return ()
+    from tlsaudit.client_profiles import select_profiles  # loaded only when --clients is given
+
+    return select_profiles(spec)
 
 
 def _judging(kw: dict[str, Any]) -> dict[str, Any]:
@@ -590,7 +609,7 @@ def scan(**kw: Any) -> None:
         shard = None if kw["shard"] is None else parse_shard(kw["shard"])
     except UsageError as exc:
         _fail(str(exc))
-    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw))
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"], _params(kw), kinds=("endpoint",))
     parsed = _targets_or_fail(kw)
     if not parsed:
         _fail("no targets given (pass TARGET... or -f FILE)")
@@ -623,7 +642,12 @@ def scan(**kw: Any) -> None:
             skip=batch.skip,
         )
     progress.close()
-    _emit(make_report(ruleset, collected, _scope(kw), **judging), _output(kw), streamed=batch.streamed)
+    _emit(
+        make_report(ruleset, collected, _scope(kw), **judging),
+        _output(kw),
+        streamed=batch.streamed,
+        fresh=True,
+    )
 
 
 def _planned(kw: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -713,7 +737,7 @@ def audit(**kw: Any) -> None:
         local_services_not_tls=", ".join(not_tls),  # kept for readers of earlier reports: see local_services
     )
     report = make_report(ruleset, collected, scope, **_judging(kw))
-    _emit(report, _output(kw))
+    _emit(report, _output(kw), fresh=True)
 
 
 @main.command()
@@ -729,7 +753,7 @@ def runtimes(**kw: Any) -> None:
     if not collected.runtimes and not collected.interrupted:
         click.echo(f"tlsaudit: {no_runtime_found(options)}", err=True)
         sys.exit(ExitCode.INCOMPLETE)
-    _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw))
+    _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw), fresh=True)
 
 
 @main.command()
@@ -860,6 +884,8 @@ def clients() -> None:
 @clients.command("list")
 def clients_list() -> None:
     """The shipped client profiles."""
+    from tlsaudit.client_profiles import load_profiles
+
     try:
         profiles = load_profiles()
     except UsageError as exc:
@@ -962,6 +988,10 @@ def rules_check(path: str | None, rules_dirs: tuple[str, ...]) -> None:
 
 
 def run() -> None:
+    # What is imported by now lives as long as the process: keep it out of every later collection (a scan
+    # allocates many short-lived objects, and each full collection would walk all the modules again).
+    gc.freeze()
+    gc.enable()  # `python -m tlsaudit` imports with collection off
     if "--debug" in sys.argv[1:]:
         _DEBUG["on"] = True  # also for errors raised before click has parsed the option
     try:

@@ -30,12 +30,25 @@ def subject_of(finding: Mapping[str, Any]) -> tuple[str, str, str]:
 def resolve_checks(findings: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """One finding per (rule, subject), the worst one, in the order the report lists them."""
     items = list(findings)
-    chosen: dict[tuple[str, tuple[str, str, str]], Mapping[str, Any]] = {}
+    chosen: dict[tuple[str, str, str, str], Mapping[str, Any]] = {}
+    repeated = False
     for finding in items:
-        key = (finding["rule_id"], subject_of(finding))
+        # (rule, subject_of(finding)), flat: this runs for every finding of every report
+        key = (
+            finding["rule_id"],
+            finding["subject_kind"],
+            finding.get("source_host", ""),
+            finding["subject"],
+        )
         held = chosen.get(key)
-        if held is None or _STATUS_RANK[finding["status"]] < _STATUS_RANK[held["status"]]:
+        if held is None:
             chosen[key] = finding
+        else:
+            repeated = True
+            if _STATUS_RANK[finding["status"]] < _STATUS_RANK[held["status"]]:
+                chosen[key] = finding
+    if not repeated:  # the usual case (one report, not merged): every finding is its own check
+        return items
     keep = {id(f) for f in chosen.values()}
     return [f for f in items if id(f) in keep]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -632,8 +632,16 @@ def _policy_citations(raw: Mapping[str, Any], rf: _RuleFile) -> dict[str, str]:
     return dict(citations)
 
 
-def _table_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.toml") if "policies" not in p.relative_to(root).parts)
+def _table_files(root: Path, kinds: Collection[str] | None = None) -> list[Path]:
+    """The rule tables under `root`; with `kinds`, only those in the subject kinds' folders (the shipped
+    layout: endpoint/, runtime/, capture/)."""
+    found = []
+    for path in root.rglob("*.toml"):
+        parts = path.relative_to(root).parts
+        if "policies" in parts or (kinds is not None and parts[0] not in kinds):
+            continue
+        found.append(path)
+    return sorted(found)
 
 
 def available_policies(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
@@ -644,13 +652,19 @@ def available_policies(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
     return found
 
 
-def load_all_rules(extra_dirs: Sequence[Path] = (), params: Mapping[str, Any] = DEFAULT_PARAMS) -> list[Rule]:
+def load_all_rules(
+    extra_dirs: Sequence[Path] = (),
+    params: Mapping[str, Any] = DEFAULT_PARAMS,
+    kinds: Collection[str] | None = None,
+) -> list[Rule]:
+    """Every rule table, shipped and in `extra_dirs`; `kinds` limits the shipped ones to those subject
+    kinds (the folders of the other kinds are not read)."""
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
     for root in (rules_dir(), *extra_dirs):
         if not root.is_dir():
             raise RuleFileError(str(root), "rules folder not found")
-        for path in _table_files(root):
+        for path in _table_files(root, kinds if root == rules_dir() else None):
             for rule in load_rule_file(path, params):
                 if rule.id in seen:
                     first = seen[rule.id]
@@ -718,19 +732,57 @@ def _follow_alias(policy: Policy, known: Mapping[str, Path]) -> Policy:
     return replace(target, title=f"{target.title} [{policy.id}: {policy.title}]", alias=policy.id)
 
 
+class _PartialLoad(Exception):
+    """A policy check failed against the rules of some subject kinds only: load them all and check again."""
+
+
 def load_ruleset(
     policy: str | Path = DEFAULT_POLICY,
     extra_dirs: Sequence[Path] = (),
     params: Mapping[str, Any] | None = None,
+    kinds: Collection[str] | None = None,
 ) -> RuleSet:
-    """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError."""
+    """Load every rule table, select by the policy, apply its overrides; strict, raises RuleFileError.
+
+    `kinds`: the subject kinds the run judges (`scan`: endpoint). Only their shipped tables are read,
+    which saves parsing the others, and the policy's patterns and rule ids that name another kind
+    (`runtime.*`) are left to the runs that load it; with --rules folders, or when any other policy check
+    fails on that part, every table is loaded and checked, as without `kinds`."""
+    if kinds is not None and not extra_dirs:
+        try:
+            return _load_ruleset(policy, extra_dirs, params, kinds)
+        except _PartialLoad:
+            pass
+    return _load_ruleset(policy, extra_dirs, params, None)
+
+
+def _other_kind(pattern: str, kinds: Collection[str]) -> bool:
+    """A rule id or pattern that names, literally, a subject kind whose rules were not loaded
+    (`runtime.*` while only endpoint rules are)."""
+    first, dot, _ = pattern.partition(".")
+    return bool(dot) and first in _SUBJECT_KINDS and first not in kinds and not any(c in first for c in "*?[")
+
+
+_SUBJECT_KINDS = frozenset(kind.value for kind in SubjectKind)
+
+
+def _load_ruleset(
+    policy: str | Path,
+    extra_dirs: Sequence[Path],
+    params: Mapping[str, Any] | None,
+    kinds: Collection[str] | None,
+) -> RuleSet:
     pol = resolve_policy(policy, extra_dirs)
     merged = {**DEFAULT_PARAMS, **pol.params, **(params or {})}
-    rules = load_all_rules(extra_dirs, merged)
+    rules = load_all_rules(extra_dirs, merged, kinds)
     ids = {r.id for r in rules}
     policy_text = Path(pol.source).read_text(encoding="utf-8")
     for pattern in (*pol.include, *pol.exclude):
+        if kinds is not None and _other_kind(pattern, kinds):
+            continue  # checked whenever that kind's rules are loaded
         if not any(_pattern_selects(pattern, r, exact_opt_in=pattern in pol.include) for r in rules):
+            if kinds is not None:
+                raise _PartialLoad
             hint = ""
             if any(r.opt_in and fnmatch.fnmatchcase(r.id, pattern) for r in rules):
                 hint = " (profile-specific rules, marked opt_in, are selected by their exact id only)"
@@ -742,6 +794,10 @@ def load_ruleset(
     for what, rule_ids in (("override", pol.overrides), ("citation", pol.citations)):
         for rule_id in rule_ids:
             if rule_id not in ids:
+                if kinds is not None and _other_kind(rule_id, kinds):
+                    continue
+                if kinds is not None:
+                    raise _PartialLoad
                 raise RuleFileError(pol.source, f"{what} of an unknown rule", rule_id=rule_id)
     selected: list[Rule] = []
     for rule in rules:
@@ -845,6 +901,75 @@ def judge(
     )
 
 
+class _JudgeMemo:
+    """`judge` for many endpoints of one evaluation: a rule's finding depends only on the facts its
+    conditions and templates name (and why those are unknown), so endpoints that agree on them share
+    one judgement, made with a stand-in subject that is then replaced by each endpoint's own."""
+
+    _SUBJECT = "\x00subject\x00"  # never in a fact value that is memoised (see `_key`)
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = params
+        self._inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._seen: dict[tuple[Any, ...], Finding] = {}
+
+    def _rule_inputs(self, rule: Rule) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        found = self._inputs.get(rule.id)
+        if found is None:
+            tested = [*condition_facts(rule.when), *(condition_facts(rule.only_if) if rule.only_if else [])]
+            named = [
+                match.group(1).partition("|")[0].strip()
+                for template in (rule.message, rule.pass_message, rule.remediation)
+                for match in PLACEHOLDER.finditer(template)
+                if match.group(1) is not None
+            ]
+            found = self._inputs[rule.id] = (
+                tuple(dict.fromkeys([*tested, *named])),
+                tuple(dict.fromkeys(tested)),
+            )
+        return found
+
+    def _key(self, rule: Rule, facts: Mapping[str, FactValue], reasons: Mapping[str, str]) -> Any:
+        names, tested = self._rule_inputs(rule)
+        key: list[Any] = [rule.id]
+        for name in names:
+            value = facts.get(name)
+            if value is None or type(value) is str:
+                if value is not None and "\x00" in value:
+                    return None
+                key.append(value)
+            elif isinstance(value, tuple):
+                if any(isinstance(v, str) and "\x00" in v for v in value):
+                    return None
+                key.append((tuple, repr(value)))
+            else:  # True and 1, 1 and 1.0 render differently
+                key.append((type(value), value))
+        key.extend(reasons.get(name) for name in tested)
+        return tuple(key)
+
+    def judge(
+        self, rule: Rule, subject: str, facts: Mapping[str, FactValue], reasons: Mapping[str, str]
+    ) -> Finding:
+        key = self._key(rule, facts, reasons)
+        if key is None:
+            return judge(rule, subject, facts, self.params, reasons)
+        held = self._seen.get(key)
+        if held is None:
+            held = self._seen[key] = judge(rule, self._SUBJECT, facts, self.params, reasons)
+        return Finding(
+            rule_id=held.rule_id,
+            status=held.status,
+            severity=held.severity,
+            subject=subject,
+            subject_kind=held.subject_kind,
+            title=held.title,
+            message=held.message.replace(self._SUBJECT, subject),
+            remediation=held.remediation.replace(self._SUBJECT, subject),
+            references=held.references,
+            readiness=held.readiness,
+        )
+
+
 def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
     reasons = {
         f"protocol.{v.value}": r.reason for v, r in ep.protocols.items() if r.status == ProtocolStatus.UNKNOWN
@@ -908,12 +1033,14 @@ def _endpoint_findings(
     ep: EndpointFacts,
     unreachable: Unreachable,
     collected: frozenset[str],
+    memo: _JudgeMemo | None = None,
 ) -> list[Finding]:
     facts = endpoint_facts(ep)
     gate = _gate_rule(ruleset, UNREACHABLE_RULE)
     if facts.get("reachable") is False and gate is not None:
         return [_unreachable_finding(gate, ep, facts, unreachable)]
     reasons = _endpoint_reasons(ep)
+    subject = ep.subject
     out: list[Finding] = []
     for rule in rules:
         if rule.id == UNREACHABLE_RULE:
@@ -923,9 +1050,7 @@ def _endpoint_findings(
         )
         if missing and not facts.get("accepted_versions"):
             out.append(
-                _finding(
-                    rule, FindingStatus.SKIPPED, ep.subject, f"{rule.title}: no protocol version accepted"
-                )
+                _finding(rule, FindingStatus.SKIPPED, subject, f"{rule.title}: no protocol version accepted")
             )
         elif missing:
             why = (
@@ -935,9 +1060,13 @@ def _endpoint_findings(
             )
             if rule.applies_to == "certificate" and ep.certificate_error:
                 why = f"could not be assessed: certificate not collected ({ep.certificate_error})"
-            out.append(_finding(rule, FindingStatus.ERROR, ep.subject, f"{rule.title}: {why}"))
+            out.append(_finding(rule, FindingStatus.ERROR, subject, f"{rule.title}: {why}"))
         else:
-            out.append(judge(rule, ep.subject, facts, params=ruleset.params, reasons=reasons))
+            out.append(
+                memo.judge(rule, subject, facts, reasons)
+                if memo is not None
+                else judge(rule, subject, facts, params=ruleset.params, reasons=reasons)
+            )
     return out
 
 
@@ -968,8 +1097,9 @@ def evaluate(
     params = ruleset.params
     depths = frozenset(collected)
     endpoint_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.ENDPOINT]
+    memo = _JudgeMemo(params)
     for ep in endpoints:
-        findings.extend(_endpoint_findings(ruleset, endpoint_rules, ep, unreachable, depths))
+        findings.extend(_endpoint_findings(ruleset, endpoint_rules, ep, unreachable, depths, memo))
     readiness: dict[str, Readiness] = {}
     runtime_rules = [r for r in ruleset.rules if r.subject_kind == SubjectKind.RUNTIME]
     for rt in runtimes:

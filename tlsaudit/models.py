@@ -454,9 +454,20 @@ def to_json(value: Any) -> JsonValue:
         out: dict[str, JsonValue] = {}
         for name, default in _fields_of(cls):
             item = getattr(value, name)
+            kind = type(item)
+            # the common leaves inline (a report holds thousands of findings): same result as the recursion
+            if kind is str:
+                if item or default != "":
+                    out[name] = item
+                continue
             if item is None or (default == () and item == ()) or (item == "" and default == ""):
                 continue
-            out[name] = to_json(item)
+            if kind in _PLAIN:
+                out[name] = item
+            elif kind is tuple and all(type(v) is str for v in item):
+                out[name] = list(item)
+            else:
+                out[name] = to_json(item)
         return out
     if isinstance(value, Mapping):
         return {str(k.value if isinstance(k, StrEnum) else k): to_json(v) for k, v in value.items()}

@@ -11,7 +11,7 @@ import ipaddress
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,6 +42,7 @@ _VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 _SEVERITY_RANK = {s.value: SEVERITY_ORDER[s] for s in Severity}
 _STATUS_KEYS = tuple(s.value for s in FindingStatus)
 _READINESS_KEYS = tuple(r.value for r in Readiness)
+_SKIPPED: str = FindingStatus.SKIPPED.value  # a plain string: compared once per finding
 _SUBJECT_LISTS = {"endpoint": "endpoints", "runtime": "runtimes", "capture": "captures"}
 
 ReportData = dict[str, Any]  # a report while it is being put together or read back, before it is checked
@@ -130,7 +131,23 @@ def _capture_json(
 
 
 def _finding_json(finding: Finding, source_host: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = to_json(finding)
+    """`to_json(finding)`, spelt out: a report holds a finding per rule and endpoint, thousands of them.
+    (An enum member's `_value_` is its value without the `value` property's descriptor call.)"""
+    out: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "status": finding.status._value_,
+        "severity": finding.severity._value_,
+        "subject": finding.subject,
+        "subject_kind": finding.subject_kind._value_,
+        "title": finding.title,
+        "message": finding.message,
+    }
+    if finding.remediation:
+        out["remediation"] = finding.remediation
+    if finding.references:
+        out["references"] = list(finding.references)
+    if finding.readiness is not None:
+        out["readiness"] = finding.readiness._value_
     if source_host:
         out["source_host"] = source_host
     return out
@@ -161,8 +178,9 @@ def finalize(report: ReportData) -> ReportData:
     )
     report["findings"].sort(key=_finding_order)
     statuses: dict[tuple[str, str, str], list[str]] = {}
-    for finding in report["findings"]:
-        statuses.setdefault(subject_key("", finding), []).append(finding["status"])
+    for finding in report["findings"]:  # subject_key("", finding), inline: once per finding
+        key = (finding["subject_kind"], finding.get("source_host", ""), finding["subject"])
+        statuses.setdefault(key, []).append(finding["status"])
     for kind, list_name in _SUBJECT_LISTS.items():
         for item in report[list_name]:
             item["verdict"] = _subject_verdict(item, statuses.get(subject_key(kind, item), []))
@@ -171,7 +189,7 @@ def finalize(report: ReportData) -> ReportData:
 
 
 def _subject_verdict(item: Mapping[str, Any], statuses: Sequence[str]) -> str:
-    assessed = [s for s in statuses if s != FindingStatus.SKIPPED]
+    assessed = [s for s in statuses if s != _SKIPPED]
     verdict = worst_verdict(assessed)
     if verdict is None and statuses and item.get("errors"):
         # Not assessed, and the only finding about it says to ignore that (--unreachable ignore): the
@@ -191,7 +209,7 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
     tallied = tally(report)
     counts = {status: tallied.checks[status] for status in _STATUS_KEYS}
     subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures)]
-    finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != FindingStatus.SKIPPED]
+    finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != _SKIPPED]
     # An empty report assessed nothing: it must not read as compliant.
     verdict = worst_verdict([*subject_verdicts, *finding_verdicts]) or "error"
     return {
@@ -226,6 +244,7 @@ def host_rollup(endpoints: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rollup
 
 
+@lru_cache(maxsize=4096)
 def _host_order(value: str) -> tuple[int, int, Any]:
     """IPv4 before IPv6 in numeric order, then names in alphabetical order."""
     try:

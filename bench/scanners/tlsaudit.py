@@ -30,6 +30,10 @@ class Checkout:
 
     tool: str = "tlsaudit"
     root: Path | None = None
+    # Let Python keep the compiled modules (__pycache__, git-ignored) even where the environment says
+    # PYTHONDONTWRITEBYTECODE, as an installed package has them: otherwise every run compiles the whole
+    # package from source again, a cost no installed copy pays and that grows with the code's size.
+    bytecode: bool = False
 
     @property
     def cwd(self) -> Path:
@@ -47,6 +51,8 @@ def python() -> str:
 def command(checkout: Checkout = HERE) -> tuple[list[str], dict[str, str]]:
     """argv prefix and environment that run the checkout's tlsaudit."""
     env = dict(os.environ)
+    if checkout.bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     console = REPO / ".venv" / "bin" / "tlsaudit"
     if checkout.root is None and console.exists():
         return [str(console)], env
@@ -55,6 +61,22 @@ def command(checkout: Checkout = HERE) -> tuple[list[str], dict[str, str]]:
     if (root / "tlsaudit" / "__main__.py").exists():
         return [python(), "-m", "tlsaudit"], env
     return [python(), "-c", "import sys; from tlsaudit.cli import main; sys.exit(main())"], env
+
+
+def compile_bytecode(checkout: Checkout) -> None:
+    """Compile the checkout's package once before measuring (with `bytecode`: what an install does)."""
+    if not checkout.bytecode:
+        return
+    _, env = command(checkout)
+    package = checkout.cwd / "tlsaudit"
+    subprocess.run(
+        [python(), "-m", "compileall", "-q", str(package)],
+        capture_output=True,
+        timeout=120,
+        env=env,
+        cwd=checkout.cwd,
+        check=False,
+    )
 
 
 def check_available(checkout: Checkout = HERE) -> None:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tlsaudit.errors import TlsAuditError, UsageError
 from tlsaudit.formats.base import RenderOptions, ReportFormat
@@ -145,15 +145,22 @@ class RenderFailure(TlsAuditError):
 
 
 def write_outputs(
-    report: Mapping[str, Any], outputs: Sequence[str], fmt: str | None, options: RenderOptions
+    report: Mapping[str, Any],
+    outputs: Sequence[str],
+    fmt: str | None,
+    options: RenderOptions,
+    *,
+    is_normalized: bool = False,
 ) -> None:
     """Render `report` into each output (`-` is stdout). `fmt` forces one format for all of them; otherwise
     each file's extension decides, and stdout gets the terminal view.
 
-    Every format renders from the same normalized copy (verdicts and summary recomputed). A format that
-    fails never costs the others their files: they are written, then RenderFailure names what failed."""
+    Every format renders from the same normalized copy (verdicts and summary recomputed), unless the caller
+    says `report` already is one (`is_normalized`: what `tlsaudit.report.normalized` returned, unchanged).
+    A format that fails never costs the others their files: they are written, then RenderFailure names
+    what failed."""
     planned = planned_outputs(outputs, fmt)
-    prepared = normalized(report)
+    prepared = cast(Report, report) if is_normalized else normalized(report)
     rendered: list[tuple[str, str]] = []
     failures: list[tuple[str, str, BaseException]] = []
     for output, chosen in planned:

@@ -148,11 +148,19 @@ def local_service_message(service: Mapping[str, Any]) -> str:
     return f"{service['address']}{process}: {local_service_words(service)}; {consequence}"
 
 
-def plain_verdict_line(report: Mapping[str, Any]) -> str:
-    """`Verdict: FAIL  (3 fail, 0 error, ...)` without colour (and without loading the terminal library)."""
-    from tlsaudit.counts import tally
+STATUS_WORDS = ("fail", "error", "warn", "pass", "skipped")
 
-    counts = tally(cast(Any, report)).checks
+
+def plain_verdict_line(report: Mapping[str, Any]) -> str:
+    """`Verdict: FAIL  (3 fail, 0 error, ...)` without colour (and without loading the terminal library).
+
+    Every caller holds a normalized report, whose summary counts are `tally`'s: they are read from there
+    rather than counted again over every finding."""
+    counts = report.get("summary", {}).get("counts")
+    if not isinstance(counts, Mapping) or not all(k in counts for k in STATUS_WORDS):
+        from tlsaudit.counts import tally
+
+        counts = tally(cast(Any, report)).checks
     verdict = str(report["summary"]["verdict"])
-    detail = ", ".join(f"{counts[k]} {k}" for k in ("fail", "error", "warn", "pass", "skipped"))
+    detail = ", ".join(f"{counts[k]} {k}" for k in STATUS_WORDS)
     return f"Verdict: {verdict.upper()}  ({detail})"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from json import encoder as json_encoder
 
 from tlsaudit.formats.base import RenderOptions
 from tlsaudit.report_types import Report
+
+SEPARATORS = (", ", ": ")
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -22,5 +26,33 @@ def render(report: Report, options: RenderOptions) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
-def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+def compact_encoder() -> Callable[[object], str]:
+    """`json.dumps(value, ensure_ascii=False, separators=SEPARATORS)` for one value after another: the C
+    encoder is made once (json.dumps makes one per call, which costs more than encoding a finding), and
+    without the check for circular references, which a report (plain data from JSON or to_json) has none
+    of. Where json has no C encoder, json.dumps itself."""
+    reference = json.JSONEncoder(ensure_ascii=False, separators=SEPARATORS)
+    make = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:
+        return reference.encode
+    encode = make(
+        None,
+        reference.default,
+        json_encoder.encode_basestring,
+        None,
+        SEPARATORS[1],
+        SEPARATORS[0],
+        False,
+        False,
+        True,
+    )
+
+    def compact(value: object) -> str:
+        if isinstance(value, str):
+            return reference.encode(value)
+        return "".join(encode(value, 0))
+
+    return compact
+
+
+_compact = compact_encoder()

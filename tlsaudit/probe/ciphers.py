@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import CipherSuiteResult, TlsVersion
 from tlsaudit.probe.transport import Decide, Ending, Exchange, Prober
-from tlsaudit.tls.client_hello import build_client_hello
+from tlsaudit.tls.client_hello import suites_hello
 from tlsaudit.tls.constants import VERSION_CODES, classify, suite_name
 from tlsaudit.tls.server_flight import Alert, Event, Malformed, ServerHello, SSLv2ServerHello
 from tlsaudit.tls.suite_offers import ranked_suites
@@ -168,7 +168,7 @@ def hello_trier(prober: Prober, version: TlsVersion) -> TryHello:
     async def try_hello(offered: Sequence[int]) -> int | None:
         name = prober.endpoint.server_name
         ex, _ = await prober.run(
-            lambda: build_client_hello(version, cipher_suites=list(offered), server_name=name),
+            lambda: suites_hello(version, offered, name),
             _decide(version),
             transient=_undecided(version),
         )

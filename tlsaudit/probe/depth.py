@@ -11,8 +11,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tlsaudit.client_profiles import ClientProfile
 from tlsaudit.errors import PeerError, ProbeError
 from tlsaudit.models import (
     CipherSuiteResult,
@@ -22,9 +22,12 @@ from tlsaudit.models import (
     ReasonCode,
     TlsVersion,
 )
-from tlsaudit.probe.certificates import TrustAnchors, analyse_chain, load_trust_anchors
-from tlsaudit.probe.ciphers import enumerate_cipher_suites
 from tlsaudit.probe.scanner import EndpointProbes, Enricher
+
+if TYPE_CHECKING:
+    # Loaded when their enricher is asked for: a version sweep never imports cryptography.x509.
+    from tlsaudit.client_profiles import ClientProfile
+    from tlsaudit.probe.certificates import TrustAnchors
 
 # Newest first: the chain a TLS 1.2 client sees is the one that matters most.
 _CHAIN_SOURCES = (
@@ -98,6 +101,7 @@ def certificate_enricher(
 ) -> Enricher:
     """Fill `EndpointFacts.certificate`; a chain that should exist but cannot be had is recorded in
     `certificate_error` (its rules become errors), never a crash and never a silent skip."""
+    from tlsaudit.probe.certificates import analyse_chain
 
     async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
         if facts.starttls_refused is not None:
@@ -158,6 +162,7 @@ def cipher_suite_enricher(
     *, timeout: float, versions: tuple[TlsVersion, ...] = ENUMERABLE_VERSIONS
 ) -> Enricher:
     """Fill `EndpointFacts.cipher_suites` for every accepted version (SSLv3 to TLS 1.3)."""
+    from tlsaudit.probe.ciphers import enumerate_cipher_suites
 
     async def enrich(collected: EndpointProbes, facts: EndpointFacts) -> EndpointFacts:
         wanted = [v for v in versions if _accepted(facts, v)]
@@ -214,6 +219,8 @@ def depth_enrichers(
     known-flaw checks (`flaws`: Heartbleed, CCS injection, ROBOT), which use its RSA suites."""
     enrichers: list[Enricher] = [starttls_enricher(timeout=timeout)]
     if certificates:
+        from tlsaudit.probe.certificates import load_trust_anchors
+
         enrichers.append(certificate_enricher(load_trust_anchors(ca_file), timeout=timeout))
     enrichers.append(client_certificate_enricher())
     if hsts or certificates:

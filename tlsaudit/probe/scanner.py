@@ -108,6 +108,9 @@ class Scanner:
         if not addresses:
             self._record(results, unknown_endpoint(target, "", resolution.error))
             return
+        if len(resolution.addresses) == 1:  # the usual case: no task group of one
+            await self._scan_address(target, resolution.addresses[0], limits, results)
+            return
         async with asyncio.TaskGroup() as group:
             for ip in addresses:
                 group.create_task(self._scan_address(target, ip, limits, results))

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tlsaudit.errors import ProbeError
-from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tls_stream
+from tlsaudit.probe.connect import READ_CHUNK, abort, describe_os_error, open_tcp, open_tls_stream
 from tlsaudit.probe.starttls import StartTlsRefused
 from tlsaudit.tls.server_flight import Event, ServerFlightParser
 
@@ -67,6 +67,9 @@ class AsyncioBackend:
     """Real TCP connections (plus the STARTTLS exchange) through asyncio."""
 
     async def connect(self, endpoint: Endpoint, timeout: float) -> Connection:
+        if endpoint.starttls is None:  # `exchange` bounds the connect: no second timer
+            reader, writer = await open_tcp(endpoint.ip, endpoint.port)
+            return StreamConnection(reader, writer)
         reader, writer = await open_tls_stream(
             endpoint.ip,
             endpoint.port,
@@ -123,50 +126,53 @@ async def exchange(
 
     `respond` (the known-flaw probes) may send further bytes once the server's flight is in."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    try:
-        async with asyncio.timeout_at(deadline):
-            conn = await backend.connect(endpoint, timeout)
-    except TimeoutError:
-        return Exchange(
-            events=(),
-            ending=Ending.CONNECT_FAILED,
-            detail=f"timeout after {timeout:g}s while connecting",
-            timeout=timeout,
-        )
-    except StartTlsRefused as exc:
-        return Exchange(events=(), ending=Ending.STARTTLS_REFUSED, detail=exc.reason, timeout=timeout)
-    except ProbeError as exc:
-        return Exchange(events=(), ending=Ending.CONNECT_FAILED, detail=exc.reason, timeout=timeout)
     parser = ServerFlightParser()
     events: list[Event] = []
     ending = Ending.DECIDED
     detail = ""
+    conn: Connection | None = None
+    # One deadline for the whole connection: a single timer, whichever step it ends.
     try:
-        conn.write(hello)
-        while True:
+        async with asyncio.timeout_at(loop.time() + timeout):
             try:
-                async with asyncio.timeout_at(deadline):
+                conn = await backend.connect(endpoint, timeout)
+            except StartTlsRefused as exc:
+                return Exchange(events=(), ending=Ending.STARTTLS_REFUSED, detail=exc.reason, timeout=timeout)
+            except ProbeError as exc:
+                return Exchange(events=(), ending=Ending.CONNECT_FAILED, detail=exc.reason, timeout=timeout)
+            conn.write(hello)
+            while True:
+                try:
                     data = await conn.read()
-            except TimeoutError:
-                ending, detail = Ending.TIMEOUT, f"timeout after {timeout:g}s waiting for the server's answer"
-                break
-            except ConnectionResetError:
-                ending, detail = Ending.RESET, "connection reset"
-                break
-            except OSError as exc:
-                ending, detail = Ending.NETWORK_ERROR, describe_os_error(exc)
-                break
-            if not data:
-                ending, detail = Ending.CLOSED, "closed"
-                break
-            events.extend(parser.feed(data))
-            if parser.failed or decide(events):
-                break
-            if respond is not None and (more := respond(events)):
-                conn.write(more)
+                except TimeoutError:  # the system's (ETIMEDOUT), not the deadline's
+                    ending, detail = Ending.TIMEOUT, _answer_timeout(timeout)
+                    break
+                except ConnectionResetError:
+                    ending, detail = Ending.RESET, "connection reset"
+                    break
+                except OSError as exc:
+                    ending, detail = Ending.NETWORK_ERROR, describe_os_error(exc)
+                    break
+                if not data:
+                    ending, detail = Ending.CLOSED, "closed"
+                    break
+                events.extend(parser.feed(data))
+                if parser.failed or decide(events):
+                    break
+                if respond is not None and (more := respond(events)):
+                    conn.write(more)
+    except TimeoutError:
+        if conn is None:
+            return Exchange(
+                events=(),
+                ending=Ending.CONNECT_FAILED,
+                detail=f"timeout after {timeout:g}s while connecting",
+                timeout=timeout,
+            )
+        ending, detail = Ending.TIMEOUT, _answer_timeout(timeout)
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     return Exchange(
         events=tuple(events),
         ending=ending,
@@ -175,6 +181,10 @@ async def exchange(
         detail=detail,
         timeout=timeout,
     )
+
+
+def _answer_timeout(timeout: float) -> str:
+    return f"timeout after {timeout:g}s waiting for the server's answer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,13 +9,14 @@ believed: a small conventional hello, then the suites the probe left out, must b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tlsaudit.models import ProtocolResult, ProtocolStatus, ReasonCode, TlsVersion
 from tlsaudit.probe.transport import Decide, Ending, Exchange, Prober
-from tlsaudit.tls.client_hello import build_client_hello, conventional_hello, probe_hello
+from tlsaudit.tls.client_hello import conventional_hello, probe_hello, suites_hello
 from tlsaudit.tls.constants import CIPHER_SUITES, VERSION_CODES, suite_name, version_from_code
 from tlsaudit.tls.server_flight import (
     Alert,
@@ -271,11 +272,29 @@ def _no_answer(ex: Exchange) -> ProtocolResult:
     return _result(unknown, ReasonCode.MALFORMED, "the server's answer ended without a decision")
 
 
-def _transient(version: TlsVersion) -> Callable[[Exchange], bool]:
-    def transient(ex: Exchange) -> bool:
-        return judge(version, ex).result.reason_code in _RETRY_CODES
+class _Judge:
+    """Judges each exchange of one probe once: the retry decision and the verdict share the judgement.
 
-    return transient
+    (Whether an outcome is worth a retry does not depend on `offered`: a suite that was not offered
+    makes an acceptance malformed, neither of which is retried.)"""
+
+    __slots__ = ("_last", "offered", "version")
+
+    def __init__(self, version: TlsVersion, offered: Collection[int] | None = None) -> None:
+        self.version = version
+        self.offered = offered
+        self._last: tuple[Exchange, VersionProbe] | None = None
+
+    def transient(self, ex: Exchange) -> bool:
+        probe = judge(self.version, ex, offered=self.offered)
+        self._last = (ex, probe)
+        return probe.result.reason_code in _RETRY_CODES
+
+    def verdict(self, ex: Exchange, attempts: int) -> VersionProbe:
+        if self._last is not None and self._last[0] is ex:
+            probe = self._last[1]
+            return probe if probe.attempts == attempts else dataclasses.replace(probe, attempts=attempts)
+        return judge(self.version, ex, attempts, offered=self.offered)
 
 
 def _with_attempts(probe: VersionProbe, attempts: int) -> VersionProbe:
@@ -294,15 +313,20 @@ def _with_attempts(probe: VersionProbe, attempts: int) -> VersionProbe:
 async def probe_version(prober: Prober, version: TlsVersion) -> VersionProbe:
     """The first probe of `version` with the bounded probe hello, retried while the outcome is transient."""
     name = prober.endpoint.server_name
+    judged = _Judge(version, _probe_offer(version))
     ex, attempts = await prober.run(
-        lambda: probe_hello(version, name), decide_for(version), transient=_transient(version)
+        lambda: probe_hello(version, name), decide_for(version), transient=judged.transient
     )
-    verdict = judge(version, ex, attempts, offered=_offered(probe_suites(version)))
-    return _note(prober, _with_attempts(verdict, attempts))
+    return _note(prober, _with_attempts(judged.verdict(ex, attempts), attempts))
 
 
 def _offered(suites: Sequence[int]) -> frozenset[int]:
     return frozenset(suites)
+
+
+@functools.cache
+def _probe_offer(version: TlsVersion) -> frozenset[int]:
+    return _offered(probe_suites(version))
 
 
 def _note(prober: Prober, probe: VersionProbe) -> VersionProbe:
@@ -331,11 +355,11 @@ async def second_chance(prober: Prober, first: VersionProbe, *, remaining: bool 
     decide = decide_for(version)
     attempts = 0
     if len(probe_suites(version)) > CONVENTIONAL_SIZE_LIMIT:
+        judged = _Judge(version, _offered(conventional_suites(version)))
         ex, attempts = await prober.run(
-            lambda: conventional_hello(version, name), decide, transient=_transient(version)
+            lambda: conventional_hello(version, name), decide, transient=judged.transient
         )
-        offered = _offered(conventional_suites(version))
-        conventional = _note(prober, judge(version, ex, attempts, offered=offered))
+        conventional = _note(prober, judged.verdict(ex, attempts))
     else:
         conventional = first  # the probe hello was no bigger than a conventional one: nothing to re-check
     if conventional.result.status == ProtocolStatus.ACCEPTED:
@@ -353,12 +377,11 @@ async def second_chance(prober: Prober, first: VersionProbe, *, remaining: bool 
             attempts=first.attempts + attempts,
         )
     for chunk in remaining_suite_chunks(version) if remaining else ():
+        judged = _Judge(version, _offered(chunk))
         ex, _ = await prober.run(
-            functools.partial(build_client_hello, version, cipher_suites=chunk, server_name=name),
-            decide,
-            transient=_transient(version),
+            functools.partial(suites_hello, version, chunk, name), decide, transient=judged.transient
         )
-        extra = _note(prober, judge(version, ex, offered=_offered(chunk)))
+        extra = _note(prober, judged.verdict(ex, 1))
         if extra.result.status == ProtocolStatus.ACCEPTED:
             return extra
     return first
@@ -368,13 +391,14 @@ async def slow_retry(prober: Prober, first: VersionProbe) -> VersionProbe:
     """A probe that timed out on an endpoint that answered others: once more, alone, with more time."""
     version = first.version
     name = prober.endpoint.server_name
+    judged = _Judge(version, _probe_offer(version))
     ex, attempts = await prober.run_serially(
         lambda: probe_hello(version, name),
         decide_for(version),
-        transient=_transient(version),
+        transient=judged.transient,
         timeout=min(prober.timeout * 2, prober.timeout + 10),
     )
-    retried = _note(prober, judge(version, ex, attempts, offered=_offered(probe_suites(version))))
+    retried = _note(prober, judged.verdict(ex, attempts))
     if retried.result.status == ProtocolStatus.UNKNOWN:
         return first
     return retried

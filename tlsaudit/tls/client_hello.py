@@ -201,6 +201,21 @@ def _probe_template(version: TlsVersion, server_name: str | None) -> bytes:
     )
 
 
+def suites_hello(version: TlsVersion, suites: Sequence[int], server_name: str | None) -> bytes:
+    """`build_client_hello(version, cipher_suites=suites, server_name=server_name)`, built once per list
+    and name (suite enumeration and the chunks after a probe repeat the same lists on every endpoint);
+    only the random changes per call, as in `probe_hello`."""
+    if version == TlsVersion.SSLv2:
+        return build_sslv2_client_hello()
+    template = _suites_template(version, tuple(suites), server_name)
+    return template[:11] + os.urandom(32) + template[43:]
+
+
+@lru_cache(maxsize=4096)
+def _suites_template(version: TlsVersion, suites: tuple[int, ...], server_name: str | None) -> bytes:
+    return build_client_hello(version, cipher_suites=suites, server_name=server_name, random=bytes(32))
+
+
 def conventional_hello(version: TlsVersion, server_name: str | None) -> bytes:
     """A small hello of the kind a mainstream client sends for `version`: the second opinion before a
     refusal of the big probe hello is believed."""
