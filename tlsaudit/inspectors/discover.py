@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -72,7 +72,17 @@ def inspect_runtimes(
             options, extra_paths=extra, search_system=options.search_system and attacher.fs.is_host
         )
     ctx = make_context(options)
-    targets = discover_runtimes(options)
+    return inspect_targets(discover_runtimes(options), ctx, options.concurrency, on_runtime)
+
+
+def inspect_targets(
+    targets: Sequence[tuple[str, Path]],
+    ctx: Context,
+    concurrency: int = 8,
+    on_runtime: Callable[[RuntimeFacts], None] | None = None,
+) -> list[RuntimeFacts]:
+    """Facts for runtimes already found (here, or by the fleet collector on another host: then `ctx.host`
+    answers from its observations), in the order of `targets`."""
     if not targets:
         leftovers = attacher.leftovers() if attacher is not None and more else []
         for item in leftovers:
@@ -80,7 +90,7 @@ def inspect_runtimes(
                 on_runtime(item)
         return leftovers
     found: dict[int, list[RuntimeFacts]] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
         futures = {
             pool.submit(INSPECTORS[kind].inspect, target, ctx): i for i, (kind, target) in enumerate(targets)
