@@ -19,7 +19,7 @@ from tlsaudit import __version__
 from tlsaudit.counts import tally
 from tlsaudit.data import report_schema_path
 from tlsaudit.errors import ReportInputError
-from tlsaudit.fleet.rollup import finalize_hosts, fleet_summary
+from tlsaudit.fleet.rollup import finalize_hosts, fleet_summary, host_findings
 from tlsaudit.models import (
     ALL_VERSIONS,
     SEVERITY_ORDER,
@@ -174,6 +174,8 @@ def finalize(report: ReportData) -> ReportData:
     """Sort every list, recompute each subject's verdict and the summary. Mutates and returns `report`."""
     report["endpoints"].sort(key=_endpoint_order)
     report["runtimes"].sort(key=lambda r: (r["kind"], r["path"], r.get("source_host", ""), r["id"]))
+    if "hosts" in report:
+        host_findings(report)
     report["captures"].sort(
         key=lambda c: (c["client"], c.get("runtime", ""), c.get("source_host", ""), c["id"])
     )

@@ -16,6 +16,34 @@ def _rank(finding: Mapping[str, Any]) -> tuple[int, int]:
     return (_VERDICT_RANK[finding["status"]], _SEVERITY_RANK[finding["severity"]])
 
 
+HOST_NOT_ASSESSED = "fleet.host-not-assessed"
+_STATUS_WORDS = {"unreachable": "unreachable", "collector-error": "the collector failed"}
+
+
+def host_findings(report: MutableMapping[str, Any]) -> None:
+    """One `error` finding (not assessed) for each host that was not assessed, so the exit code (3), JUnit,
+    SARIF and CSV all show it; recomputed from `hosts[]` each time. Mutates `report`."""
+    report["findings"] = [f for f in report.get("findings", []) if f["rule_id"] != HOST_NOT_ASSESSED]
+    for host in report.get("hosts", []):
+        if host["status"] == "assessed":
+            continue
+        reason = host.get("reason") or _STATUS_WORDS[host["status"]]
+        report["findings"].append(
+            {
+                "rule_id": HOST_NOT_ASSESSED,
+                "status": "error",
+                "severity": "high",
+                "subject": host["host"],
+                "subject_kind": "runtime",
+                "title": "Fleet host not assessed",
+                "message": f"{host['host']}: {_STATUS_WORDS[host['status']]}: {reason}",
+                "remediation": "Make the host reachable by Ansible (inventory, SSH key, user) and give it "
+                "Python 2.7+ (Linux/Unix) or PowerShell (Windows), then run tlsaudit fleet again.",
+                "source_host": host["host"],
+            }
+        )
+
+
 def finalize_hosts(report: MutableMapping[str, Any]) -> None:
     """Fill every host's `runtimes`, `verdict` and `worst_finding` from the report's runtimes and findings
     (matched by `source_host`), and sort the hosts by name. Mutates `report`."""
@@ -58,6 +86,8 @@ def fleet_summary(report: Mapping[str, Any]) -> dict[str, Any]:
     for f in report.get("findings", []):
         host = f.get("source_host", "")
         if f["status"] not in NOT_PASSING or f["subject_kind"] != "runtime" or host not in names:
+            continue
+        if f["rule_id"] == HOST_NOT_ASSESSED:
             continue
         entry = groups.setdefault(
             (f["rule_id"], f["status"]),
