@@ -17,11 +17,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from tlsaudit.inspectors.base import Context
+from tlsaudit.inspectors.base import Context, failed
+from tlsaudit.inspectors.browser import browser_details, parse_browser_version
 from tlsaudit.inspectors.discover import INSPECTORS, inspect_targets
 from tlsaudit.inspectors.process import DEFAULT_TIMEOUT, RunResult, finished, not_started
 from tlsaudit.inspectors.registry import RecordedRegistry, RegistryValue
-from tlsaudit.models import RuntimeFacts
+from tlsaudit.models import Evidence, RuntimeFacts
 
 FORMAT = "tlsaudit-collector"
 
@@ -137,6 +138,35 @@ def registry_of(document: Mapping[str, Any]) -> RecordedRegistry | None:
     return RecordedRegistry(clean)
 
 
+def windows_browsers(document: Mapping[str, Any]) -> list[RuntimeFacts]:
+    """Browsers the Windows collector found, from their file versions (a Windows browser prints no
+    `--version`): the same facts the browser inspector gives for that browser and version."""
+    out: list[RuntimeFacts] = []
+    for item in document.get("browsers", []):
+        if not isinstance(item, dict):
+            continue
+        name, path, version = item.get("name"), item.get("path"), item.get("version")
+        if not (isinstance(name, str) and isinstance(path, str) and isinstance(version, str)):
+            continue
+        shown = f"{name} {version}"
+        evidence = Evidence(argv=(), exit_code=None, stdout=shown, note=f"file version of {path}")
+        parsed = parse_browser_version(shown)
+        if parsed is None:
+            out.append(failed("browser", path, f"{shown}: not a known browser or version", [evidence]))
+            continue
+        family, number, esr = parsed
+        out.append(
+            RuntimeFacts(
+                kind="browser",
+                path=path,
+                version=number,
+                details=browser_details(family, number, esr),
+                evidence=(evidence,),
+            )
+        )
+    return out
+
+
 def runtimes_from_observations(document: Mapping[str, Any], host: str = "") -> list[RuntimeFacts]:
     """The facts the inspectors give for what the collector observed on a host; `host` names it in each
     runtime's subject."""
@@ -155,5 +185,5 @@ def runtimes_from_observations(document: Mapping[str, Any], host: str = "") -> l
         for t in document.get("targets", [])
         if isinstance(t, dict) and t.get("kind") in INSPECTORS and isinstance(t.get("path"), str)
     ]
-    facts = inspect_targets(targets, ctx)
+    facts = inspect_targets(targets, ctx) + windows_browsers(document)
     return [dataclasses.replace(f, host=host) for f in facts] if host else facts
