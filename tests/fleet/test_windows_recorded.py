@@ -42,7 +42,7 @@ def test_windows_11_framework_481_opted_in_with_tls10_off() -> None:
     assert firefox.version == "115.18.0" and firefox.details["browser"] == "Firefox ESR"
     assert (
         facts["C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"].details["engine"]
-        == "Blink"
+        == "Chromium"
     )
 
 
