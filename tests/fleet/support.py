@@ -71,11 +71,14 @@ def run_collector(python: Path | str, env: dict[str, str], timeout: float = 600)
 _FILES_DIR = re.compile(r"/tmp/tlsaudit-files-[^\"/ ]+")
 
 
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
 def comparable(runtime: dict[str, Any]) -> dict[str, Any]:
-    """A runtime object without what names the host (`id`, `host`) and with the per-run directory of the
-    Java probe class replaced."""
-    text = _FILES_DIR.sub(
-        "<files>", json.dumps({k: v for k, v in runtime.items() if k not in ("id", "host")})
-    )
+    """A runtime object without what names the host (`id`, `host`, `source_host`), with the per-run
+    directory of the Java probe class replaced, and long numbers some programs print that change from run
+    to run (Debian's chromium wrapper prints the free memory in bytes on stderr)."""
+    named = {k: v for k, v in runtime.items() if k not in ("id", "host", "source_host")}
+    text = _LONG_NUMBER.sub("<n>", _FILES_DIR.sub("<files>", json.dumps(named)))
     value: dict[str, Any] = json.loads(text)
     return value

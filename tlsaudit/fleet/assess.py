@@ -87,15 +87,17 @@ def assess_ansible_result(host: str, result: Mapping[str, Any]) -> HostResult:
 
 def load_host_file(path: Path, host: str | None = None) -> HostResult:
     """A saved per-host file: a collector document, or an Ansible result holding one. The host is named
-    by `host`, else the collector's host name, else the file name."""
+    by `host`, else the inventory name the playbook added, else the collector's host name, else the file
+    name."""
     name = host or path.stem
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return HostResult(host=name, status=HostStatus.COLLECTOR_ERROR, reason=f"{path}: {exc}")
     if is_collector_document(document):
-        own = document.get("host")
-        return assess_document(host or (own if isinstance(own, str) and own else name), document)
+        named = [document.get(k) for k in ("inventory_host", "host")]
+        own = next((n for n in named if isinstance(n, str) and n), name)
+        return assess_document(host or own, document)
     if isinstance(document, dict):
         return assess_ansible_result(name, document)
     return HostResult(host=name, status=HostStatus.COLLECTOR_ERROR, reason=f"{path}: not a JSON object")
