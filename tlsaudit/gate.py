@@ -80,6 +80,5 @@ def exit_code(report: Mapping[str, Any], fail_on: str = DEFAULT_FAIL_ON) -> Exit
         or any(rt.get("readiness") == "unknown" for rt in report.get("runtimes", []))
         or any(s.get("status") == "unknown" for s in report.get("local_services", []))  # audit: not told
         or (not findings and report.get("summary", {}).get("verdict") == "error")
-        or any(h.get("status") != "assessed" for h in report.get("hosts", []))  # fleet: host not assessed
     )
     return ExitCode.INCOMPLETE if incomplete else ExitCode.OK

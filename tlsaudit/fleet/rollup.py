@@ -22,7 +22,8 @@ _STATUS_WORDS = {"unreachable": "unreachable", "collector-error": "the collector
 
 def host_findings(report: MutableMapping[str, Any]) -> None:
     """One `error` finding (not assessed) for each host that was not assessed, so the exit code (3), JUnit,
-    SARIF and CSV all show it; recomputed from `hosts[]` each time. Mutates `report`."""
+    SARIF and CSV all show it (critical: under any --fail-on but `never`); recomputed from `hosts[]` each
+    time. Mutates `report`."""
     report["findings"] = [f for f in report.get("findings", []) if f["rule_id"] != HOST_NOT_ASSESSED]
     for host in report.get("hosts", []):
         if host["status"] == "assessed":
@@ -32,7 +33,7 @@ def host_findings(report: MutableMapping[str, Any]) -> None:
             {
                 "rule_id": HOST_NOT_ASSESSED,
                 "status": "error",
-                "severity": "high",
+                "severity": "critical",  # nothing is known about the host: counts under every --fail-on
                 "subject": host["host"],
                 "subject_kind": "runtime",
                 "title": "Fleet host not assessed",
