@@ -10,13 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.support import VENV_BIN, comparable, pinned_env
+from tests.fleet.support import VENV_BIN, comparable, pinned_env, pyenv_python
 from tlsaudit.report import schema_errors
 
 
 def _ansible() -> None:
     if not (VENV_BIN / "ansible-playbook").is_file():
         pytest.fail("ansible-playbook not installed (pip install -e '.[test,fleet]', make venv)")
+
+
+def _path_without_python3(directory: Path) -> Path:
+    """/usr/bin as symlinks, less every python3*, plus `python2` (pyenv's 2.7)."""
+    directory.mkdir()
+    for entry in Path("/usr/bin").iterdir():
+        if not entry.name.startswith("python"):
+            (directory / entry.name).symlink_to(entry)
+    (directory / "python2").symlink_to(pyenv_python("2.7"))
+    return directory
 
 
 def test_fleet_over_local_connections_lists_every_host(tmp_path: Path) -> None:
@@ -31,7 +41,8 @@ def test_fleet_over_local_connections_lists_every_host(tmp_path: Path) -> None:
         "gamma ansible_host=127.0.0.1 ansible_port=9 ansible_connection=ssh ansible_ssh_timeout=5\n",
         encoding="utf-8",
     )
-    env = pinned_env(tmp_path, PATH=f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin")
+    # PATH without python3: the playbook falls back to python2 (Python 2.7 runs the collector)
+    env = pinned_env(tmp_path, PATH=str(_path_without_python3(tmp_path / "bin")))
     report_json, junit, kept = tmp_path / "fleet.json", tmp_path / "fleet.xml", tmp_path / "facts"
     done = subprocess.run(
         [
@@ -67,6 +78,7 @@ def test_fleet_over_local_connections_lists_every_host(tmp_path: Path) -> None:
         assert host["status"] == "assessed" and host["os"]["system"] == "Linux" and host["collected_at"]
         assert host["runtimes"] and all(rt["id"].startswith(f"{name}: ") for rt in host["runtimes"])
         assert host["worst_finding"]["status"] == "fail"
+        assert host["collector_python"].startswith("2.7."), "python3 absent: python2 ran the collector"
     assert [comparable(rt) for rt in hosts["alpha"]["runtimes"]] == [
         comparable(rt) for rt in hosts["beta"]["runtimes"]
     ]
