@@ -68,7 +68,7 @@ def run_collector(python: Path | str, env: dict[str, str], timeout: float = 600)
     return document
 
 
-_FILES_DIR = re.compile(r"/tmp/tlsaudit-files-[^\"/ ]+")
+_FILES_DIR = re.compile(r"/tmp/tlsaudit-(?:files|mono)-[^\"/ ]+")
 
 
 _LONG_NUMBER = re.compile(r"\d{8,}")

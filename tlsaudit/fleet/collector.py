@@ -144,7 +144,14 @@ DOTNET_PLACES = (
     "/opt/dotnet/dotnet",
 )
 LIBSSL_GLOBS = ("/usr/lib*/**/libssl.so.*", "/lib*/**/libssl.so.*")
-KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser")
+MONO_NAME = r"mono(\.exe)?"
+MONO_PLACES = (
+    "/usr/bin/mono",
+    "/usr/local/bin/mono",
+    "/opt/mono/bin/mono",
+    "/Library/Frameworks/Mono.framework/Versions/Current/bin/mono",
+)
+KINDS = ("php", "java", "dotnet", "python", "curl", "openssl", "node", "browser", "mono")
 
 _JAVA_VERSION_LINE = re.compile(r'^\s*(?:java|openjdk) version "([^"]+)"', re.MULTILINE)
 _JAVA_VERSION_LINE_9 = re.compile(r"^\s*(?:java|openjdk) (\d+(?:\.\d+)*)\b", re.MULTILINE)
@@ -410,6 +417,9 @@ class Collector(object):
     def discover_browser(self):
         return self.on_path(BROWSER_NAMES) + [p for p in BROWSER_PLACES if os.path.isfile(p)]
 
+    def discover_mono(self):
+        return self.on_path(MONO_NAME) + [p for p in MONO_PLACES if os.path.isfile(p)]
+
     def discover_dotnet(self):
         name = "dotnet.exe" if os.name == "nt" else "dotnet"
         system = [os.path.join(d, name) for d in self.path_dirs()] + list(DOTNET_PLACES)
@@ -466,6 +476,10 @@ class Collector(object):
         self.run([target, "-e", NODE_SNIPPET])
 
     def gather_curl(self, target):
+        self.run([target, "--version"])
+
+    def gather_mono(self, target):
+        # The version only: the TLS-defaults probe is C# built with the host's mcs, not shipped yet.
         self.run([target, "--version"])
 
     def gather_browser(self, target):

@@ -72,7 +72,20 @@ def inspect_runtimes(
             options, extra_paths=extra, search_system=options.search_system and attacher.fs.is_host
         )
     ctx = make_context(options)
-    return inspect_targets(discover_runtimes(options), ctx, options.concurrency, on_runtime)
+    found = inspect_targets(
+        discover_runtimes(options),
+        ctx,
+        options.concurrency,
+        on_runtime,
+        attach=attacher.attach if attacher else None,
+    )
+    if attacher is not None and more:
+        leftovers = attacher.leftovers()
+        for item in leftovers:
+            if on_runtime is not None:
+                on_runtime(item)
+        found.extend(leftovers)
+    return found
 
 
 def inspect_targets(
@@ -80,15 +93,13 @@ def inspect_targets(
     ctx: Context,
     concurrency: int = 8,
     on_runtime: Callable[[RuntimeFacts], None] | None = None,
+    *,
+    attach: Callable[[RuntimeFacts], RuntimeFacts] | None = None,
 ) -> list[RuntimeFacts]:
     """Facts for runtimes already found (here, or by the fleet collector on another host: then `ctx.host`
-    answers from its observations), in the order of `targets`."""
+    answers from its observations), in the order of `targets`; `attach` adds service and process pins."""
     if not targets:
-        leftovers = attacher.leftovers() if attacher is not None and more else []
-        for item in leftovers:
-            if on_runtime is not None:
-                on_runtime(item)
-        return leftovers
+        return []
     found: dict[int, list[RuntimeFacts]] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
@@ -97,8 +108,8 @@ def inspect_targets(
         }
         for future in as_completed(futures):
             facts = [with_pq_hybrid(item) for item in future.result()]
-            if attacher is not None:
-                facts = [attacher.attach(item) for item in facts]
+            if attach is not None:
+                facts = [attach(item) for item in facts]
             found[futures[future]] = facts
             for item in facts:
                 if on_runtime is not None:
@@ -106,9 +117,4 @@ def inspect_targets(
     finally:
         # On Ctrl-C, do not wait for the runs still queued; those under way end at their own timeout.
         pool.shutdown(wait=False, cancel_futures=True)
-    if attacher is not None and more:
-        found[len(targets)] = attacher.leftovers()
-        for item in found[len(targets)]:
-            if on_runtime is not None:
-                on_runtime(item)
     return [facts for i in sorted(found) for facts in found[i]]
