@@ -58,6 +58,8 @@ def test_the_collector_runs_what_the_inspectors_run() -> None:
     assert openssl._OPENSSL_NAME.pattern == collector.OPENSSL_NAME
     assert browser._BINARY_NAMES.pattern == collector.BROWSER_NAMES
     assert collector.BROWSER_PLACES == browser._USUAL_PLACES
+    assert browser._EXEC_LINE.pattern == collector.BROWSER_EXEC_LINE
+    assert browser._SCRIPT_LIMIT == collector.BROWSER_SCRIPT_LIMIT
     assert collector.LIBSSL_GLOBS == dotnet.LIBSSL_GLOBS
     assert mono._MONO_NAME.pattern == collector.MONO_NAME
     assert tuple(mono._SYSTEM_MONOS) == collector.MONO_PLACES

@@ -108,6 +108,8 @@ NODE_NAME = r"(node|nodejs)(\.exe)?"
 CURL_NAME = r"curl(\.exe)?"
 OPENSSL_NAME = r"openssl(\.exe)?"
 BROWSER_NAMES = r"(chromium|chromium-browser|google-chrome(-stable)?|microsoft-edge(-stable)?|msedge|firefox(-esr)?)(\.exe)?"
+BROWSER_EXEC_LINE = r"^\s*exec\s+\"?([A-Za-z0-9_./+-]+)\"?(?:\s|$)"
+BROWSER_SCRIPT_LIMIT = 16384
 BROWSER_PLACES = (
     "/opt/google/chrome/chrome",
     "/opt/microsoft/msedge/msedge",
@@ -392,7 +394,41 @@ class Collector(object):
 
     def discover(self, kind):
         method = getattr(self, "discover_" + kind)
-        return _dedupe(method())
+        found = _dedupe(method())
+        return self.without_launchers(found) if kind == "browser" else found
+
+    def launcher_target(self, script):
+        """The browser a small launcher script finally runs (Debian's /usr/bin/firefox), else None."""
+        try:
+            with open(script, "rb") as handle:
+                head = handle.read(BROWSER_SCRIPT_LIMIT + 1)
+        except (OSError, IOError):
+            return None
+        if not head.startswith(b"#!") or len(head) > BROWSER_SCRIPT_LIMIT:
+            return None
+        words = re.findall(BROWSER_EXEC_LINE, _text(head), re.MULTILINE)
+        if not words:
+            return None
+        word = words[-1]
+        if "/" in word:
+            return word if os.path.isabs(word) else None
+        for directory in self.path_dirs():
+            candidate = os.path.join(directory, word)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+        return None
+
+    def without_launchers(self, paths):
+        """Launcher scripts that only start another browser of the list are left out (as the inspector)."""
+        resolved = dict((p, os.path.realpath(p)) for p in paths)
+        kept = []
+        for path in paths:
+            target = self.launcher_target(path)
+            others = set(resolved[p] for p in paths if p != path)
+            if target is not None and not os.path.exists(path + ".real") and os.path.realpath(target) in others:
+                continue
+            kept.append(path)
+        return kept
 
     def discover_php(self):
         return self.on_path(PHP_NAME) + [p for p in _glob_all(PHP_GLOBS) if os.path.isfile(p)]
