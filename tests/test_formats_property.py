@@ -38,6 +38,8 @@ def _reports() -> st.SearchStrategy[dict[str, Any]]:
     for name in ("endpoints", "runtimes", "captures", "local_services"):
         schema["properties"][name]["maxItems"] = 3
     schema["properties"]["findings"]["maxItems"] = 6
+    schema["properties"]["hosts"]["maxItems"] = 3  # fleet hosts, each with its own runtimes
+    schema["$defs"]["fleet_host"]["properties"]["runtimes"]["maxItems"] = 2
     return cast(st.SearchStrategy[dict[str, Any]], from_schema(schema))
 
 

@@ -48,6 +48,12 @@ def test_wheel_contains_rules_and_reports(wheel: Path) -> None:
     shipped = {p.name for p in (Path(__file__).parents[1] / "clients").glob("*.json")}
     packaged = {n.rsplit("/", 1)[1] for n in names if n.startswith("tlsaudit/_data/clients/")}
     assert len(shipped) >= 10 and shipped <= packaged
+    # fleet mode: the playbook copies the collectors from the installed package
+    assert {
+        "tlsaudit/fleet/playbook.yml",
+        "tlsaudit/fleet/collector.py",
+        "tlsaudit/fleet/collector.ps1",
+    } <= names
 
 
 def test_installed_wheel_run_from_another_directory_finds_its_rules(wheel: Path, tmp_path: Path) -> None:

@@ -34,6 +34,10 @@ PAIRS = [
     (types.Pin, "#/$defs/pin"),
     (types.Capture, "#/$defs/capture"),
     (types.Finding, "#/$defs/finding"),
+    (types.FleetHost, "#/$defs/fleet_host"),
+    (types.WorstFinding, "#/$defs/fleet_host/properties/worst_finding"),
+    (types.FleetSummary, "#/$defs/fleet_summary"),
+    (types.FleetRuleCount, "#/$defs/fleet_summary/properties/by_rule/items"),
 ]
 
 

@@ -297,4 +297,11 @@ def rejudge(report: Mapping[str, Any], ruleset: RuleSet, *, unreachable: Unreach
         if collected.interrupted:
             part["interrupted"] = True
         parts.append(part)
-    return parts[0] if len(parts) == 1 else merge_reports(parts)
+    judged = parts[0] if len(parts) == 1 else merge_reports(parts)
+    if "hosts" in report:  # fleet: every inventory host again, its runtimes judged anew
+        from tlsaudit.report import finalize
+
+        data: dict[str, Any] = dict(judged)
+        data["hosts"] = [dict(h) for h in report["hosts"]]
+        judged = cast(Report, finalize(data))
+    return judged

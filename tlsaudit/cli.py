@@ -56,6 +56,7 @@ from tlsaudit.probe.shard import parse_shard
 from tlsaudit.probe.starttls import starttls_for
 from tlsaudit.probe.targets import parse_targets, parse_targets_file, unique_targets
 from tlsaudit.report import load_report, merge_reports, normalized
+from tlsaudit.report_types import Report
 from tlsaudit.runtime_kinds import KINDS as RUNTIME_KIND_DESCRIPTORS
 from tlsaudit.scan_batch import plan_batch
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
@@ -756,6 +757,54 @@ def runtimes(**kw: Any) -> None:
     _emit(make_report(ruleset, collected, _scope(kw, **_pins_scope(kw))), _output(kw), fresh=True)
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "-i",
+    "--inventory",
+    required=True,
+    help="Ansible inventory (file, directory or host list) of the hosts to audit.",
+)
+@click.option(
+    "--forks",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="Hosts collected in parallel (ansible-playbook --forks).",
+)
+@click.option(
+    "--keep-facts",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep each host's collector output in this folder (tlsaudit report can judge them again).",
+)
+@_apply(_common_output)
+@click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
+def fleet(**kw: Any) -> None:
+    """Audit the client runtimes of many hosts through Ansible: the collector runs on each host (Python 2.7+
+    or PowerShell, nothing installed), the facts are judged here. Options after the known ones (e.g.
+    --limit web, -u admin, --private-key K, -e var=x) go to ansible-playbook. Needs tlsaudit[fleet]."""
+    from tlsaudit.fleet.ansible_run import FleetRun, run_fleet
+    from tlsaudit.fleet.assess import fleet_report
+
+    _check_outputs(kw)
+    ruleset = _load_ruleset(kw["policy"], kw["rules_dirs"])
+    run = FleetRun(
+        inventory=kw["inventory"],
+        forks=kw["forks"],
+        extra_args=tuple(kw["ansible_args"]),
+        keep=Path(kw["keep_facts"]) if kw["keep_facts"] else None,
+        quiet=kw["quiet"],
+    )
+    try:
+        hosts = run_fleet(run)
+    except UsageError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    if not hosts:
+        _fail(f"no host in the inventory {kw['inventory']} matches the play")
+    _emit(fleet_report(ruleset, hosts, _scope(kw)), _output(kw))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option(
@@ -832,7 +881,7 @@ def report_command(**kw: Any) -> None:
         _report_streams(kw)  # renders and exits
         return
     try:
-        loaded = [load_report(Path(p)) for p in kw["inputs"]]
+        loaded = _load_inputs(kw)
     except ReportInputError as exc:
         _fail(str(exc))
     policy = kw["policy"]
@@ -874,6 +923,25 @@ def _report_streams(kw: dict[str, Any]) -> None:
         click.echo(f"tlsaudit: note: {note}", err=True)
     ruleset = _load_ruleset(policy, kw["rules_dirs"])
     _emit(judge_inputs(inputs, ruleset, unreachable=Unreachable(kw["unreachable"])), _output(kw))
+
+
+def _load_inputs(kw: Mapping[str, Any]) -> list[Report]:
+    """Saved reports as they are; fleet host files (collector output, Ansible results) judged into one fleet
+    report under --policy (else the default policy)."""
+    from tlsaudit.fleet.assess import fleet_report, is_host_file, load_host_file
+
+    reports: list[Report] = []
+    hosts = []
+    for name in kw["inputs"]:
+        path = Path(name)
+        if is_host_file(path):
+            hosts.append(load_host_file(path))
+        else:
+            reports.append(load_report(path))
+    if hosts:
+        ruleset = _load_ruleset(kw["policy"] or DEFAULT_POLICY, kw["rules_dirs"])
+        reports.append(fleet_report(ruleset, hosts))
+    return reports
 
 
 @main.group()

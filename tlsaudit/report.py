@@ -19,6 +19,7 @@ from tlsaudit import __version__
 from tlsaudit.counts import tally
 from tlsaudit.data import report_schema_path
 from tlsaudit.errors import ReportInputError
+from tlsaudit.fleet.rollup import finalize_hosts, fleet_summary, host_findings
 from tlsaudit.models import (
     ALL_VERSIONS,
     SEVERITY_ORDER,
@@ -173,6 +174,8 @@ def finalize(report: ReportData) -> ReportData:
     """Sort every list, recompute each subject's verdict and the summary. Mutates and returns `report`."""
     report["endpoints"].sort(key=_endpoint_order)
     report["runtimes"].sort(key=lambda r: (r["kind"], r["path"], r.get("source_host", ""), r["id"]))
+    if "hosts" in report:
+        host_findings(report)
     report["captures"].sort(
         key=lambda c: (c["client"], c.get("runtime", ""), c.get("source_host", ""), c["id"])
     )
@@ -184,7 +187,11 @@ def finalize(report: ReportData) -> ReportData:
     for kind, list_name in _SUBJECT_LISTS.items():
         for item in report[list_name]:
             item["verdict"] = _subject_verdict(item, statuses.get(subject_key(kind, item), []))
+    if "hosts" in report:
+        finalize_hosts(report)
     report["summary"] = summarize(report)
+    if "hosts" in report:
+        report["summary"]["fleet"] = fleet_summary(report)
     return report
 
 
@@ -208,7 +215,7 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
     captures: Sequence[Mapping[str, Any]] = report.get("captures", [])
     tallied = tally(report)
     counts = {status: tallied.checks[status] for status in _STATUS_KEYS}
-    subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures)]
+    subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures, *report.get("hosts", []))]
     finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != _SKIPPED]
     # An empty report assessed nothing: it must not read as compliant.
     verdict = worst_verdict([*subject_verdicts, *finding_verdicts]) or "error"
@@ -315,6 +322,12 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> Report:
             services.setdefault(json.dumps(service, sort_keys=True), copy.deepcopy(service))
     if services:
         merged["local_services"] = list(services.values())
+    hosts: dict[str, dict[str, Any]] = {}
+    for _, source in ordered:  # fleet hosts: the most recent input's entry for each host
+        for host in source.get("hosts", []):
+            hosts[host["host"]] = copy.deepcopy(host)
+    if any("hosts" in source for source in reports):
+        merged["hosts"] = list(hosts.values())
     return cast(Report, finalize(merged))
 
 
@@ -395,4 +408,6 @@ def normalized(report: Mapping[str, Any]) -> Report:
     for name in _SUBJECT_LISTS.values():
         copied[name] = [dict(item) for item in report.get(name, [])]
     copied["findings"] = list(report.get("findings", []))
+    if "hosts" in report:
+        copied["hosts"] = [dict(h) for h in report["hosts"]]
     return cast(Report, finalize(copied))

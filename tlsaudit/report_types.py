@@ -44,11 +44,30 @@ class HostRollup(TypedDict):
     disagreements: NotRequired[list[str]]
 
 
+class FleetRuleCount(TypedDict):
+    rule_id: str
+    title: str
+    status: Literal["fail", "warn", "error"]
+    severity: SeverityName
+    kinds: list[str]
+    hosts: int
+    runtimes: int
+
+
+class FleetSummary(TypedDict):
+    hosts: int
+    assessed: int
+    unreachable: int
+    collector_error: int
+    by_rule: list[FleetRuleCount]
+
+
 class Summary(TypedDict):
     verdict: Verdict
     counts: StatusCountsFull
     endpoints: EndpointCounts
     runtimes: RuntimeCounts
+    fleet: NotRequired[FleetSummary]
     hosts: list[HostRollup]
 
 
@@ -301,3 +320,25 @@ class Report(TypedDict):
     captures: list[Capture]
     findings: list[Finding]
     local_services: NotRequired[list[LocalService]]
+    hosts: NotRequired[list["FleetHost"]]
+
+
+class WorstFinding(TypedDict):
+    rule_id: str
+    status: Literal["fail", "warn", "error"]
+    severity: SeverityName
+    title: str
+    subject: str
+
+
+class FleetHost(TypedDict):
+    host: str
+    status: Literal["assessed", "unreachable", "collector-error"]
+    reason: NotRequired[str]
+    os: NotRequired[dict[str, str]]
+    collected_at: NotRequired[str]
+    collector_python: NotRequired[str]
+    errors: NotRequired[list[str]]
+    runtimes: list[Runtime]
+    verdict: Verdict
+    worst_finding: NotRequired[WorstFinding]

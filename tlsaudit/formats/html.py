@@ -39,6 +39,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.fleet_rows import fleet_headline, host_rows, rule_count_lines
 from tlsaudit.formats.key_exchange_rows import key_exchange_rows
 from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
@@ -168,6 +169,9 @@ def view_model(report: Report, options: RenderOptions) -> dict[str, Any]:
         "hosts": summary["hosts"],
         "disagreeing_hosts": [h for h in summary["hosts"] if h.get("disagreements")],
         "runtimes": [_runtime_row(rt, with_source) for rt in report["runtimes"]],
+        "fleet_hosts": host_rows(report),
+        "fleet_headline": fleet_headline(report),
+        "fleet_counts": rule_count_lines(report),
         "captures": [
             {"negotiated_version": "", "outcome": "", **cap, "label": subject_label(cap, with_source)}
             for cap in report["captures"]

@@ -21,6 +21,7 @@ from tlsaudit.formats.base import (
     several_sources,
     subject_label,
 )
+from tlsaudit.formats.fleet_rows import fleet_headline, host_rows, rule_count_lines
 from tlsaudit.report_types import Report
 
 _MARKUP = re.compile(r"([\\`*_\[\]|~#!])")
@@ -95,10 +96,37 @@ def render(report: Report, options: RenderOptions) -> str:
     lines += _endpoint_notes(report, with_source)
     lines += _clients(report, with_source)
     lines += _hosts(report)
+    lines += _fleet(report)
     lines += _runtimes(report, with_source)
     lines += _local_services(report)
     lines += _findings(tallied, with_source)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _fleet(report: Report) -> list[str]:
+    if not report.get("hosts"):
+        return []
+    rows = [
+        [
+            md(r["host"]),
+            md(r["status"]),
+            md(r["os"]),
+            md(r["runtimes"]),
+            md(r["worst"]),
+            VERDICT_MARK[r["verdict"]],
+        ]
+        for r in host_rows(report)
+    ]
+    counts = [f"- {md(line)}" for line in rule_count_lines(report)]
+    return [
+        "### Hosts",
+        "",
+        md(fleet_headline(report)),
+        "",
+        *_table(["Host", "Status", "OS", "Runtimes", "Worst finding", "Verdict"], rows),
+        "",
+        *([*counts, ""] if counts else []),
+    ]
 
 
 def _endpoints(report: Report, with_source: bool) -> list[str]:

@@ -35,6 +35,7 @@ from tlsaudit.formats.base import (
     subject_label,
     tls_library_label,
 )
+from tlsaudit.formats.fleet_rows import fleet_headline, host_rows, rule_count_lines
 from tlsaudit.formats.key_exchange_rows import key_exchange_rows
 from tlsaudit.formats.session_facts import session_row
 from tlsaudit.report_types import Report
@@ -112,6 +113,8 @@ def _parts(report: Report, options: RenderOptions) -> Iterable[RenderableType]:
         yield from _disagreements(report)
         yield Text()
         yield from _key_exchange_section(report, with_source)
+    if report.get("hosts"):
+        yield from _fleet(report)
     if report["runtimes"]:
         yield _t("Runtimes", "bold")
         yield _runtime_table(report["runtimes"], with_source)
@@ -179,6 +182,29 @@ def _disagreements(report: Report) -> Iterable[RenderableType]:
                 f"Note: the addresses of {host['name']}:{host['port']} disagree on "
                 f"{', '.join(host['disagreements'])} ({', '.join(host['addresses'])})"
             )
+
+
+def _fleet(report: Report) -> Iterable[RenderableType]:
+    yield _t("Hosts", "bold")
+    yield _t(fleet_headline(report))
+    table = _table()
+    table.add_column("Host", overflow="fold", ratio=1)
+    table.add_column("OS", overflow="fold", ratio=1)
+    table.add_column("Runtimes", overflow="fold", ratio=2)
+    table.add_column("Worst finding", overflow="fold", ratio=2)
+    table.add_column("Verdict", no_wrap=True)
+    for row in host_rows(report):
+        table.add_row(
+            _t(row["host"]),
+            _t(row["os"]),
+            _t(row["runtimes"]),
+            _t(row["worst"]),
+            _t(row["verdict"].upper(), VERDICT_STYLE[row["verdict"]]),
+        )
+    yield table
+    for line in rule_count_lines(report):
+        yield _t(f"  {line}")
+    yield Text()
 
 
 def _runtime_table(runtimes: Sequence[Mapping[str, Any]], with_source: bool) -> Table:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tlsaudit.inspectors.process import DEFAULT_TIMEOUT, RunResult, run
+from tlsaudit.inspectors.host import LOCAL, Host
+from tlsaudit.inspectors.process import DEFAULT_TIMEOUT, RunResult
 from tlsaudit.inspectors.registry import RegistryReader
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
 
@@ -52,9 +53,19 @@ class Context:
     platform: str
     registry: RegistryReader | None
     search_system: bool
+    host: Host = LOCAL  # where programs run and files are read (a fleet host's observations, or here)
 
-    def run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, note: str = "") -> RunResult:
-        return run(argv, env=self.env if env is None else env, timeout=self.timeout, note=note)
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        note: str = "",
+        files: Mapping[str, bytes] | None = None,
+    ) -> RunResult:
+        return self.host.run(
+            argv, env=self.env if env is None else env, timeout=self.timeout, note=note, files=files
+        )
 
 
 class Inspector(Protocol):

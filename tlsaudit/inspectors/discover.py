@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -72,23 +72,44 @@ def inspect_runtimes(
             options, extra_paths=extra, search_system=options.search_system and attacher.fs.is_host
         )
     ctx = make_context(options)
-    targets = discover_runtimes(options)
-    if not targets:
-        leftovers = attacher.leftovers() if attacher is not None and more else []
+    found = inspect_targets(
+        discover_runtimes(options),
+        ctx,
+        options.concurrency,
+        on_runtime,
+        attach=attacher.attach if attacher else None,
+    )
+    if attacher is not None and more:
+        leftovers = attacher.leftovers()
         for item in leftovers:
             if on_runtime is not None:
                 on_runtime(item)
-        return leftovers
+        found.extend(leftovers)
+    return found
+
+
+def inspect_targets(
+    targets: Sequence[tuple[str, Path]],
+    ctx: Context,
+    concurrency: int = 8,
+    on_runtime: Callable[[RuntimeFacts], None] | None = None,
+    *,
+    attach: Callable[[RuntimeFacts], RuntimeFacts] | None = None,
+) -> list[RuntimeFacts]:
+    """Facts for runtimes already found (here, or by the fleet collector on another host: then `ctx.host`
+    answers from its observations), in the order of `targets`; `attach` adds service and process pins."""
+    if not targets:
+        return []
     found: dict[int, list[RuntimeFacts]] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
         futures = {
             pool.submit(INSPECTORS[kind].inspect, target, ctx): i for i, (kind, target) in enumerate(targets)
         }
         for future in as_completed(futures):
             facts = [with_pq_hybrid(item) for item in future.result()]
-            if attacher is not None:
-                facts = [attacher.attach(item) for item in facts]
+            if attach is not None:
+                facts = [attach(item) for item in facts]
             found[futures[future]] = facts
             for item in facts:
                 if on_runtime is not None:
@@ -96,9 +117,4 @@ def inspect_runtimes(
     finally:
         # On Ctrl-C, do not wait for the runs still queued; those under way end at their own timeout.
         pool.shutdown(wait=False, cancel_futures=True)
-    if attacher is not None and more:
-        found[len(targets)] = attacher.leftovers()
-        for item in found[len(targets)]:
-            if on_runtime is not None:
-                on_runtime(item)
     return [facts for i in sorted(found) for facts in found[i]]

@@ -15,10 +15,10 @@ from tlsaudit.inspectors.base import (
     dedupe,
     failed,
     failure_reason,
-    glob_all,
     is_shim,
     path_dirs,
 )
+from tlsaudit.inspectors.host import LOCAL, Host
 from tlsaudit.inspectors.registry import RegistryReader
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
 from tlsaudit.versions import dotnet_release_version
@@ -166,12 +166,16 @@ def _registry_evidence(key: str, details: dict[str, FactValue]) -> Evidence:
     )
 
 
+LIBSSL_GLOBS: tuple[str, ...] = ("/usr/lib*/**/libssl.so.*", "/lib*/**/libssl.so.*")
+
+
 def linux_libssl_version(
-    search: Sequence[str] = ("/usr/lib*/**/libssl.so.*", "/lib*/**/libssl.so.*"),
+    search: Sequence[str] = LIBSSL_GLOBS,
+    host: Host = LOCAL,
 ) -> str | None:
     """Highest libssl soname here (what .NET on Linux loads); None when ambiguous (`1.0.0`, `10`)."""
     best: tuple[int, ...] | None = None
-    for path in glob_all(list(search)):
+    for path in host.glob_all(list(search)):
         m = re.fullmatch(r"libssl\.so\.(\d+(?:\.\d+)*[a-z]*)", path.name)
         if not m:
             continue
@@ -241,6 +245,6 @@ class DotnetInspector:
             return {"tls_library": "Apple Security"}
         return {
             "tls_library": "OpenSSL",
-            "tls_library_version": linux_libssl_version(),
+            "tls_library_version": linux_libssl_version(host=ctx.host),
             "tls_library_version_source": "libssl soname",
         }

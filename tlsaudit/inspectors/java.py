@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tlsaudit.inspectors.base import (
     is_shim,
     path_dirs,
 )
+from tlsaudit.inspectors.host import FILES_DIR
 from tlsaudit.inspectors.java_probe import CLASS_NAME, probe_class_bytes
 from tlsaudit.inspectors.process import find_program
 from tlsaudit.inspectors.redact import redact_env
@@ -360,10 +360,10 @@ class JavaInspector:
         security_value: str | None = None
         security_path: Path | None = None
         for candidate in java_security_paths(home) + java_security_paths(target.parent.parent):
-            if candidate.is_file():
+            if ctx.host.is_file(candidate):
                 security_path = candidate
                 try:
-                    content = candidate.read_text(encoding="utf-8", errors="replace")
+                    content = ctx.host.read_text(candidate)
                 except OSError as exc:
                     evidence.append(Evidence(argv=(), exit_code=None, note=f"cannot read {candidate}: {exc}"))
                     break
@@ -409,12 +409,11 @@ class JavaInspector:
     def _probe(
         self, target: Path, ctx: Context, evidence: list[Evidence]
     ) -> tuple[dict[str, str | None], str | None]:
-        with tempfile.TemporaryDirectory(prefix="tlsaudit-java-") as classdir:
-            (Path(classdir) / f"{CLASS_NAME}.class").write_bytes(probe_class_bytes())
-            result = ctx.run(
-                [str(target), "-cp", classdir, CLASS_NAME],
-                note="TLS client probe (prints the default SSLContext's protocols)",
-            )
+        result = ctx.run(
+            [str(target), "-cp", FILES_DIR, CLASS_NAME],
+            note="TLS client probe (prints the default SSLContext's protocols)",
+            files={f"{CLASS_NAME}.class": probe_class_bytes()},
+        )
         evidence.append(result.evidence)
         probe = parse_probe(result.stdout)
         if result.ok and probe.get("probe.end") == "ok":

@@ -16,6 +16,7 @@ from tlsaudit.inspectors.base import (
     failure_reason,
     on_path,
 )
+from tlsaudit.inspectors.host import LOCAL, Host
 from tlsaudit.inspectors.tlslib import openssl_banner
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
 from tlsaudit.versions import normalise
@@ -67,11 +68,13 @@ class OpensslConfig:
     errors: list[str] = field(default_factory=list)
 
 
-def read_config(path: Path, config: OpensslConfig | None = None, depth: int = 0) -> OpensslConfig:
+def read_config(
+    path: Path, config: OpensslConfig | None = None, depth: int = 0, host: Host = LOCAL
+) -> OpensslConfig:
     """Read an openssl.cnf and its `.include`s (files or directories of *.cnf)."""
     config = config if config is not None else OpensslConfig()
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = host.read_text(path)
     except OSError as exc:
         config.errors.append(f"cannot read {path}: {exc.strerror or exc}")
         return config
@@ -90,10 +93,10 @@ def read_config(path: Path, config: OpensslConfig | None = None, depth: int = 0)
             if not target.is_absolute():
                 target = path.parent / target
             targets = (
-                sorted(target.glob("*.cnf")) + sorted(target.glob("*.conf")) if target.is_dir() else [target]
+                host.glob(target, "*.cnf") + host.glob(target, "*.conf") if host.is_dir(target) else [target]
             )
             for item in targets:
-                read_config(item, config, depth + 1)
+                read_config(item, config, depth + 1, host)
             continue
         header = re.match(r"^\[\s*([^\]]+?)\s*\]$", line)
         if header:
@@ -181,8 +184,10 @@ class OpensslInspector:
         details["config_source"] = source
         if path is not None:
             details["config_path"] = str(path)
-            details["config_exists"] = path.is_file()
-            config = read_config(path) if path.is_file() else OpensslConfig(errors=[f"{path} does not exist"])
+            exists = ctx.host.is_file(path)
+            details["config_exists"] = exists
+            missing = OpensslConfig(errors=[f"{path} does not exist"])
+            config = read_config(path, host=ctx.host) if exists else missing
             lib_version = details.get("tls_library_version")
             level = details.get("compiled_security_level")
             details.update(

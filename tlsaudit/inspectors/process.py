@@ -74,9 +74,12 @@ class _Reader(threading.Thread):
             pass
 
 
-def _decode(data: bytes) -> tuple[str, bool]:
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _textual(text: str) -> tuple[str, bool]:
     """Text and whether it looked like text at all (NUL bytes or mostly undecodable bytes mean garbage)."""
-    text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") + text.count("\x00")
     return text.replace("\x00", "\ufffd"), bad <= max(8, len(text) // 20)
 
@@ -92,14 +95,10 @@ def run(
     """Run `argv` (argv[0] an absolute path) and return its redacted evidence; program failures are data."""
     if not argv or not os.path.isabs(argv[0]):
         raise ValueError(f"program must be an absolute path, got {argv[0] if argv else '(empty argv)'!r}")
-    shown = redact_argv(argv)
     program = Path(argv[0])
     if not program.is_file() or not os.access(program, os.X_OK):
         reason = "not found" if not program.exists() else "not an executable file"
-        return RunResult(
-            evidence=Evidence(argv=shown, exit_code=None, note=_join(note, f"{program}: {reason}")),
-            failure=f"{program}: {reason}",
-        )
+        return not_started(argv, f"{program}: {reason}", note)
     with tempfile.TemporaryDirectory(prefix="tlsaudit-run-") as workdir:
         try:
             proc = subprocess.Popen(
@@ -113,10 +112,7 @@ def run(
                 start_new_session=sys.platform != "win32",
             )
         except OSError as exc:
-            reason = f"cannot run {program}: {exc.strerror or exc}"
-            return RunResult(
-                evidence=Evidence(argv=shown, exit_code=None, note=_join(note, reason)), failure=reason
-            )
+            return not_started(argv, f"cannot run {program}: {exc.strerror or exc}", note)
         assert proc.stdout is not None and proc.stderr is not None
         readers = (_Reader(proc.stdout, max_output), _Reader(proc.stderr, max_output))
         for reader in readers:
@@ -132,17 +128,49 @@ def run(
             reader.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
-    out, out_is_text = _decode(bytes(readers[0].data))
-    err, err_is_text = _decode(bytes(readers[1].data))
-    if failure is None and code is not None and code < 0:
-        failure = f"killed by signal {_signal_name(-code)}"
+    truncated = [name for name, r in zip(("stdout", "stderr"), readers, strict=True) if r.truncated]
+    return finished(
+        argv,
+        exit_code=code,
+        stdout=_decode(bytes(readers[0].data)),
+        stderr=_decode(bytes(readers[1].data)),
+        failure=failure,
+        truncated=truncated,
+        note=note,
+        max_output=max_output,
+    )
+
+
+def not_started(argv: Sequence[str], failure: str, note: str = "") -> RunResult:
+    """A program that could not be started (not found, not executable, exec failed)."""
+    return RunResult(
+        evidence=Evidence(argv=redact_argv(argv), exit_code=None, note=_join(note, failure)), failure=failure
+    )
+
+
+def finished(
+    argv: Sequence[str],
+    *,
+    exit_code: int | None,
+    stdout: str,
+    stderr: str,
+    failure: str | None,
+    truncated: Sequence[str] = (),
+    note: str = "",
+    max_output: int = DEFAULT_MAX_OUTPUT,
+) -> RunResult:
+    """The result of a program that ran, from its output decoded as UTF-8 (undecodable bytes replaced), here
+    or on a fleet host (tlsaudit.fleet.observed): redacted evidence, and why it did not finish normally."""
+    out, out_is_text = _textual(stdout)
+    err, err_is_text = _textual(stderr)
+    if failure is None and exit_code is not None and exit_code < 0:
+        failure = f"killed by signal {_signal_name(-exit_code)}"
     if failure is None and not (out_is_text and err_is_text):
         failure = "printed binary or undecodable output"
-    truncated = [name for name, r in zip(("stdout", "stderr"), readers, strict=True) if r.truncated]
     extra = f"output truncated at {max_output} bytes ({', '.join(truncated)})" if truncated else ""
     evidence = Evidence(
-        argv=shown,
-        exit_code=code,
+        argv=redact_argv(argv),
+        exit_code=exit_code,
         stdout=redact_text(out),
         stderr=redact_text(err),
         note=_join(note, failure or "", extra),

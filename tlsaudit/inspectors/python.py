@@ -18,6 +18,7 @@ from tlsaudit.inspectors.base import (
     snippet_payload,
     text_or_none,
 )
+from tlsaudit.inspectors.host import LOCAL, Host
 from tlsaudit.inspectors.openssl import config_path, protocol_name, read_config, system_default
 from tlsaudit.inspectors.tlslib import openssl_banner
 from tlsaudit.models import Evidence, FactValue, RuntimeFacts
@@ -108,6 +109,7 @@ def config_limits(
     details: Mapping[str, FactValue],
     env: Mapping[str, str],
     evidence: list[Evidence],
+    host: Host = LOCAL,
 ) -> dict[str, FactValue]:
     """Interpreters without SSLContext.minimum_version (2.7, <= 3.6) still obey MinProtocol/MaxProtocol of the
     openssl.cnf their OpenSSL (1.1.0+) loads: read them there (OPENSSL_CONF, else OPENSSLDIR/openssl.cnf)."""
@@ -116,9 +118,9 @@ def config_limits(
     if library is None or library.release[:2] < (1, 1) or details.get("tls_library") != "OpenSSL":
         return {}
     path, _source = config_path(env, str(Path(cafile).parent) if cafile else None)
-    if path is None or not path.is_file():
+    if path is None or not host.is_file(path):
         return {}
-    section, chain = system_default(read_config(path))
+    section, chain = system_default(read_config(path, host=host))
     lowered = {k.lower(): v for k, v in (section or {}).items()}
     limits = {
         "min_version": protocol_name(lowered.get("minprotocol")),
@@ -163,7 +165,7 @@ class PythonInspector:
         details = parse_python(payload)
         evidence = [result.evidence]
         if "max_version" not in details:
-            details.update(config_limits(payload, details, ctx.env, evidence))
+            details.update(config_limits(payload, details, ctx.env, evidence, ctx.host))
         return [
             RuntimeFacts(
                 kind=KIND, path=str(target), version=version, details=details, evidence=tuple(evidence)
