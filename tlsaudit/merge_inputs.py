@@ -19,7 +19,7 @@ from typing import Any, cast
 from tlsaudit.endpoint_lines import is_stream, parse_endpoint_lines
 from tlsaudit.engine import RuleSet, Unreachable, evaluate
 from tlsaudit.errors import ReportInputError
-from tlsaudit.report import build_report, load_report, merge_reports, subject_key
+from tlsaudit.report import build_report, finalize, load_report, merge_reports, subject_key
 from tlsaudit.report_facts import captures_of, endpoints_of, runtimes_of
 from tlsaudit.report_types import Report
 from tlsaudit.shared_keys import link_sslv2_key_sharing
@@ -144,6 +144,12 @@ def judge_inputs(inputs: Sequence[Input], ruleset: RuleSet, *, unreachable: Unre
     services = {repr(sorted(s.items())): s for r in reports for s in r.get("local_services", [])}
     if services:
         merged["local_services"] = list(services.values())
+    if any("hosts" in r for r in reports):  # fleet hosts: the most recent report's entry for each host
+        hosts: dict[str, dict[str, Any]] = {}
+        for report in sorted(reports, key=lambda r: str(r["generated_at"])):
+            hosts.update({str(h["host"]): dict(h) for h in report.get("hosts", [])})
+        merged["hosts"] = list(hosts.values())
+        finalize(merged)  # host findings, verdicts and the fleet summary from the merged runtimes
     return cast(Report, merged)
 
 

@@ -96,3 +96,39 @@ def test_hosts_survive_merging_and_judging_again() -> None:
             rt["id"] for rt in again["runtimes"] if rt.get("source_host") == host["host"]
         ]
     assert again["policy"]["id"] == "nist-800-52r2"
+
+
+def test_hosts_survive_merging_with_an_endpoint_stream(tmp_path: Path) -> None:
+    """`report fleet.json scan.jsonl`: the JSONL path judges everything again and keeps every host."""
+    import subprocess
+    import sys
+
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps(fleet_report(load_ruleset(), _hosts())), encoding="utf-8")
+    stream = tmp_path / "scan.jsonl"
+    scanned = subprocess.run(
+        [sys.executable, "-m", "tlsaudit", "scan", "127.0.0.1:1", "--timeout", "2", "-o", str(stream)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert scanned.returncode == 3, scanned.stderr  # a closed port: not assessed
+    merged_path = tmp_path / "merged.json"
+    merged = subprocess.run(
+        [sys.executable, "-m", "tlsaudit", "report", str(fleet), str(stream), "-o", str(merged_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(merged_path.read_text(encoding="utf-8"))
+    assert schema_errors(report) == []
+    assert sorted(h["host"] for h in report["hosts"]) == sorted(h.host for h in _hosts())
+    assert [e["port"] for e in report["endpoints"]] == [1]
+    not_assessed = sorted(
+        f["subject"] for f in report["findings"] if f["rule_id"] == "fleet.host-not-assessed"
+    )
+    assert not_assessed == ["branch-07", "kiosk-3"]
+    assert report["summary"]["fleet"]["hosts"] == 5
+    assert merged.returncode == 1, merged.stderr  # a dotnet host fails; hosts and the port are not assessed
