@@ -58,6 +58,8 @@ def run_vantage_scan(
         if not hosts:
             return VantageScan(hosts=(), inputs=())
         plan = shard_plan(hosts)
+        for host in plan:  # a stream left by an earlier run (--keep-facts) must not stand in for this one
+            (out / f"{host}.jsonl").unlink(missing_ok=True)
         extra = work / "vars.json"
         extra.write_text(
             json.dumps(
@@ -129,6 +131,6 @@ def _failure(last: Path) -> str:
     if result.get("unreachable"):
         return f"unreachable: {message or 'no connection'}"[:300]
     said = str(result.get("stderr") or result.get("module_stderr") or "")
-    last = [line.strip() for line in said.splitlines() if line.strip()][-1:]
+    tail = [line.strip() for line in said.splitlines() if line.strip()][-1:]
     rc = f"exit code {result['rc']}" if isinstance(result.get("rc"), int) else ""
-    return "; ".join(p for p in (rc, message, *last) if p)[:300] or "the scan task failed"
+    return "; ".join(p for p in (rc, message, *tail) if p)[:300] or "the scan task failed"
