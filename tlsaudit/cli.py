@@ -776,7 +776,8 @@ def runtimes(**kw: Any) -> None:
     "--keep-facts",
     type=click.Path(file_okay=False),
     default=None,
-    help="Keep each host's collector output in this folder (tlsaudit report can judge them again).",
+    help="Keep each host's collector output (with --scan-targets: its JSONL) in this folder (tlsaudit report "
+    "can judge them again).",
 )
 @click.option(
     "--scan-targets",
