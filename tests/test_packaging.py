@@ -51,6 +51,7 @@ def test_wheel_contains_rules_and_reports(wheel: Path) -> None:
     # fleet mode: the playbook copies the collectors from the installed package
     assert {
         "tlsaudit/fleet/playbook.yml",
+        "tlsaudit/fleet/scan_playbook.yml",
         "tlsaudit/fleet/collector.py",
         "tlsaudit/fleet/collector.ps1",
     } <= names

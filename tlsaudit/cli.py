@@ -63,6 +63,7 @@ from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
     from tlsaudit.client_profiles import ClientProfile
+    from tlsaudit.fleet.ansible_run import FleetRun
     from tlsaudit.inspectors import InspectOptions
     from tlsaudit.probe.local_services import ListeningService
 
@@ -775,14 +776,30 @@ def runtimes(**kw: Any) -> None:
     "--keep-facts",
     type=click.Path(file_okay=False),
     default=None,
-    help="Keep each host's collector output in this folder (tlsaudit report can judge them again).",
+    help="Keep each host's collector output (with --scan-targets: its JSONL) in this folder (tlsaudit report "
+    "can judge them again).",
+)
+@click.option(
+    "--scan-targets",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Instead of collecting runtimes, scan these targets (a targets file) from the hosts: host k of the "
+    "n sorted host names runs `tlsaudit scan --shard k/n` (its tlsaudit_command var, default tlsaudit); "
+    "the JSONL comes back and is merged here. A shard that did not come back is reported as not assessed.",
+)
+@click.option(
+    "--scan-timeout",
+    type=click.FloatRange(0.1, 300),
+    default=None,
+    help="With --scan-targets: scan --timeout on the hosts.",
 )
 @_apply(_common_output)
 @click.argument("ansible_args", nargs=-1, type=click.UNPROCESSED)
 def fleet(**kw: Any) -> None:
     """Audit the client runtimes of many hosts through Ansible: the collector runs on each host (Python 2.7+
-    or PowerShell, nothing installed), the facts are judged here. Options after the known ones (e.g.
-    --limit web, -u admin, --private-key K, -e var=x) go to ansible-playbook. Needs tlsaudit[fleet]."""
+    or PowerShell, nothing installed), the facts are judged here. With --scan-targets the hosts scan
+    endpoints instead, each its shard. Options after the known ones (e.g. --limit web, -u admin,
+    --private-key K, -e var=x) go to ansible-playbook. Needs tlsaudit[fleet]."""
     from tlsaudit.fleet.ansible_run import FleetRun, run_fleet
     from tlsaudit.fleet.assess import fleet_report
 
@@ -795,6 +812,9 @@ def fleet(**kw: Any) -> None:
         keep=Path(kw["keep_facts"]) if kw["keep_facts"] else None,
         quiet=kw["quiet"],
     )
+    if kw["scan_targets"]:
+        _fleet_scan(kw, ruleset, run)
+        return
     try:
         hosts = run_fleet(run)
     except UsageError as exc:
@@ -803,6 +823,34 @@ def fleet(**kw: Any) -> None:
     if not hosts:
         _fail(f"no host in the inventory {kw['inventory']} matches the play")
     _emit(fleet_report(ruleset, hosts, _scope(kw)), _output(kw))
+
+
+def _fleet_scan(kw: dict[str, Any], ruleset: RuleSet, run: FleetRun) -> None:
+    """`fleet --scan-targets`: the hosts scan their shards, the JSONL streams are merged into one report."""
+    from tlsaudit.fleet.vantage import run_vantage_scan
+    from tlsaudit.merge_inputs import judge_inputs, notes
+
+    name = kw["scan_targets"]
+    try:
+        listing = Path(name).read_text(encoding="utf-8-sig")
+        targets = _read_targets([], [name], None, None)
+    except (OSError, UnicodeDecodeError, UsageError) as exc:
+        _fail(f"cannot read targets file {name}: {exc}")
+        raise AssertionError("unreachable") from exc
+    if not targets:
+        _fail(f"no targets in {name}")
+    timeout = () if kw["scan_timeout"] is None else ("--timeout", str(kw["scan_timeout"]))
+    try:
+        scanned = run_vantage_scan(run, targets, listing, ruleset, timeout)
+    except UsageError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    if not scanned.hosts:
+        _fail(f"no host in the inventory {kw['inventory']} matches the play")
+    for note in (*scanned.notes, *notes(scanned.inputs)):
+        click.echo(f"tlsaudit: note: {note}", err=True)
+    report = judge_inputs(scanned.inputs, ruleset, unreachable=Unreachable.ERROR)
+    _emit(report, _output(kw))
 
 
 @main.command()

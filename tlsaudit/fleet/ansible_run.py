@@ -29,6 +29,7 @@ class FleetRun:
     keep: Path | None = None  # keep the per-host documents here
     timeout: float = 3600.0
     quiet: bool = False
+    playbook: str = "playbook.yml"  # in fleet_dir()
 
 
 def fleet_dir() -> Path:
@@ -53,7 +54,7 @@ def targeted_hosts(run: FleetRun, env: dict[str, str]) -> list[str]:
         ansible_program("ansible-playbook"),
         "-i",
         run.inventory,
-        str(fleet_dir() / "playbook.yml"),
+        str(fleet_dir() / run.playbook),
         "--list-hosts",
         *run.extra_args,
     ]
@@ -65,6 +66,43 @@ def targeted_hosts(run: FleetRun, env: dict[str, str]) -> list[str]:
     return [line.strip() for line in match.group(1).splitlines() if line.strip()] if match else []
 
 
+def ansible_env(out: Path, tree: Path) -> dict[str, str]:
+    """A playbook run's environment: results saved under `out`, each host's last task result in `tree`."""
+    return {
+        **os.environ,
+        "TLSAUDIT_FLEET_OUT": str(out.resolve()),
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+        "ANSIBLE_CALLBACK_TREE_DIR": str(tree),
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent"),
+    }
+
+
+def run_playbook(run: FleetRun, env: dict[str, str], log: Path, *more_args: str) -> None:
+    """`ansible-playbook` over `run.playbook`; its output goes to stderr (to `log` when quiet)."""
+    argv = [
+        ansible_program("ansible-playbook"),
+        "-i",
+        run.inventory,
+        str(fleet_dir() / run.playbook),
+        "--forks",
+        str(run.forks),
+        *more_args,
+        *run.extra_args,
+    ]
+    with log.open("w", encoding="utf-8") as handle:
+        subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=sys.stderr if not run.quiet else handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=run.timeout,
+            check=False,
+        )
+
+
 def run_fleet(run: FleetRun) -> list[HostResult]:
     """Every targeted host's result: assessed from its document, else unreachable or collector-error."""
     work = Path(tempfile.mkdtemp(prefix="tlsaudit-fleet-"))
@@ -72,36 +110,9 @@ def run_fleet(run: FleetRun) -> list[HostResult]:
         out = run.keep or work / "facts"
         out.mkdir(parents=True, exist_ok=True)
         tree = work / "tree"
-        env = {
-            **os.environ,
-            "TLSAUDIT_FLEET_OUT": str(out.resolve()),
-            "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
-            "ANSIBLE_CALLBACK_TREE_DIR": str(tree),
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent"),
-        }
+        env = ansible_env(out, tree)
         hosts = targeted_hosts(run, env)
-        argv = [
-            ansible_program("ansible-playbook"),
-            "-i",
-            run.inventory,
-            str(fleet_dir() / "playbook.yml"),
-            "--forks",
-            str(run.forks),
-            *run.extra_args,
-        ]
-        log = work / "ansible.log"
-        with log.open("w", encoding="utf-8") as handle:
-            subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=sys.stderr if not run.quiet else handle,
-                stderr=subprocess.STDOUT,
-                env=env,
-                timeout=run.timeout,
-                check=False,
-            )
+        run_playbook(run, env, work / "ansible.log")
         return [_host_result(name, out, tree) for name in hosts]
     finally:
         shutil.rmtree(work, ignore_errors=True)
