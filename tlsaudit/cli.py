@@ -59,6 +59,7 @@ from tlsaudit.report import load_report, merge_reports, normalized
 from tlsaudit.report_types import Report
 from tlsaudit.runtime_kinds import KINDS as RUNTIME_KIND_DESCRIPTORS
 from tlsaudit.scan_batch import plan_batch
+from tlsaudit.stdio import with_whole_writes
 from tlsaudit.terminal import COLOR_CHOICES, Progress, color_wanted
 
 if TYPE_CHECKING:
@@ -1108,6 +1109,8 @@ def run() -> None:
     # allocates many short-lived objects, and each full collection would walk all the modules again).
     gc.freeze()
     gc.enable()  # `python -m tlsaudit` imports with collection off
+    sys.stdout = with_whole_writes(sys.stdout)
+    sys.stderr = with_whole_writes(sys.stderr)
     if "--debug" in sys.argv[1:]:
         _DEBUG["on"] = True  # also for errors raised before click has parsed the option
     try:
