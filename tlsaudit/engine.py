@@ -1096,7 +1096,8 @@ def _endpoint_findings(
                 held = memo.endpoints[key] = _rule_findings(
                     ruleset, rules, ep, facts, reasons, collected, memo._SUBJECT, memo
                 )
-            return [memo.restamp(f, ep.subject) for f in held]
+            subject = ep.subject
+            return [memo.restamp(f, subject) for f in held]
     return _rule_findings(ruleset, rules, ep, facts, reasons, collected, ep.subject, memo)
 
 
