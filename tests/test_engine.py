@@ -350,6 +350,37 @@ def test_endpoints_that_share_facts_get_the_findings_each_would_get_alone() -> N
     assert any(ep.subject in f.message for ep in endpoints[1:4] for f in together)
 
 
+@pytest.mark.parametrize("collected", [(), ("certificate",), ("certificate", "cipher-suites")])
+def test_endpoints_that_differ_only_in_what_was_not_collected_are_not_shared(
+    collected: tuple[str, ...],
+) -> None:
+    """Endpoints with the same version facts share their findings only when every rule would judge them
+    alike: a certificate that could not be collected (and why), depths asked for or not, no version
+    accepted. Each must still get what it gets evaluated alone."""
+    ruleset = load_ruleset()
+    base = endpoint({"TLSv1.2", "TLSv1.3"})
+    endpoints = [
+        base,
+        dataclasses.replace(base, host="b.example", target="b"),
+        dataclasses.replace(base, host="c.example", target="c", certificate_error="empty Certificate"),
+        dataclasses.replace(base, host="d.example", target="d", certificate_error="16 MB length claim"),
+        dataclasses.replace(base, host="e.example", target="e", certificate_error="empty Certificate"),
+        dataclasses.replace(endpoint(set()), host="f.example", target="f"),
+        dataclasses.replace(endpoint(set()), host="g.example", target="g"),
+    ]
+    together = evaluate(ruleset, endpoints=endpoints, collected=collected).findings
+    rules = [r for r in ruleset.rules if r.subject_kind == "endpoint"]
+    depths = frozenset(collected)
+    alone = [
+        f
+        for ep in endpoints
+        for f in engine._endpoint_findings(ruleset, rules, ep, Unreachable.ERROR, depths)
+    ]
+    assert together == tuple(alone)
+    if "certificate" in collected:
+        assert any("16 MB length claim" in f.message and f.subject == endpoints[3].subject for f in together)
+
+
 @pytest.mark.parametrize("policy", sorted(available_policies()))
 def test_loading_only_the_endpoint_tables_selects_the_same_endpoint_rules(policy: str) -> None:
     """`scan` reads only the endpoint rule tables: the rules it judges, the policy and its parameters are

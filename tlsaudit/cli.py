@@ -645,6 +645,9 @@ def scan(**kw: Any) -> None:
             skip=batch.skip,
         )
     progress.close()
+    # What is left makes the report and writes it, then the process ends: objects that live to the end,
+    # no cyclic garbage worth a collection, and each collection would walk every finding made so far.
+    gc.disable()
     _emit(
         make_report(ruleset, collected, _scope(kw), **judging),
         _output(kw),

@@ -912,6 +912,9 @@ class _JudgeMemo:
         self.params = params
         self._inputs: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._seen: dict[tuple[Any, ...], Finding] = {}
+        self._unions: dict[int, tuple[Sequence[Rule], tuple[str, ...], tuple[str, ...]]] = {}
+        # endpoint_key -> the findings of every rule, judged with the stand-in subject
+        self.endpoints: dict[Any, list[Finding]] = {}
 
     def _rule_inputs(self, rule: Rule) -> tuple[tuple[str, ...], tuple[str, ...]]:
         found = self._inputs.get(rule.id)
@@ -931,31 +934,39 @@ class _JudgeMemo:
 
     def _key(self, rule: Rule, facts: Mapping[str, FactValue], reasons: Mapping[str, str]) -> Any:
         names, tested = self._rule_inputs(rule)
-        key: list[Any] = [rule.id]
-        for name in names:
-            value = facts.get(name)
-            if value is None or type(value) is str:
-                if value is not None and "\x00" in value:
-                    return None
-                key.append(value)
-            elif isinstance(value, tuple):
-                if any(isinstance(v, str) and "\x00" in v for v in value):
-                    return None
-                key.append((tuple, repr(value)))
-            else:  # True and 1, 1 and 1.0 render differently
-                key.append((type(value), value))
+        key = _fact_values([rule.id], names, facts)
+        if key is None:
+            return None
         key.extend(reasons.get(name) for name in tested)
         return tuple(key)
 
-    def judge(
-        self, rule: Rule, subject: str, facts: Mapping[str, FactValue], reasons: Mapping[str, str]
-    ) -> Finding:
-        key = self._key(rule, facts, reasons)
+    def endpoint_key(
+        self,
+        rules: Sequence[Rule],
+        facts: Mapping[str, FactValue],
+        reasons: Mapping[str, str],
+        extra: tuple[Any, ...],
+    ) -> Any:
+        """What every finding of `rules` about one endpoint depends on: the facts and reasons any of the
+        rules reads (a superset of each rule's `_key`), plus `extra` (what decides a rule is not assessed).
+        None when a fact value cannot be memoised."""
+        union = self._unions.get(id(rules))
+        if union is None or union[0] is not rules:
+            names: dict[str, None] = {}
+            tested: dict[str, None] = {}
+            for rule in rules:
+                rule_names, rule_tested = self._rule_inputs(rule)
+                names.update(dict.fromkeys(rule_names))
+                tested.update(dict.fromkeys(rule_tested))
+            union = self._unions[id(rules)] = (rules, tuple(names), tuple(tested))
+        key = _fact_values([extra], union[1], facts)
         if key is None:
-            return judge(rule, subject, facts, self.params, reasons)
-        held = self._seen.get(key)
-        if held is None:
-            held = self._seen[key] = judge(rule, self._SUBJECT, facts, self.params, reasons)
+            return None
+        key.extend(reasons.get(name) for name in union[2])
+        return tuple(key)
+
+    def restamp(self, held: Finding, subject: str) -> Finding:
+        """A finding judged with the stand-in subject, about `subject`."""
         return Finding(
             rule_id=held.rule_id,
             status=held.status,
@@ -968,6 +979,35 @@ class _JudgeMemo:
             references=held.references,
             readiness=held.readiness,
         )
+
+    def judge(
+        self, rule: Rule, subject: str, facts: Mapping[str, FactValue], reasons: Mapping[str, str]
+    ) -> Finding:
+        key = self._key(rule, facts, reasons)
+        if key is None:
+            return judge(rule, subject, facts, self.params, reasons)
+        held = self._seen.get(key)
+        if held is None:
+            held = self._seen[key] = judge(rule, self._SUBJECT, facts, self.params, reasons)
+        return self.restamp(held, subject)
+
+
+def _fact_values(key: list[Any], names: Sequence[str], facts: Mapping[str, FactValue]) -> list[Any] | None:
+    """`key` extended by the value of each fact in `names`, in a form that tells apart values that render
+    differently; None when a string value holds the memo's stand-in marker."""
+    for name in names:
+        value = facts.get(name)
+        if value is None or type(value) is str:
+            if value is not None and "\x00" in value:
+                return None
+            key.append(value)
+        elif isinstance(value, tuple):
+            if any(isinstance(v, str) and "\x00" in v for v in value):
+                return None
+            key.append((tuple, repr(value)))
+        else:  # True and 1, 1 and 1.0 render differently
+            key.append((type(value), value))
+    return key
 
 
 def _endpoint_reasons(ep: EndpointFacts) -> dict[str, str]:
@@ -1040,7 +1080,38 @@ def _endpoint_findings(
     if facts.get("reachable") is False and gate is not None:
         return [_unreachable_finding(gate, ep, facts, unreachable)]
     reasons = _endpoint_reasons(ep)
-    subject = ep.subject
+    if memo is not None:
+        # Endpoints that agree on everything the rules read (most of a fleet) share their findings.
+        extra = (
+            ep.certificate is None,
+            bool(ep.cipher_suites),
+            bool(facts.get("accepted_versions")),
+            ep.certificate_error,
+            collected,
+        )
+        key = memo.endpoint_key(rules, facts, reasons, extra)
+        if key is not None:
+            held = memo.endpoints.get(key)
+            if held is None:
+                held = memo.endpoints[key] = _rule_findings(
+                    ruleset, rules, ep, facts, reasons, collected, memo._SUBJECT, memo
+                )
+            subject = ep.subject
+            return [memo.restamp(f, subject) for f in held]
+    return _rule_findings(ruleset, rules, ep, facts, reasons, collected, ep.subject, memo)
+
+
+def _rule_findings(
+    ruleset: RuleSet,
+    rules: Sequence[Rule],
+    ep: EndpointFacts,
+    facts: Mapping[str, FactValue],
+    reasons: Mapping[str, str],
+    collected: frozenset[str],
+    subject: str,
+    memo: _JudgeMemo | None,
+) -> list[Finding]:
+    """Every rule about a reachable endpoint, said about `subject`."""
     out: list[Finding] = []
     for rule in rules:
         if rule.id == UNREACHABLE_RULE:

@@ -181,15 +181,24 @@ def finalize(report: ReportData) -> ReportData:
     )
     report["findings"].sort(key=_finding_order)
     statuses: dict[tuple[str, str, str], list[str]] = {}
+    rule_ids: dict[tuple[str, str, str], list[str]] = {}
     for finding in report["findings"]:  # subject_key("", finding), inline: once per finding
         key = (finding["subject_kind"], finding.get("source_host", ""), finding["subject"])
-        statuses.setdefault(key, []).append(finding["status"])
+        held = statuses.get(key)
+        if held is None:
+            statuses[key] = [finding["status"]]
+            rule_ids[key] = [finding["rule_id"]]
+        else:
+            held.append(finding["status"])
+            rule_ids[key].append(finding["rule_id"])
+    # One finding per (rule, subject), the usual case: the summary need not look for repeated checks.
+    unique = all(len(ids) == len(set(ids)) for ids in rule_ids.values())
     for kind, list_name in _SUBJECT_LISTS.items():
         for item in report[list_name]:
             item["verdict"] = _subject_verdict(item, statuses.get(subject_key(kind, item), []))
     if "hosts" in report:
         finalize_hosts(report)
-    report["summary"] = summarize(report)
+    report["summary"] = summarize(report, unique=unique)
     if "hosts" in report:
         report["summary"]["fleet"] = fleet_summary(report)
     return report
@@ -208,12 +217,13 @@ def _subject_verdict(item: Mapping[str, Any], statuses: Sequence[str]) -> str:
     return verdict
 
 
-def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The `summary` block, recomputed from the findings and facts of a report dict."""
+def summarize(report: Mapping[str, Any], *, unique: bool = False) -> dict[str, Any]:
+    """The `summary` block, recomputed from the findings and facts of a report dict. `unique`: the caller
+    knows no rule has two findings about the same subject."""
     endpoints: Sequence[Mapping[str, Any]] = report.get("endpoints", [])
     runtimes: Sequence[Mapping[str, Any]] = report.get("runtimes", [])
     captures: Sequence[Mapping[str, Any]] = report.get("captures", [])
-    tallied = tally(report)
+    tallied = tally(report, unique=unique)
     counts = {status: tallied.checks[status] for status in _STATUS_KEYS}
     subject_verdicts = [s["verdict"] for s in (*endpoints, *runtimes, *captures, *report.get("hosts", []))]
     finding_verdicts = [f["status"] for f in tallied.findings if f["status"] != _SKIPPED]

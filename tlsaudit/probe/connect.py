@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import socket
 
 from tlsaudit.errors import ProbeError
 
@@ -31,10 +30,7 @@ async def open_tcp(ip: str, port: int) -> tuple[asyncio.StreamReader, asyncio.St
         reader, writer = await asyncio.open_connection(ip, port, limit=READ_CHUNK * 4)
     except OSError as exc:
         raise ProbeError(describe_os_error(exc)) from exc
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return reader, writer
+    return reader, writer  # asyncio's TCP transport has already set TCP_NODELAY
 
 
 def abort(writer: asyncio.StreamWriter) -> None:

@@ -241,11 +241,14 @@ class Prober:
         self.backend: Backend = backend or AsyncioBackend()
         self.answered = 0  # exchanges in which the server sent a complete, well-formed answer
         self._serial = asyncio.Lock()
+        self._slots: tuple[asyncio.Semaphore, ...] | None = None  # this endpoint's, from `limits`
 
     async def once(
         self, hello: bytes, decide: Decide, *, timeout: float | None = None, respond: Respond | None = None
     ) -> Exchange:
-        per_endpoint, per_address, total = self.limits.slots(self.endpoint)
+        if self._slots is None:
+            self._slots = self.limits.slots(self.endpoint)
+        per_endpoint, per_address, total = self._slots
         async with per_endpoint, per_address, total:
             return await exchange(
                 self.backend, self.endpoint, hello, decide, timeout=timeout or self.timeout, respond=respond
