@@ -52,22 +52,28 @@ def connection_owner(client_port: int, listener_port: int) -> Owner:
     return Owner(pid=None)
 
 
-def carries_token(owner: Owner, token: str) -> bool:
+def carries_token(owner: Owner, token: str) -> bool | None:
     """True when the owning process was started with `token` in TOKEN_ENV (inherited from the client).
 
+    None when the process exited before its environment could be read: nobody can tell whose it was.
     Where sockets cannot be mapped to processes at all (`listed` False), nothing can be told apart and
     every connection is taken as the client's, as before this check existed."""
     if not owner.listed:
         return True
     if owner.pid is None:
-        return False
+        return None
     try:
         process = psutil.Process(owner.pid)
-        lineage = [process, *process.parents()]
-    except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
+        own = dict(process.environ())
+        lineage = process.parents()
+    except psutil.NoSuchProcess:
+        return None
+    except (psutil.AccessDenied, OSError):
         return False
-    # The process itself or one of its parents: a program that sets its process title (Chromium's
-    # helper processes) overwrites its own copy of the environment, but not its parent's.
+    if own.get(TOKEN_ENV) == token:
+        return True
+    # One of its parents: a program that sets its process title (Chromium's helper processes)
+    # overwrites its own copy of the environment, but not its parent's.
     return any(_environ(p).get(TOKEN_ENV) == token for p in lineage)
 
 

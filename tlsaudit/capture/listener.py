@@ -332,7 +332,11 @@ class CaptureServer:
         try:
             owner = await self._identify(writer) if self.identify_processes or self.token else None
             found = owner is not None and (owner.pid is not None or not owner.listed)
-            if self.token is not None and found and not carries_token(owner or Owner(pid=None), self.token):
+            carries: bool | None = True
+            if self.token is not None and found:
+                carries = carries_token(owner or Owner(pid=None), self.token)
+                found = carries is not None  # None: the process exited before it could be read
+            if carries is False:
                 writer.close()  # another program's connection: never read, never recorded as the client's
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(writer.wait_closed(), 1.0)
