@@ -67,10 +67,10 @@ def _nginx(versions: frozenset[TlsVersion]) -> Iterator[TlsServer]:
         yield TlsServer(host=address.host, port=address.port, versions=versions, cert=make_cert())
 
 
-def _gnutls(versions: frozenset[TlsVersion]) -> StackVariant:
-    priority = gnutls_priority(versions)
+def _gnutls(versions: frozenset[TlsVersion], base: str = "NORMAL", tag: str = "") -> StackVariant:
+    priority = gnutls_priority(versions, base)
     return StackVariant(
-        name=f"gnutls-{_label(versions)}",
+        name=f"gnutls-{_label(versions)}{tag and '-' + tag}",
         stack=f"GnuTLS {priority}",
         versions=versions,
         start=partial(gnutls_server, priority, versions),
@@ -95,6 +95,11 @@ def _variant(stack: str, prefix: str, versions: frozenset[TlsVersion], start: Se
 
 def _all_variants() -> list[StackVariant]:
     variants = [_gnutls(v) for v in (TLS12, TLS13, TLS10_12)]
+    variants += [  # priority-string variants: server order, a TLS 1.3 finite-field group only, 192-bit
+        _gnutls(TLS10_13, "NORMAL:%SERVER_PRECEDENCE", "server-precedence"),
+        _gnutls(TLS13, "NORMAL:-GROUP-ALL:+GROUP-FFDHE2048", "ffdhe2048-only"),
+        _gnutls(TLS12_13, "SECURE192", "secure192"),
+    ]
     variants += [
         _variant("wolfSSL (lighttpd mod_wolfssl)", "wolfssl", v, partial(wolfssl_server, v))
         for v in (TLS12, TLS13, TLS12_13, TLS11_13)

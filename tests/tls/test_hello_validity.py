@@ -22,6 +22,7 @@ from tlsaudit.tls.client_hello_parse import parse_client_hello
 from tlsaudit.tls.constants import (
     CIPHER_SUITES,
     HELLO_RETRY_REQUEST_RANDOM,
+    SCSV_EMPTY_RENEGOTIATION_INFO,
     SIGNATURE_SCHEMES,
     TLS13_GROUPS,
     suites_for_version,
@@ -79,7 +80,10 @@ def test_tls13_hello_offers_only_what_tls13_allows() -> None:
     assert info.key_share_groups and set(info.key_share_groups) <= set(info.groups)
     assert all(code in SIGNATURE_SCHEMES for code in info.signature_algorithms)
     assert info.compression_methods == (0,)
-    assert all(CIPHER_SUITES[s].tls13 for s in info.cipher_suites)
+    # TLS 1.3 suites, and the renegotiation SCSV every real client's hello carries (OpenSSL's
+    # TLS 1.3-only hello too): a server may require it (GnuTLS %SAFE_RENEGOTIATION).
+    assert info.cipher_suites[-1] == SCSV_EMPTY_RENEGOTIATION_INFO
+    assert all(CIPHER_SUITES[s].tls13 for s in info.cipher_suites[:-1])
     # legacy_session_id: 32 bytes (middlebox compatibility mode, RFC 8446 D.4)
     hello = probe_hello(TlsVersion.TLSv1_3, "a.example")
     assert hello[43] == 32

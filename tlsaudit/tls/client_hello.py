@@ -271,9 +271,9 @@ def build_client_hello(
     """A complete ClientHello record offering exactly `version` (TLS 1.3: through supported_versions).
 
     Valid for the version it offers: a TLS 1.3 hello lists only TLS 1.3 groups, signature schemes and
-    suites, a key share for each offered group tlsaudit holds a key for, a 32-byte legacy session id and
-    null compression only. Suites default to the probe's bounded list; a hello whose handshake message
-    would be 256-511 bytes long is padded to 512 (RFC 7685).
+    suites (plus the renegotiation SCSV, as every hello), a key share for each offered group tlsaudit
+    holds a key for, a 32-byte legacy session id and null compression only. Suites default to the probe's
+    bounded list; a hello whose handshake message would be 256-511 bytes long is padded to 512 (RFC 7685).
 
     Options for the handshake-feature probes (the defaults leave the hello as above):
     `extra_key_shares` (group, share) pairs placed before the classical shares (TLS 1.3; each group must
@@ -287,7 +287,9 @@ def build_client_hello(
         return build_sslv2_client_hello()
     suites = list(cipher_suites if cipher_suites is not None else probe_suites(version))
     is_tls13 = version == TlsVersion.TLSv1_3
-    if not is_tls13 and SCSV_EMPTY_RENEGOTIATION_INFO not in suites:
+    # Every hello signals secure renegotiation (RFC 5746), a TLS 1.3-only one too, as OpenSSL's does:
+    # servers that require it (GnuTLS %SAFE_RENEGOTIATION) refuse a TLS 1.3 hello without it.
+    if SCSV_EMPTY_RENEGOTIATION_INFO not in suites:
         suites.append(SCSV_EMPTY_RENEGOTIATION_INFO)
     if fallback_scsv and SCSV_FALLBACK not in suites:
         suites.append(SCSV_FALLBACK)
