@@ -20,6 +20,7 @@ from tests.support.clients import python_handshake, tlslite_handshake
 from tests.support.gnutls_server import gnutls_priority, gnutls_server, gnutls_version
 from tests.support.jsse_server import KEYSTORE_PASSWORD, write_pkcs12
 from tests.support.legacy_openssl import legacy_handshake, legacy_openssl_server
+from tests.support.mbedtls_server import mbedtls_server
 from tests.support.node_server import node_tls_server
 from tests.support.raw_hello import CONVENTIONAL_SUITES, client_hello_tls12, filler_suites
 from tests.support.stacks import STACK_VARIANTS
@@ -45,6 +46,9 @@ def test_gnutls_priority_strings() -> None:
         (node_tls_server, {V.SSLv3}),
         (wolfssl_server, {V.TLSv1_0}),
         (wolfssl_server, {V.TLSv1_1, V.TLSv1_3}),
+        (mbedtls_server, {V.TLSv1_3}),
+        (mbedtls_server, {V.SSLv3, V.TLSv1_0}),
+        (mbedtls_server, {V.TLSv1_0, V.TLSv1_2}),
         (legacy_openssl_server, {V.TLSv1_3}),
     ],
 )

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cross_check import s_client_handshake
 from tests.support.gnutls_server import gnutls_priority, gnutls_server
+from tests.support.lighttpd import LighttpdServer
 from tests.support.raw_hello import (
     CONVENTIONAL_SUITES,
     Answer,
@@ -25,7 +26,7 @@ from tests.support.raw_hello import (
     send_hello,
 )
 from tests.support.tls_servers import TlsServer, openssl_s_server
-from tests.support.wolfssl_server import WolfsslServer, wolfssl_server
+from tests.support.wolfssl_server import wolfssl_server
 from tlsaudit.models import TlsVersion
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def hello_with(count: int) -> bytes:
 
 
 @pytest.fixture(scope="module", params=[TLS12, TLS12_13], ids=["tls12", "tls12+tls13"])
-def wolfssl(request: pytest.FixtureRequest) -> Iterator[WolfsslServer]:
+def wolfssl(request: pytest.FixtureRequest) -> Iterator[LighttpdServer]:
     with wolfssl_server(request.param) as server:
         assert s_client_handshake(server, TlsVersion.TLSv1_2).accepted, server.error_log()
         yield server

