@@ -15,6 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from tests.support.botan_server import botan_server, render_policy
 from tests.support.certs import make_cert
 from tests.support.clients import python_handshake, tlslite_handshake
 from tests.support.gnutls_server import gnutls_priority, gnutls_server, gnutls_version
@@ -50,6 +51,8 @@ def test_gnutls_priority_strings() -> None:
         (mbedtls_server, {V.SSLv3, V.TLSv1_0}),
         (mbedtls_server, {V.TLSv1_0, V.TLSv1_2}),
         (legacy_openssl_server, {V.TLSv1_3}),
+        (botan_server, {V.TLSv1_2, V.TLSv1_3}),
+        (botan_server, {V.SSLv3}),
     ],
 )
 def test_impossible_version_sets_are_refused(
@@ -57,6 +60,19 @@ def test_impossible_version_sets_are_refused(
 ) -> None:
     with pytest.raises(ValueError), factory(versions):
         pass
+
+
+def test_botan_policy_enables_exactly_the_versions() -> None:
+    policy = render_policy({V.TLSv1_0, V.TLSv1_2})
+    assert "allow_tls10 = true\nallow_tls11 = false\nallow_tls12 = true\n" in policy
+    assert "ciphers = ChaCha20Poly1305 AES-256/GCM AES-128/GCM AES-256 AES-128\n" in policy
+    assert "ciphers" not in render_policy({V.TLSv1_2})  # Botan's default: AEAD only
+
+
+def test_botan_server_binds_ipv4_loopback_only() -> None:
+    for host in ("0.0.0.0", "::1"):
+        with pytest.raises(ValueError), botan_server({V.TLSv1_2}, host=host):
+            pass
 
 
 def test_pkcs12_keystore_holds_leaf_key_and_intermediate(tmp_path: Path) -> None:
@@ -101,6 +117,18 @@ def test_gnutls_server_agrees_with_python_and_tlslite_clients() -> None:
             assert python_handshake(server, version).version is version
             assert tlslite_handshake(server, version).version is version
         assert not python_handshake(server, V.TLSv1_1).accepted
+
+
+@pytest.mark.slow
+def test_botan_server_agrees_with_python_and_tlslite_clients() -> None:
+    """A second opinion on the Botan server (its reference client is `openssl s_client`)."""
+    versions = {V.TLSv1_1, V.TLSv1_2}
+    with botan_server(versions) as server:
+        for version in (V.TLSv1_1, V.TLSv1_2):
+            assert tlslite_handshake(server, version).version is version
+        assert python_handshake(server, V.TLSv1_2).version is V.TLSv1_2
+        assert not python_handshake(server, V.TLSv1_0).accepted
+        assert not tlslite_handshake(server, V.TLSv1_3).accepted
 
 
 def test_openssl102_sslv3_server_agrees_with_tlslite_client() -> None:

