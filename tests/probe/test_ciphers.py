@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 from tests.probe.suite_servers import tlslite_suite_server
+from tests.support.go_server import go_tls_server
 from tests.support.nginx import NginxServerBlock, nginx_server
 from tests.support.tls_servers import openssl_s_server
 from tlsaudit.errors import ProbeError
@@ -70,6 +71,42 @@ def test_client_order() -> None:
     assert set(out.accepted) == {250, 3, 120}
     assert out.accepted == (3, 120, 250), "listed in the order offered"
     assert out.server_preference is False
+
+
+class AeadChoiceServer:
+    """Go's and BoringSSL's rule: the client's first AEAD suite says AES-GCM or ChaCha20 first, then the
+    server picks by its own order (AES-128-GCM, AES-256-GCM, ChaCha20 or ChaCha20 first)."""
+
+    AES = (1, 2)
+    CHACHA = 3
+
+    def __init__(self) -> None:
+        self.hellos: list[list[int]] = []
+
+    async def __call__(self, offered: Sequence[int]) -> int | None:
+        self.hellos.append(list(offered))
+        first = next((s for s in offered if s in (*self.AES, self.CHACHA)), None)
+        order = [*self.AES, self.CHACHA] if first in self.AES else [self.CHACHA, *self.AES]
+        return next((s for s in order if s in offered), None)
+
+
+def test_following_the_clients_aead_choice_is_not_client_order() -> None:
+    """Offered AES-256 before AES-128, Go picks AES-128: the first and last of a reversed list winning
+    is no proof of client order (regression: Go's TLS 1.3 suites were reported in client order)."""
+    server = AeadChoiceServer()
+    out = asyncio.run(enumerate_suites(server, CANDIDATES[:64]))
+    assert out.accepted == (1, 2, 3)
+    assert out.server_preference is None
+    assert server.hellos[-1] == [2, 1, 3]
+
+
+def test_client_order_is_confirmed_with_the_first_two_swapped() -> None:
+    server = SimulatedServer([40, 2, 17], server_order=False)
+    out = asyncio.run(enumerate_suites(server, CANDIDATES[:64]))
+    assert out.accepted == (2, 17, 40)
+    assert out.server_preference is False
+    assert server.hellos[-1] == [17, 2, 40]
+    assert out.probes == 1 + 3 + 3
 
 
 def test_single_suite_has_no_order() -> None:
@@ -238,3 +275,27 @@ def test_hostile_peers_leave_the_enumeration_incomplete_or_empty() -> None:
     with garbage_server() as server:
         accepted, errors = asyncio.run(run(server.port, 2.0))
     assert accepted == () and errors
+
+
+@pytest.mark.slow
+def test_go_tls13_follows_the_clients_aead_choice_only() -> None:
+    """Go 1.19: AES-128-GCM over AES-256-GCM whatever the client's order, ChaCha20 when the client lists
+    it first: neither the server's order nor the client's."""
+    with go_tls_server([TlsVersion.TLSv1_3]) as server:
+        accepted, preference, _ = enumerate_live(server.port, TlsVersion.TLSv1_3)
+    assert set(accepted) == {
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    }
+    assert preference is None
+
+
+@pytest.mark.slow
+def test_go_tls12_configured_suites_in_go_order() -> None:
+    """Go takes the configured TLS 1.2 suites as a set and ranks them itself (ECDHE before RSA)."""
+    names = ["TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"]
+    with go_tls_server([TlsVersion.TLSv1_2], cipher_suites=names) as server:
+        accepted, preference, _ = enumerate_live(server.port, TlsVersion.TLSv1_2)
+    assert accepted == tuple(reversed(names))
+    assert preference is True

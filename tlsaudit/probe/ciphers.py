@@ -5,8 +5,9 @@ servers choke on hellos of more than about 128), and removes the chosen suite un
 refuses the rest.
 
 The order: two hellos with the accepted suites in opposite orders tell whether the server imposes
-its own preference; if it does and the suites came from more than one chunk, repeated selection over
-the accepted suites sorts them.
+its own preference (when the first suite offered wins both times, a third hello with the first two
+swapped confirms that it follows the client's order); if it does and the suites came from more than
+one chunk, repeated selection over the accepted suites sorts them.
 
 `enumerate_suites` is the pure algorithm over an async `try_hello(offered) -> chosen | None`;
 `enumerate_cipher_suites` wires it to the probe transport (with STARTTLS where needed).
@@ -115,6 +116,13 @@ async def _order(
             left.remove(chosen)
         return True, ordered + left
     if forward == accepted[0] and backward == accepted[-1]:
+        if len(accepted) > 2:
+            # The ends of the list may be honoured for a reason other than the client's order (Go and
+            # BoringSSL follow the client's AES-GCM or ChaCha20 choice, then pick by their own order):
+            # the client's order rules only if the second suite, offered first, wins too.
+            swapped = await probe([accepted[1], accepted[0], *accepted[2:]])
+            if swapped != accepted[1]:
+                return None, accepted
         return False, accepted
     # Neither strictly ours nor strictly its own (e.g. equal-preference groups, ChaCha priority).
     return None, accepted
