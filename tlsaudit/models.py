@@ -250,7 +250,7 @@ class KeyExchangeFacts:
     pq_hello_retry: bool | None = None  # asks for a hybrid share when the client sent only classical ones
     pq_preferred: bool | None = None  # picks X25519MLKEM768 when the client sends that share and X25519
     dh_bits: int | None = None  # smallest finite-field DH group accepted (DHE suites, TLS 1.3 FFDHE)
-    dh_groups: tuple[str, ...] = ()  # ffdhe2048 ... or custom-<bits> for the DHE primes seen
+    dh_groups: tuple[str, ...] = ()  # ffdhe2048 ..., modp1024 ... (RFC 2409/3526) or custom-<bits>
     forward_secrecy: bool | None = None  # every key exchange accepted, on every version, is ephemeral
     static_key_exchange: tuple[str, ...] = ()  # versions accepting RSA or static (EC)DH key exchange
     large_hello_tolerant: bool | None = None  # a browser-sized (post-quantum) ClientHello is answered

@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tlsaudit.models import TlsVersion
+from tlsaudit.probe.key_exchange import dh_group_label
 from tlsaudit.tls.client_hello import build_client_hello
 from tlsaudit.tls.client_hello_parse import parse_client_hello
 from tlsaudit.tls.constants import SCSV_FALLBACK, TLS13_GROUPS, ExtensionType
-from tlsaudit.tls.ffdhe import ffdhe_name
+from tlsaudit.tls.ffdhe import ffdhe_name, modp_name, modp_prime
 from tlsaudit.tls.pq_shares import MLKEM_Q, mlkem_encapsulation_key, pq_key_share
 from tlsaudit.tls.server_flight import ServerFlightParser, ServerKeyExchange
 from tlsaudit.tls.wire import encode_records, handshake_message, u8, u16, vec8, vec16, vec24
@@ -172,3 +173,57 @@ def test_ffdhe_primes_match_openssl(name: str) -> None:
     prime = p.to_bytes((p.bit_length() + 7) // 8, "big")
     assert ffdhe_name(prime) == name
     assert ffdhe_name(prime[:-1] + bytes([prime[-1] ^ 2])) is None
+
+
+# ------------------------------------------------------------------ RFC 2409 / RFC 3526
+
+
+@pytest.mark.parametrize("bits", [1536, 2048, 3072, 4096, 6144, 8192])
+def test_modp_primes_match_openssl(bits: int) -> None:
+    pem = subprocess.run(
+        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:modp_{bits}"],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    params = load_pem_parameters(pem)
+    assert isinstance(params, dh.DHParameters)
+    p = params.parameter_numbers().p
+    prime = p.to_bytes((p.bit_length() + 7) // 8, "big")
+    assert modp_name(prime) == f"modp{bits}"
+    assert ffdhe_name(prime) is None
+    assert dh_group_label(prime) == f"modp{bits}"
+    assert modp_name(prime[:-1] + bytes([prime[-1] ^ 2])) is None
+
+
+def _probably_prime(n: int) -> bool:
+    """Miller-Rabin with the first twelve primes as bases."""
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("bits", [768, 1024])
+def test_rfc2409_primes_are_the_oakley_safe_primes(bits: int) -> None:
+    """OpenSSL 3 has no name for RFC 2409's groups: the formula with the published X must give a safe
+    prime (p and (p-1)/2 prime; a wrong X would not) with the groups' well-known first and last words."""
+    p = modp_prime(bits)
+    assert _probably_prime(p) and _probably_prime((p - 1) // 2)
+    text = f"{p:x}"
+    assert text.startswith("ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd1")
+    assert text.endswith("ffffffffffffffff")
+    prime = p.to_bytes(bits // 8, "big")
+    assert modp_name(prime) == f"modp{bits}"
+    assert dh_group_label(prime) == f"modp{bits}"
+    assert dh_group_label(prime[:-1] + b"\x01") == f"custom-{bits}"

@@ -39,7 +39,7 @@ from tlsaudit.tls.constants import (
     suite_by_name,
     suites_for_version,
 )
-from tlsaudit.tls.ffdhe import FFDHE_BITS, ffdhe_name
+from tlsaudit.tls.ffdhe import FFDHE_BITS, ffdhe_name, modp_name
 from tlsaudit.tls.pq_shares import pq_key_share
 from tlsaudit.tls.server_flight import (
     Alert,
@@ -289,7 +289,7 @@ def _has_kex(result: CipherSuiteResult, kinds: frozenset[str]) -> bool:
 
 
 def dh_group_label(prime: bytes) -> str:
-    return ffdhe_name(prime) or f"custom-{int.from_bytes(prime, 'big').bit_length()}"
+    return ffdhe_name(prime) or modp_name(prime) or f"custom-{int.from_bytes(prime, 'big').bit_length()}"
 
 
 async def collect_key_exchange(prober: Prober, facts: EndpointFacts) -> KeyExchangeFacts:
