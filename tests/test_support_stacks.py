@@ -16,13 +16,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.support.botan_server import botan_server, render_policy
-from tests.support.certs import make_cert
+from tests.support.certs import CertSpec, KeyType, make_cert
 from tests.support.clients import python_handshake, tlslite_handshake
 from tests.support.gnutls_server import gnutls_priority, gnutls_server, gnutls_version
 from tests.support.jsse_server import KEYSTORE_PASSWORD, write_pkcs12
 from tests.support.legacy_openssl import legacy_handshake, legacy_openssl_server
 from tests.support.mbedtls_server import mbedtls_server
 from tests.support.node_server import node_tls_server
+from tests.support.nss_server import nss_label, nss_server, nss_version_range
 from tests.support.raw_hello import CONVENTIONAL_SUITES, client_hello_tls12, filler_suites
 from tests.support.stacks import STACK_VARIANTS
 from tests.support.tls_servers import tlslite_server
@@ -53,6 +54,9 @@ def test_gnutls_priority_strings() -> None:
         (legacy_openssl_server, {V.TLSv1_3}),
         (botan_server, {V.TLSv1_2, V.TLSv1_3}),
         (botan_server, {V.SSLv3}),
+        (nss_server, {V.SSLv2}),
+        (nss_server, {V.TLSv1_0, V.TLSv1_2}),
+        (nss_server, {V.SSLv3, V.TLSv1_0, V.TLSv1_1, V.TLSv1_2, V.TLSv1_3}),  # NSS' own refusal
     ],
 )
 def test_impossible_version_sets_are_refused(
@@ -129,6 +133,34 @@ def test_botan_server_agrees_with_python_and_tlslite_clients() -> None:
         assert python_handshake(server, V.TLSv1_2).version is V.TLSv1_2
         assert not python_handshake(server, V.TLSv1_0).accepted
         assert not tlslite_handshake(server, V.TLSv1_3).accepted
+
+
+def test_nss_version_ranges() -> None:
+    assert nss_version_range({V.TLSv1_3, V.TLSv1_2}) == (V.TLSv1_2, V.TLSv1_3)
+    assert nss_version_range({V.SSLv3}) == (V.SSLv3, V.SSLv3)
+    with pytest.raises(ValueError, match="contiguous"):
+        nss_version_range({V.TLSv1_1, V.TLSv1_3})
+    assert nss_label().startswith("NSS 3.")
+
+
+def test_nss_server_agrees_with_python_and_tlslite_clients() -> None:
+    """A second opinion on the NSS server: Python ssl and tlslite-ng, SSLv3 included."""
+    versions = {V.TLSv1_2, V.TLSv1_3}
+    with nss_server(versions) as server:
+        for version in (V.TLSv1_2, V.TLSv1_3):
+            assert python_handshake(server, version).version is version
+            assert tlslite_handshake(server, version).version is version
+        assert not python_handshake(server, V.TLSv1_1).accepted
+    with nss_server({V.SSLv3, V.TLSv1_0}) as server:
+        assert tlslite_handshake(server, V.SSLv3).version is V.SSLv3
+        assert not tlslite_handshake(server, V.TLSv1_1).accepted
+
+
+def test_nss_server_serves_each_leaf_of_one_subject() -> None:
+    """NSS files leaves of one subject under one nickname; each server still serves its own leaf."""
+    for key_type, kex in ((KeyType.EC_P256, "ECDHE-ECDSA-"), (KeyType.RSA_2048, "ECDHE-RSA-")):
+        with nss_server({V.TLSv1_2}, cert=make_cert(CertSpec(key_type=key_type))) as server:
+            assert (python_handshake(server, V.TLSv1_2).cipher or "").startswith(kex)
 
 
 def test_openssl102_sslv3_server_agrees_with_tlslite_client() -> None:

@@ -1,8 +1,8 @@
 """`tlsaudit scan` against real TLS stacks: every protocol cell must agree with an independent client.
 
-For each stack variant (tests/support/stacks.py: GnuTLS, wolfSSL, Mbed TLS 2.28, Botan 2.19, JSSE 17 and
-11.0.10, Node, Go 1.19 crypto/tls, tlslite-ng, OpenSSL 1.0.2, OpenSSL 3 s_server, nginx, Python ssl; each
-with a set of enabled versions) the server starts once, then:
+For each stack variant (tests/support/stacks.py: GnuTLS, wolfSSL, Mbed TLS 2.28, Botan 2.19, Mozilla NSS,
+JSSE 17 and 11.0.10, Node, Go 1.19 crypto/tls, tlslite-ng, OpenSSL 1.0.2, OpenSSL 3 s_server, nginx,
+Python ssl; each with a set of enabled versions) the server starts once, then:
 
 1. each of the six versions is tried by its reference client (tests/support/cross_check.py: nassl's
    OpenSSL 1.0.2 for SSLv2 and SSLv3, `openssl s_client -tls1..-tls1_3` for TLS): that is the truth;

