@@ -473,6 +473,29 @@ def test_the_json_items_are_what_json_dumps_writes() -> None:
         assert compact(odd) == json.dumps(odd, ensure_ascii=False, separators=SEPARATORS)
 
 
+def test_the_json_file_written_in_pieces_is_the_rendered_text(tmp_path: Path) -> None:
+    """A JSON report is written piece by piece (never held as one string): the file is exactly `render`'s
+    text, one line per item, and parses back to the normalized report."""
+    from tests.report_samples import big_report
+    from tlsaudit.formats.json_format import render_chunks
+    from tlsaudit.report import normalized
+
+    for report in (sample_report(), hostile_report(), big_report(30)):
+        text = render(report, "json", OPTIONS)
+        prepared = normalized(report)
+        assert "".join(render_chunks(prepared, OPTIONS)) == text
+        target = tmp_path / "report.json"
+        write_outputs(report, [str(target)], "json", OPTIONS)
+        assert target.read_text(encoding="utf-8") == text
+        assert json.loads(text) == json.loads(json.dumps(prepared))
+        lines = text.splitlines()
+        # "{", one line per top-level key, and for a list: its opening line, one per item, "]"; "}"
+        expected = 2 + sum(
+            len(value) + 2 if isinstance(value, list) and value else 1 for value in prepared.values()
+        )
+        assert len(lines) == expected
+
+
 def test_the_verdict_line_reads_the_counts_tally_gives() -> None:
     """The plain verdict line takes its numbers from a normalized report's summary: they are tally's."""
     from tests.report_samples import big_report

@@ -43,12 +43,25 @@ def _lazy(module: str) -> Callable[[Report, RenderOptions], str]:
     return render
 
 
+def _lazy_chunks(module: str) -> Callable[[Report, RenderOptions], list[str]]:
+    def render_chunks(report: Report, options: RenderOptions) -> list[str]:
+        loaded = importlib.import_module(f"tlsaudit.formats.{module}")
+        result: list[str] = loaded.render_chunks(report, options)
+        return result
+
+    return render_chunks
+
+
 FORMATS: dict[str, ReportFormat] = {
     "text": ReportFormat(
         name="text", extensions=(".txt",), description="terminal view", render=_lazy("text")
     ),
     "json": ReportFormat(
-        name="json", extensions=(".json",), description="the JSON contract", render=_lazy("json_format")
+        name="json",
+        extensions=(".json",),
+        description="the JSON contract",
+        render=_lazy("json_format"),
+        render_chunks=_lazy_chunks("json_format"),
     ),
     "html": ReportFormat(
         name="html", extensions=(".html", ".htm"), description="self-contained report", render=_lazy("html")
@@ -161,18 +174,24 @@ def write_outputs(
     what failed."""
     planned = planned_outputs(outputs, fmt)
     prepared = cast(Report, report) if is_normalized else normalized(report)
-    rendered: list[tuple[str, str]] = []
+    rendered: list[tuple[str, str | list[str]]] = []
     failures: list[tuple[str, str, BaseException]] = []
     for output, chosen in planned:
         try:
-            rendered.append((output, _render_prepared(prepared, chosen, options)))
+            in_chunks = FORMATS[chosen].render_chunks
+            content = (
+                _render_prepared(prepared, chosen, options)
+                if in_chunks is None
+                else in_chunks(prepared, options)
+            )
+            rendered.append((output, content))
         except UsageError:
             raise
         except Exception as exc:  # a renderer bug: keep going, report it after writing the rest
             failures.append((output, chosen, exc))
     for output, content in rendered:
         if output == STDOUT:
-            sys.stdout.write(content)
+            sys.stdout.writelines([content] if isinstance(content, str) else content)
             sys.stdout.flush()
         else:
             write_atomic(Path(output), content)
@@ -180,14 +199,15 @@ def write_outputs(
         raise RenderFailure(failures)
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Write `content` to `path` so that readers see the old file or the complete new one, never a part.
+def write_atomic(path: Path, content: str | Sequence[str]) -> None:
+    """Write `content` (text, or text in pieces) to `path` so that readers see the old file or the complete
+    new one, never a part.
     A path that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written to in place:
     renaming over it would replace the device with a file."""
     if path.exists() and not path.is_file():
         try:
             with path.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(content)
+                handle.writelines([content] if isinstance(content, str) else content)
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         return
@@ -198,7 +218,7 @@ def write_atomic(path: Path, content: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+            handle.writelines([content] if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)

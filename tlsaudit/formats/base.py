@@ -46,6 +46,8 @@ class ReportFormat:
     extensions: tuple[str, ...]
     description: str
     render: Callable[[Report, RenderOptions], str]
+    # The same text in pieces, for formats whose output can be large: written piece by piece.
+    render_chunks: Callable[[Report, RenderOptions], list[str]] | None = None
 
 
 def _scope_text(report: Report, key: str) -> str:

@@ -15,15 +15,29 @@ SEPARATORS = (", ", ": ")
 def render(report: Report, options: RenderOptions) -> str:
     """Pretty at the top, one line per endpoint, runtime, capture and finding: readable, diffable, and fast
     (json's C encoder only runs without `indent`)."""
-    parts: list[str] = []
+    return "".join(render_chunks(report, options))
+
+
+def render_chunks(report: Report, options: RenderOptions) -> list[str]:
+    """`render`'s text in pieces, one per item: written one after another, a large report is never held
+    as one string (nor as one encoded copy of it)."""
+    chunks: list[str] = ["{\n"]
+    separator = ""
     for key, value in report.items():
         name = json.dumps(key)
+        chunks.append(separator)
+        separator = ",\n"
         if isinstance(value, list) and value:
-            items = ",\n".join("    " + _compact(item) for item in value)
-            parts.append(f"  {name}: [\n{items}\n  ]")
+            chunks.append(f"  {name}: [\n    ")
+            chunks.append(_compact(value[0]))
+            for item in value[1:]:
+                chunks.append(",\n    ")
+                chunks.append(_compact(item))
+            chunks.append("\n  ]")
         else:
-            parts.append(f"  {name}: {_compact(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            chunks.append(f"  {name}: {_compact(value)}")
+    chunks.append("\n}\n")
+    return chunks
 
 
 def compact_encoder() -> Callable[[object], str]:
