@@ -442,4 +442,20 @@ async def sweep_versions(prober: Prober, versions: Sequence[TlsVersion]) -> dict
         for version, probe in probes.items():
             if probe.result.status == ProtocolStatus.UNKNOWN and probe.result.reason_code == ReasonCode.RESET:
                 probes[version] = promote_reset(probe)
+    else:
+        for version, probe in probes.items():
+            result = probe.result
+            if result.status == ProtocolStatus.REJECTED and result.reason_code == ReasonCode.CLOSED:
+                probes[version] = demote_silent_close(probe)
     return probes
+
+
+def demote_silent_close(probe: VersionProbe) -> VersionProbe:
+    """A close without a byte, where no probe got any answer: the endpoint never showed it speaks TLS (a
+    balancer with no backend, a TCP wrapper, another protocol), so nothing was refused either."""
+    result = _result(
+        ProtocolStatus.UNKNOWN,
+        ReasonCode.CLOSED,
+        "closed without an answer, as for every hello (not shown to speak TLS)",
+    )
+    return VersionProbe(version=probe.version, result=result, attempts=probe.attempts)
