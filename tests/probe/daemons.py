@@ -1,4 +1,5 @@
-"""Real STARTTLS servers on loopback for the tests: PostgreSQL, Dovecot (IMAP, POP3), aiosmtpd.
+"""Real STARTTLS servers on loopback for the tests: PostgreSQL, Dovecot (IMAP, POP3), Postfix (SMTP),
+OpenLDAP's slapd, Prosody (XMPP), vsftpd (FTP AUTH TLS).
 
 Daemons that cannot bind port 0 get a port found free just before; they are started once per test
 module and stopped by their own pid.
@@ -97,7 +98,10 @@ def postgres_cluster() -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def postgres_server(base: Path, *, ssl: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Listener]:
+def postgres_server(
+    base: Path, *, ssl: bool, cert_pem: bytes, key_pem: bytes, settings: dict[str, str] | None = None
+) -> Iterator[Listener]:
+    """`settings`: more `-c NAME=VALUE` (e.g. ssl_min_protocol_version)."""
     postgres = find_pg_bin("postgres")
     assert postgres is not None
     user = _run_as()
@@ -116,6 +120,8 @@ def postgres_server(base: Path, *, ssl: bool, cert_pem: bytes, key_pem: bytes) -
             "-c", "listen_addresses=127.0.0.1", "-c", f"ssl={'on' if ssl else 'off'}",
             "-c", f"ssl_cert_file={cert}", "-c", f"ssl_key_file={key}", "-c", "fsync=off",
         ]  # fmt: skip
+        for name, value in (settings or {}).items():
+            argv += ["-c", f"{name}={value}"]
         with open(log, "ab") as out:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, user=user)
         try:
@@ -171,6 +177,7 @@ service pop3-login {{
 service anvil {{
   chroot =
 }}
+{extra}
 """
 
 
@@ -182,7 +189,8 @@ class DovecotPorts:
 
 
 @contextlib.contextmanager
-def dovecot_server(*, ssl: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[DovecotPorts]:
+def dovecot_server(*, ssl: bool, cert_pem: bytes, key_pem: bytes, extra: str = "") -> Iterator[DovecotPorts]:
+    """`extra`: more dovecot.conf lines (e.g. `ssl_min_protocol = TLSv1`)."""
     dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
     base = _shared_tmp("tlsaudit-dovecot-", None)
     try:
@@ -203,6 +211,7 @@ def dovecot_server(*, ssl: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Do
                     ssl_files=ssl_files,
                     imap_port=imap_port,
                     pop3_port=pop3_port,
+                    extra=extra,
                 )
             )
             proc = subprocess.Popen(
@@ -232,6 +241,7 @@ include /etc/ldap/schema/core.schema
 pidfile {base}/slapd.pid
 argsfile {base}/slapd.args
 {tls}
+{extra}
 """
 
 
@@ -240,8 +250,9 @@ def find_slapd() -> str | None:
 
 
 @contextlib.contextmanager
-def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Listener]:
-    """OpenLDAP's slapd with no database at all: enough to answer the StartTLS extended operation."""
+def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes, extra: str = "") -> Iterator[Listener]:
+    """OpenLDAP's slapd with no database at all: enough to answer the StartTLS extended operation.
+    `extra`: more slapd.conf lines (e.g. `TLSProtocolMin 3.3`, `TLSCipherSuite ...`)."""
     slapd = find_slapd()
     assert slapd is not None
     base = _shared_tmp("tlsaudit-slapd-", None)
@@ -252,7 +263,7 @@ def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[List
         key.chmod(0o600)
         tls_lines = f"TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}" if tls else ""
         conf = base / "slapd.conf"
-        conf.write_text(SLAPD_CONF.format(base=base, tls=tls_lines))
+        conf.write_text(SLAPD_CONF.format(base=base, tls=tls_lines, extra=extra))
         log = base / "slapd.log"
         for _attempt in range(3):
             port = free_port()
@@ -298,8 +309,11 @@ def find_prosody() -> str | None:
 
 
 @contextlib.contextmanager
-def prosody_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Listener]:
-    """Prosody (XMPP) on one client port; it refuses to run as root, so it runs as `prosody`."""
+def prosody_server(
+    *, tls: bool, cert_pem: bytes, key_pem: bytes, ssl_options: str = ""
+) -> Iterator[Listener]:
+    """Prosody (XMPP) on one client port; it refuses to run as root, so it runs as `prosody`.
+    `ssl_options`: more fields of its `ssl` table (e.g. `protocol = "tlsv1_2+"`)."""
     prosody = find_prosody()
     assert prosody is not None
     user = "prosody" if os.geteuid() == 0 else None
@@ -313,7 +327,7 @@ def prosody_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Li
         if user is not None:
             for p in (base / "data", cert, key):
                 shutil.chown(p, user, user)
-        ssl = f'ssl = {{ certificate = "{cert}", key = "{key}" }}' if tls else ""
+        ssl = f'ssl = {{ certificate = "{cert}", key = "{key}"{ssl_options} }}' if tls else ""
         log = base / "prosody.log"
         for _attempt in range(3):
             port = free_port()
@@ -347,5 +361,174 @@ def prosody_server(*, tls: bool, cert_pem: bytes, key_pem: bytes) -> Iterator[Li
         raise RuntimeError(
             f"prosody did not start: {log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
         )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+POSTFIX_MAIN_CF = """\
+compatibility_level = 3.6
+queue_directory = {base}/queue
+data_directory = {base}/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = localhost
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+biff = no
+smtpd_banner = $myhostname ESMTP
+maillog_file = /dev/stdout
+smtpd_tls_security_level = {security_level}
+smtpd_tls_cert_file = {cert}
+smtpd_tls_key_file = {key}
+{extra}
+"""
+
+POSTFIX_MASTER_CF = """\
+127.0.0.1:{port} inet n - n - - smtpd
+anvil unix - - n - 1 anvil
+tlsmgr unix - - n 1000? 1 tlsmgr
+proxymap unix - - n - - proxymap
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+POSTFIX_MASTER = "/usr/lib/postfix/sbin/master"
+
+
+def find_postfix_master() -> str | None:
+    return POSTFIX_MASTER if os.path.exists(POSTFIX_MASTER) else None
+
+
+@contextlib.contextmanager
+def postfix_server(
+    *, cert_pem: bytes, key_pem: bytes, tls: bool = True, extra: str = ""
+) -> Iterator[Listener]:
+    """A private Postfix instance: its own config, queue and data directories in a temporary directory,
+    the master in the foreground (`master -c DIR -d -s`, logging to its stdout through postlogd) with one
+    smtpd on 127.0.0.1 and only the services smtpd needs before a mail transaction (anvil, tlsmgr,
+    proxymap, postlogd). `extra`: more main.cf lines (e.g. `smtpd_tls_protocols = >=TLSv1.2`).
+    Runs as root (the master drops to `postfix` for its children); stopped with SIGTERM to the master,
+    which stops its children."""
+    master = find_postfix_master()
+    assert master is not None
+    base = _shared_tmp("tlsaudit-postfix-", None)
+    try:
+        conf, queue, data = base / "conf", base / "queue", base / "data"
+        for d in (conf, queue, data, queue / "pid", queue / "private", queue / "public"):
+            d.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(data, "postfix")
+            shutil.chown(queue / "private", "postfix")
+            shutil.chown(queue / "public", "postfix", "postdrop")
+        (queue / "private").chmod(0o700)
+        (queue / "public").chmod(0o710)
+        cert, key = base / "server.crt", base / "server.key"
+        cert.write_bytes(cert_pem)
+        key.write_bytes(key_pem)
+        key.chmod(0o600)
+        (conf / "main.cf").write_text(
+            POSTFIX_MAIN_CF.format(
+                base=base, cert=cert, key=key, security_level="may" if tls else "none", extra=extra
+            )
+        )
+        log = base / "postfix.log"
+        for _attempt in range(3):
+            port = free_port()
+            (conf / "master.cf").write_text(POSTFIX_MASTER_CF.format(port=port))
+            for stale in (queue / "pid" / "master.pid", data / "master.lock"):
+                stale.unlink(missing_ok=True)
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    [master, "-c", str(conf), "-d", "-s"],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "MAIL_CONFIG": str(conf)},
+                )
+            try:
+                wait_for_port(port, proc)
+            except RuntimeError:
+                stop(proc)
+                continue
+            try:
+                yield Listener(port=port, log=log)
+            finally:
+                stop(proc)
+            return
+        raise RuntimeError(f"postfix did not start: {log.read_text(errors='replace')[-2000:]}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+VSFTPD_CONF = """\
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={port}
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=NO
+pasv_enable=NO
+port_enable=NO
+secure_chroot_dir={base}/empty
+nopriv_user=nobody
+xferlog_enable=NO
+vsftpd_log_file={base}/vsftpd.log
+ftpd_banner=tlsaudit test FTP
+seccomp_sandbox=NO
+ssl_enable={ssl}
+rsa_cert_file={cert}
+rsa_private_key_file={key}
+require_ssl_reuse=NO
+{extra}
+"""
+
+
+def find_vsftpd() -> str | None:
+    return shutil.which("vsftpd") or ("/usr/sbin/vsftpd" if os.path.exists("/usr/sbin/vsftpd") else None)
+
+
+@contextlib.contextmanager
+def vsftpd_server(
+    *, cert_pem: bytes, key_pem: bytes, ssl: bool = True, extra: str = ""
+) -> Iterator[Listener]:
+    """vsftpd in standalone mode on 127.0.0.1 (FTP AUTH TLS, RFC 4217), in the foreground, with no login
+    at all: enough for AUTH TLS. `extra`: more vsftpd.conf lines (e.g. `ssl_tlsv1=YES`, `ssl_ciphers=...`)."""
+    vsftpd = find_vsftpd()
+    assert vsftpd is not None
+    base = _shared_tmp("tlsaudit-vsftpd-", None)
+    try:
+        (base / "empty").mkdir()
+        (base / "empty").chmod(0o555)
+        cert, key = base / "server.crt", base / "server.key"
+        cert.write_bytes(cert_pem)
+        key.write_bytes(key_pem)
+        key.chmod(0o600)
+        log = base / "vsftpd.log"
+        for _attempt in range(3):
+            port = free_port()
+            conf = base / "vsftpd.conf"
+            conf.write_text(
+                VSFTPD_CONF.format(
+                    base=base, port=port, cert=cert, key=key, ssl="YES" if ssl else "NO", extra=extra
+                )
+            )
+            conf.chmod(0o600)
+            with open(log, "ab") as out:
+                proc = subprocess.Popen([vsftpd, str(conf)], stdout=out, stderr=subprocess.STDOUT)
+            try:
+                wait_for_port(port, proc)
+            except RuntimeError:
+                stop(proc)
+                continue
+            try:
+                yield Listener(port=port, log=log)
+            finally:
+                stop(proc)
+            return
+        raise RuntimeError(f"vsftpd did not start: {log.read_text(errors='replace')[-2000:]}")
     finally:
         shutil.rmtree(base, ignore_errors=True)

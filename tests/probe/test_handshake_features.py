@@ -208,3 +208,44 @@ def test_compression_and_fallback_scripted(compresses: bool) -> None:
     assert found.fallback_scsv is (not compresses)
     deflate_offers = [h for h in backend.hellos if h is not None and 1 in h.compression_methods]
     assert len(deflate_offers) == 1 and deflate_offers[0].compression_methods == (1, 0)
+
+
+def _silent_closer(*, refuses_fallback: bool) -> object:
+    """A server that answers every failed handshake by closing, with no alert (as Dovecot and slapd
+    with GnuTLS do): an SCSV hello is closed when `refuses_fallback`, TLS 1.1 is closed otherwise too."""
+
+    def peer(hello: ClientHelloInfo | None) -> Sequence[bytes]:
+        if hello is None:
+            return []
+        if 0x5600 in hello.cipher_suites and refuses_fallback:
+            return []
+        if hello.legacy_version == 0x0302 and not refuses_fallback:
+            return []
+        return [_server_hello(0, hello.legacy_version)]
+
+    return peer
+
+
+@pytest.mark.parametrize("refuses_fallback", [True, False])
+def test_fallback_refused_by_a_close_without_alert(refuses_fallback: bool) -> None:
+    """A close with no alert is a refusal of the fallback only where the same hello without the signal
+    is accepted; otherwise the fact stays unknown, with the reason."""
+    prober, backend = scripted_prober(_silent_closer(refuses_fallback=refuses_fallback))  # type: ignore[arg-type]
+    accepted = ProtocolResult(status=ProtocolStatus.ACCEPTED)
+    rejected = ProtocolResult(status=ProtocolStatus.REJECTED)
+    protocols = {v: rejected for v in TlsVersion} | {
+        TlsVersion.TLSv1_1: accepted,
+        TlsVersion.TLSv1_2: accepted,
+    }
+    facts = EndpointFacts(
+        target="s", host="127.0.0.1", port=443, ip="127.0.0.1", sni=None, protocols=protocols
+    )
+    found = asyncio.run(collect_handshake_features(prober, {}, facts))
+    assert found is not None
+    tls11 = [h for h in backend.hellos if h is not None and h.legacy_version == 0x0302]
+    assert [0x5600 in h.cipher_suites for h in tls11] == [True, False]  # the signal, then the control
+    if refuses_fallback:
+        assert found.fallback_scsv is True
+    else:
+        assert found.fallback_scsv is None
+        assert any("refused, and so was the same hello without the signal" in e for e in found.errors)

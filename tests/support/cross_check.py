@@ -36,9 +36,14 @@ _S_CLIENT_NAMES: dict[str, TlsVersion] = {
 Client = Callable[[ServerAddress, TlsVersion], Handshake]
 
 
-def s_client_handshake(address: ServerAddress, version: TlsVersion) -> Handshake:
+def s_client_handshake(
+    address: ServerAddress, version: TlsVersion, *, starttls: str | None = None, xmpphost: str = "localhost"
+) -> Handshake:
     """`openssl s_client` pinned to `version` (TLS 1.0..1.3): accepted when it reports the negotiated
-    protocol (`-brief` prints `Protocol version: ...` once the handshake completed)."""
+    protocol (`-brief` prints `Protocol version: ...` once the handshake completed).
+
+    `starttls`: s_client's own STARTTLS dialect first (`-starttls smtp | imap | pop3 | ftp | ldap |
+    postgres | xmpp`; XMPP names `xmpphost` in its stream header)."""
     openssl = shutil.which("openssl")
     if openssl is None:
         raise FileNotFoundError("openssl not found: install the Debian package 'openssl' (make system-deps)")
@@ -52,6 +57,10 @@ def s_client_handshake(address: ServerAddress, version: TlsVersion) -> Handshake
         "-cipher",
         "ALL:@SECLEVEL=0",
     ]
+    if starttls is not None:
+        argv += ["-starttls", starttls]
+        if starttls == "xmpp":
+            argv += ["-xmpphost", xmpphost]
     try:
         done = subprocess.run(argv, input=b"", capture_output=True, timeout=CLIENT_TIMEOUT * 2, check=False)
     except subprocess.TimeoutExpired:

@@ -125,6 +125,19 @@ async def fallback_scsv(prober: Prober, version: TlsVersion) -> tuple[bool | Non
         return True, ""
     if answer.hello is not None and answer.hello.selected_version == VERSION_CODES[version]:
         return False, ""
+    if answer.refused:
+        # RFC 7507 asks for an inappropriate_fallback alert, but servers that drop every failed
+        # handshake without an alert (Dovecot, slapd with GnuTLS) can only close. The same hello
+        # without the signal decides: accepted, the refusal answered the signal.
+        control = build_client_hello(
+            version,
+            cipher_suites=probe_suites(version)[: MAX_OFFERED_SUITES - 2],
+            server_name=prober.endpoint.server_name,
+        )
+        plain = await _ask(prober, control)
+        if plain.hello is not None and plain.hello.selected_version == VERSION_CODES[version]:
+            return True, ""
+        return None, "fallback SCSV: refused, and so was the same hello without the signal"
     return (
         None,
         f"fallback SCSV: {answer.problem or 'an answer that neither accepts nor refuses the fallback'}",
