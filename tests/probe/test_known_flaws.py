@@ -360,3 +360,20 @@ def test_policies_cite_the_flaw_and_key_exchange_rules() -> None:
     for rule in ("endpoint.dh-under-2048", "endpoint.dh-logjam", "endpoint.kex-small-curve"):
         assert "4.2.1" in pci[rule] and "800-52r2 3.3.1" in nist[rule], rule
     assert "2048" in nist["endpoint.dh-under-2048"]
+
+
+def test_a_server_that_leaves_tls_after_the_key_exchange_is_not_vulnerable() -> None:
+    """A daemon that answers a failed handshake in plain text (vsftpd's `500 OOPS`) never decrypted with
+    wrong keys and gave every ROBOT variant the same answer: not vulnerable, never left unknown."""
+    with flaw_peers.plaintext_abort_peer() as peer:
+        answer = RawClient(peer.port).send_and_read(
+            encode_records(20, 0x0303, b"\x01") + encode_records(22, 0x0303, os.urandom(48))
+        )
+        facts = scan(peer.port)
+    assert flaw_peers.PLAINTEXT_ABORT in answer and first_alert(answer) is None
+    flaws = flaws_of(facts)
+    assert flaws.ccs_injection is not None and flaws.ccs_injection.status == FlawStatus.NOT_VULNERABLE
+    assert "left TLS" in flaws.ccs_injection.reason
+    assert flaws.robot is not None and flaws.robot.status == FlawStatus.NOT_VULNERABLE, flaws.robot
+    assert statuses(facts)["endpoint.ccs-injection"] == FindingStatus.PASS
+    assert statuses(facts)["endpoint.robot"] == FindingStatus.PASS

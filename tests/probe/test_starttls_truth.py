@@ -248,16 +248,10 @@ _CONFIGS = (
     ),
 )
 CONFIGS: dict[str, Config] = {c.name: c for c in _CONFIGS}
-VSFTPD_PLAINTEXT_ABORT = pytest.mark.xfail(
-    strict=True,
-    reason="vsftpd answers a broken handshake (the CCS-injection and ROBOT probes) with a plaintext "
-    "'500 OOPS' reply on the control connection; the known-flaw probes read it as a malformed answer "
-    "and leave both checks unknown with an error, where the server in fact aborted the handshake",
-)
 FULL_SCAN_CONFIGS = (
     "postfix-tls1+",
     "dovecot-tls1+",
-    pytest.param("vsftpd-tls1+", marks=VSFTPD_PLAINTEXT_ABORT),
+    "vsftpd-tls1+",
     "slapd-tls1+",
     "prosody-tls1.2+",
     "postgres-tls1.2+",

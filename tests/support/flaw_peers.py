@@ -262,3 +262,20 @@ def robot_peer(*, vulnerable: bool = True) -> contextlib.AbstractContextManager[
                 return
 
     return _run(after_flight)
+
+
+# ---------------------------------------------------------------- a daemon that leaves TLS on failure
+
+
+PLAINTEXT_ABORT = b"500 OOPS: SSL handshake failed\r\n"
+
+
+def plaintext_abort_peer() -> contextlib.AbstractContextManager[Peer]:
+    """After its first flight, whatever the client sends, it answers in its own protocol, in plain text
+    (vsftpd does this when a handshake fails): no alert, no decryption attempt."""
+
+    def after_flight(conn: socket.socket, _peer: Peer) -> None:
+        if _read_record(conn) is not None:
+            conn.sendall(PLAINTEXT_ABORT)
+
+    return _run(after_flight)

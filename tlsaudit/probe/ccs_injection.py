@@ -49,9 +49,11 @@ async def check_ccs_injection(prober: Prober, version: TlsVersion) -> FlawCheck:
         prober, hello, lambda _events: early_change_cipher_spec(code), _ended, stop_before=_tls13
     )
     n = out.attempts
-    if out.malformed is not None:
+    if out.malformed_before is not None:
         return FlawCheck(
-            status=FlawStatus.UNKNOWN, reason=f"malformed answer: {out.malformed.reason}", connections=n
+            status=FlawStatus.UNKNOWN,
+            reason=f"malformed answer: {out.malformed_before.reason}",
+            connections=n,
         )
     if not out.sent:
         if out.refusal is not None:
@@ -65,6 +67,15 @@ async def check_ccs_injection(prober: Prober, version: TlsVersion) -> FlawCheck:
             status=FlawStatus.VULNERABLE,
             reason=f"{version.value}: the early ChangeCipherSpec was accepted: the record after it was "
             f"decrypted with new keys (alert {alert.name})",
+            connections=n,
+        )
+    left = out.left_tls_after
+    if left is not None:
+        # No decryption alert: the server aborted the handshake and went back to its own protocol.
+        return FlawCheck(
+            status=FlawStatus.NOT_VULNERABLE,
+            reason=f"{version.value}: the early ChangeCipherSpec was refused "
+            f"(the server left TLS: {left.reason})",
             connections=n,
         )
     if alert is not None or out.exchange.ending in (Ending.CLOSED, Ending.RESET):

@@ -103,9 +103,11 @@ def _refused(outcomes: Sequence[Outcome]) -> FlawCheck | None:
     """A verdict from the first round when it never got to the key exchange."""
     n = sum(o.attempts for o in outcomes)
     first = outcomes[0]
-    if first.malformed is not None:
+    # Broken bytes after the key exchange are an answer like any other, compared between the variants.
+    broken = next((o.malformed_before for o in outcomes if o.malformed_before is not None), None)
+    if broken is not None:
         return FlawCheck(
-            status=FlawStatus.UNKNOWN, reason=f"malformed answer: {first.malformed.reason}", connections=n
+            status=FlawStatus.UNKNOWN, reason=f"malformed answer: {broken.reason}", connections=n
         )
     hello = first.hello
     if hello is not None:

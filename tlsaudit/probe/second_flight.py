@@ -48,6 +48,18 @@ class Outcome:
         return next((e for e in self.exchange.events if isinstance(e, Malformed)), None)
 
     @property
+    def malformed_before(self) -> Malformed | None:
+        """Broken bytes in the server's first flight, before the crafted bytes went out."""
+        return next((e for e in self.before if isinstance(e, Malformed)), None)
+
+    @property
+    def left_tls_after(self) -> Malformed | None:
+        """Bytes that are not TLS as the server's first answer to the crafted bytes: it dropped the TLS
+        session and went on in its own protocol (vsftpd's `500 OOPS` after a failed handshake)."""
+        first = next((e for e in self.after if isinstance(e, Alert | Malformed)), None)
+        return first if isinstance(first, Malformed) else None
+
+    @property
     def refusal(self) -> Alert | None:
         """The alert that ended the handshake before the crafted bytes went out."""
         return next((e for e in self.before if isinstance(e, Alert) and e.ends_handshake), None)
