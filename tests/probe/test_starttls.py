@@ -357,3 +357,8 @@ def test_xmpp_answers() -> None:
     asyncio.run(main())
     no_tls = b"<stream:stream version='1.0'><stream:features><mechanisms/></stream:features>"
     _expect(no_tls, "xmpp", StartTlsRefused, "not offered")
+    unknown_host = (
+        b"<stream:stream version='1.0'><stream:error><host-unknown "
+        b"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+    )
+    _expect(unknown_host, "xmpp", StartTlsRefused, r"host-unknown.*name the XMPP domain with --sni DOMAIN")

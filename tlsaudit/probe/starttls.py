@@ -307,7 +307,10 @@ async def _xml_until(s: _Session, markers: tuple[bytes, ...], what: str) -> byte
         if len(buf) > MAX_MESSAGE:
             raise StartTlsRefused(f"xmpp: more than {MAX_MESSAGE} bytes without {what}")
         if b"<stream:error" in buf and b"</stream:error>" in buf:
-            raise StartTlsRefused(f"xmpp: stream error: {printable(buf[buf.index(b'<stream:error') :])}")
+            error = printable(buf[buf.index(b"<stream:error") :])
+            # RFC 6120 4.7.2: the stream names the XMPP domain; an address is rarely one the server serves.
+            hint = " (name the XMPP domain with --sni DOMAIN)" if b"host-unknown" in buf else ""
+            raise StartTlsRefused(f"xmpp: stream error: {error}{hint}")
     return buf
 
 
