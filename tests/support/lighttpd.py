@@ -127,3 +127,29 @@ def lighttpd_tls_server(
             yield server
         finally:
             stop_process(process)
+
+
+@contextlib.contextmanager
+def lighttpd_ranged_server(
+    *,
+    module: str,
+    package: str,
+    library: str,
+    names: Mapping[TlsVersion, str],
+    cipher_string: str,
+    versions: Collection[TlsVersion],
+    host: str,
+    cert: CertFiles | None,
+) -> Iterator[LighttpdServer]:
+    """lighttpd with `module` accepting the contiguous range `versions` of what `library` serves (`names`:
+    each version's MinProtocol/MaxProtocol spelling), with `cipher_string`."""
+    wanted = contiguous_range(versions, list(names), library)
+    ssl_conf = {
+        "MinProtocol": names[wanted[0]],
+        "MaxProtocol": names[wanted[-1]],
+        "CipherString": cipher_string,
+    }
+    with lighttpd_tls_server(
+        module=module, package=package, versions=wanted, ssl_conf=ssl_conf, host=host, cert=cert
+    ) as server:
+        yield server

@@ -10,12 +10,12 @@ the CBC-SHA suites TLS 1.0 and 1.1 need. lighttpd itself is run by `lighttpd.lig
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 from tlsaudit.models import TlsVersion
 
 from .certs import CertFiles
-from .lighttpd import LighttpdServer, contiguous_range, lighttpd_tls_server
+from .lighttpd import LighttpdServer, lighttpd_ranged_server
 
 _MBEDTLS_NAMES: dict[TlsVersion, str] = {
     TlsVersion.TLSv1_0: "TLSv1.0",
@@ -24,23 +24,17 @@ _MBEDTLS_NAMES: dict[TlsVersion, str] = {
 }
 
 
-@contextlib.contextmanager
 def mbedtls_server(
     versions: Collection[TlsVersion], *, host: str = "127.0.0.1", cert: CertFiles | None = None
-) -> Iterator[LighttpdServer]:
+) -> contextlib.AbstractContextManager[LighttpdServer]:
     """lighttpd + mod_mbedtls accepting the contiguous range `versions` (TLS 1.0..1.2)."""
-    wanted = contiguous_range(versions, list(_MBEDTLS_NAMES), "Debian's Mbed TLS 2.28")
-    ssl_conf = {
-        "MinProtocol": _MBEDTLS_NAMES[wanted[0]],
-        "MaxProtocol": _MBEDTLS_NAMES[wanted[-1]],
-        "CipherString": "DEFAULT",
-    }
-    with lighttpd_tls_server(
+    return lighttpd_ranged_server(
         module="mod_mbedtls",
         package="lighttpd-mod-mbedtls",
-        versions=wanted,
-        ssl_conf=ssl_conf,
+        library="Debian's Mbed TLS 2.28",
+        names=_MBEDTLS_NAMES,
+        cipher_string="DEFAULT",
+        versions=versions,
         host=host,
         cert=cert,
-    ) as server:
-        yield server
+    )

@@ -8,12 +8,12 @@ TLS 1.1 finds a suite. lighttpd itself is run by `lighttpd.lighttpd_tls_server`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 from tlsaudit.models import TlsVersion
 
 from .certs import CertFiles
-from .lighttpd import LighttpdServer, contiguous_range, lighttpd_tls_server
+from .lighttpd import LighttpdServer, lighttpd_ranged_server
 
 _WOLFSSL_NAMES: dict[TlsVersion, str] = {
     TlsVersion.TLSv1_1: "TLSv1.1",
@@ -22,23 +22,17 @@ _WOLFSSL_NAMES: dict[TlsVersion, str] = {
 }
 
 
-@contextlib.contextmanager
 def wolfssl_server(
     versions: Collection[TlsVersion], *, host: str = "127.0.0.1", cert: CertFiles | None = None
-) -> Iterator[LighttpdServer]:
+) -> contextlib.AbstractContextManager[LighttpdServer]:
     """lighttpd + mod_wolfssl accepting the contiguous range `versions` (TLS 1.1..1.3)."""
-    wanted = contiguous_range(versions, list(_WOLFSSL_NAMES), "Debian's wolfSSL")
-    ssl_conf = {
-        "MinProtocol": _WOLFSSL_NAMES[wanted[0]],
-        "MaxProtocol": _WOLFSSL_NAMES[wanted[-1]],
-        "CipherString": "ALL",
-    }
-    with lighttpd_tls_server(
+    return lighttpd_ranged_server(
         module="mod_wolfssl",
         package="lighttpd-mod-wolfssl",
-        versions=wanted,
-        ssl_conf=ssl_conf,
+        library="Debian's wolfSSL",
+        names=_WOLFSSL_NAMES,
+        cipher_string="ALL",
+        versions=versions,
         host=host,
         cert=cert,
-    ) as server:
-        yield server
+    )

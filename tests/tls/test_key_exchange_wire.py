@@ -156,13 +156,20 @@ def test_server_key_exchange_any_split(cuts: list[int]) -> None:
             assert ske[0].named_group == 0x001D
 
 
-# ------------------------------------------------------------------ RFC 7919
+# ------------------------------------------------------------------ RFC 7919, RFC 3526, RFC 2409
 
 
-@pytest.mark.parametrize("name", ["ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"])
-def test_ffdhe_primes_match_openssl(name: str) -> None:
+_OPENSSL_GROUPS = {
+    **{f"ffdhe{bits}": f"ffdhe{bits}" for bits in (2048, 3072, 4096, 6144, 8192)},
+    **{f"modp{bits}": f"modp_{bits}" for bits in (1536, 2048, 3072, 4096, 6144, 8192)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OPENSSL_GROUPS))
+def test_named_primes_match_openssl(name: str) -> None:
+    """RFC 7919 and RFC 3526 primes, computed from e and pi, against OpenSSL's named groups."""
     pem = subprocess.run(
-        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:{name}"],
+        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:{_OPENSSL_GROUPS[name]}"],
         capture_output=True,
         check=True,
         timeout=30,
@@ -171,29 +178,11 @@ def test_ffdhe_primes_match_openssl(name: str) -> None:
     assert isinstance(params, dh.DHParameters)
     p = params.parameter_numbers().p
     prime = p.to_bytes((p.bit_length() + 7) // 8, "big")
-    assert ffdhe_name(prime) == name
-    assert ffdhe_name(prime[:-1] + bytes([prime[-1] ^ 2])) is None
-
-
-# ------------------------------------------------------------------ RFC 2409 / RFC 3526
-
-
-@pytest.mark.parametrize("bits", [1536, 2048, 3072, 4096, 6144, 8192])
-def test_modp_primes_match_openssl(bits: int) -> None:
-    pem = subprocess.run(
-        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:modp_{bits}"],
-        capture_output=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    params = load_pem_parameters(pem)
-    assert isinstance(params, dh.DHParameters)
-    p = params.parameter_numbers().p
-    prime = p.to_bytes((p.bit_length() + 7) // 8, "big")
-    assert modp_name(prime) == f"modp{bits}"
-    assert ffdhe_name(prime) is None
-    assert dh_group_label(prime) == f"modp{bits}"
-    assert modp_name(prime[:-1] + bytes([prime[-1] ^ 2])) is None
+    assert dh_group_label(prime) == name
+    assert (ffdhe_name(prime), modp_name(prime)) == (
+        (name, None) if name.startswith("ffdhe") else (None, name)
+    )
+    assert dh_group_label(prime[:-1] + bytes([prime[-1] ^ 2])) == f"custom-{p.bit_length()}"
 
 
 def _probably_prime(n: int) -> bool:

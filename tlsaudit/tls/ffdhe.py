@@ -8,6 +8,7 @@ computed here from e or pi and the published X rather than kept as long constant
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 from functools import cache
 
@@ -48,9 +49,13 @@ def ffdhe_prime(bits: int) -> int:
 
 def ffdhe_name(prime: bytes) -> str | None:
     """`ffdhe2048` ... `ffdhe8192` for an RFC 7919 prime, None for any other."""
+    return _known(prime, _FFDHE, ffdhe_prime)
+
+
+def _known(prime: bytes, table: dict[int, tuple[str, int]], compute: Callable[[int], int]) -> str | None:
     value = int.from_bytes(prime, "big")
-    entry = _FFDHE.get(value.bit_length())
-    if entry is None or value != ffdhe_prime(value.bit_length()):
+    entry = table.get(value.bit_length())
+    if entry is None or value != compute(value.bit_length()):
         return None
     return entry[0]
 
@@ -81,8 +86,4 @@ def modp_prime(bits: int) -> int:
 
 def modp_name(prime: bytes) -> str | None:
     """`modp768` ... `modp8192` for an RFC 2409 / RFC 3526 prime, None for any other."""
-    value = int.from_bytes(prime, "big")
-    entry = _MODP.get(value.bit_length())
-    if entry is None or value != modp_prime(value.bit_length()):
-        return None
-    return entry[0]
+    return _known(prime, _MODP, modp_prime)
