@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,28 @@ def find_pg_bin(name: str) -> str | None:
 class Listener:
     port: int
     log: Path
+
+
+@contextlib.contextmanager
+def _on_a_free_port(
+    name: str, log: Path, start: Callable[[int], subprocess.Popen[bytes]]
+) -> Iterator[Listener]:
+    """`start(port)` on a port found free a moment ago, again on another if someone took it meanwhile."""
+    for _attempt in range(3):
+        port = free_port()
+        proc = start(port)
+        try:
+            wait_for_port(port, proc)
+        except RuntimeError:
+            stop(proc)
+            continue
+        try:
+            yield Listener(port=port, log=log)
+        finally:
+            stop(proc)
+        return
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise RuntimeError(f"{name} did not start: {tail}")
 
 
 def _shared_tmp(prefix: str, owner: str | None) -> Path:
@@ -113,8 +135,8 @@ def postgres_server(
         for p in (cert, key):
             shutil.chown(p, user, user)
     log = base / "postgres.log"
-    for _attempt in range(3):
-        port = free_port()
+
+    def start(port: int) -> subprocess.Popen[bytes]:
         argv = [
             postgres, "-D", str(base / "data"), "-p", str(port), "-k", str(base),
             "-c", "listen_addresses=127.0.0.1", "-c", f"ssl={'on' if ssl else 'off'}",
@@ -123,18 +145,10 @@ def postgres_server(
         for name, value in (settings or {}).items():
             argv += ["-c", f"{name}={value}"]
         with open(log, "ab") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, user=user)
-        try:
-            wait_for_port(port, proc)
-        except RuntimeError:
-            stop(proc)
-            continue
-        try:
-            yield Listener(port=port, log=log)
-        finally:
-            stop(proc)
-        return
-    raise RuntimeError(f"postgres did not start: {log.read_text(errors='replace')[-2000:]}")
+            return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, user=user)
+
+    with _on_a_free_port("postgres", log, start) as listener:
+        yield listener
 
 
 DOVECOT_CONF = """\
@@ -265,22 +279,14 @@ def slapd_server(*, tls: bool, cert_pem: bytes, key_pem: bytes, extra: str = "")
         conf = base / "slapd.conf"
         conf.write_text(SLAPD_CONF.format(base=base, tls=tls_lines, extra=extra))
         log = base / "slapd.log"
-        for _attempt in range(3):
-            port = free_port()
+
+        def start(port: int) -> subprocess.Popen[bytes]:
             argv = [slapd, "-d", "0", "-f", str(conf), "-h", f"ldap://127.0.0.1:{port}/"]
             with open(log, "ab") as out:
-                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-            try:
-                wait_for_port(port, proc)
-            except RuntimeError:
-                stop(proc)
-                continue
-            try:
-                yield Listener(port=port, log=log)
-            finally:
-                stop(proc)
-            return
-        raise RuntimeError(f"slapd did not start: {log.read_text(errors='replace')[-2000:]}")
+                return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+
+        with _on_a_free_port("slapd", log, start) as listener:
+            yield listener
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -329,8 +335,8 @@ def prosody_server(
                 shutil.chown(p, user, user)
         ssl = f'ssl = {{ certificate = "{cert}", key = "{key}"{ssl_options} }}' if tls else ""
         log = base / "prosody.log"
-        for _attempt in range(3):
-            port = free_port()
+
+        def start(port: int) -> subprocess.Popen[bytes]:
             conf = base / "prosody.cfg.lua"
             conf.write_text(
                 PROSODY_CONF.format(
@@ -342,25 +348,15 @@ def prosody_server(
                     no_tls="" if tls else ', "tls"',  # without mod_tls, STARTTLS is not offered
                 )
             )
-            proc = subprocess.Popen(
+            return subprocess.Popen(
                 [prosody, "-F", "--config", str(conf)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 user=user,
             )
-            try:
-                wait_for_port(port, proc)
-            except RuntimeError:
-                stop(proc)
-                continue
-            try:
-                yield Listener(port=port, log=log)
-            finally:
-                stop(proc)
-            return
-        raise RuntimeError(
-            f"prosody did not start: {log.read_text(errors='replace')[-2000:] if log.exists() else ''}"
-        )
+
+        with _on_a_free_port("prosody", log, start) as listener:
+            yield listener
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -435,29 +431,21 @@ def postfix_server(
             )
         )
         log = base / "postfix.log"
-        for _attempt in range(3):
-            port = free_port()
+
+        def start(port: int) -> subprocess.Popen[bytes]:
             (conf / "master.cf").write_text(POSTFIX_MASTER_CF.format(port=port))
             for stale in (queue / "pid" / "master.pid", data / "master.lock"):
                 stale.unlink(missing_ok=True)
             with open(log, "ab") as out:
-                proc = subprocess.Popen(
+                return subprocess.Popen(
                     [master, "-c", str(conf), "-d", "-s"],
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "MAIL_CONFIG": str(conf)},
                 )
-            try:
-                wait_for_port(port, proc)
-            except RuntimeError:
-                stop(proc)
-                continue
-            try:
-                yield Listener(port=port, log=log)
-            finally:
-                stop(proc)
-            return
-        raise RuntimeError(f"postfix did not start: {log.read_text(errors='replace')[-2000:]}")
+
+        with _on_a_free_port("postfix", log, start) as listener:
+            yield listener
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -508,8 +496,8 @@ def vsftpd_server(
         key.write_bytes(key_pem)
         key.chmod(0o600)
         log = base / "vsftpd.log"
-        for _attempt in range(3):
-            port = free_port()
+
+        def start(port: int) -> subprocess.Popen[bytes]:
             conf = base / "vsftpd.conf"
             conf.write_text(
                 VSFTPD_CONF.format(
@@ -518,17 +506,9 @@ def vsftpd_server(
             )
             conf.chmod(0o600)
             with open(log, "ab") as out:
-                proc = subprocess.Popen([vsftpd, str(conf)], stdout=out, stderr=subprocess.STDOUT)
-            try:
-                wait_for_port(port, proc)
-            except RuntimeError:
-                stop(proc)
-                continue
-            try:
-                yield Listener(port=port, log=log)
-            finally:
-                stop(proc)
-            return
-        raise RuntimeError(f"vsftpd did not start: {log.read_text(errors='replace')[-2000:]}")
+                return subprocess.Popen([vsftpd, str(conf)], stdout=out, stderr=subprocess.STDOUT)
+
+        with _on_a_free_port("vsftpd", log, start) as listener:
+            yield listener
     finally:
         shutil.rmtree(base, ignore_errors=True)
