@@ -190,19 +190,22 @@ def _peer(*, compresses: bool, honours_fallback: bool) -> object:
     return peer
 
 
-@pytest.mark.parametrize("compresses", [True, False])
-def test_compression_and_fallback_scripted(compresses: bool) -> None:
-    prober, backend = scripted_prober(_peer(compresses=compresses, honours_fallback=not compresses))  # type: ignore[arg-type]
+def _tls11_and_tls12_only() -> EndpointFacts:
     accepted = ProtocolResult(status=ProtocolStatus.ACCEPTED)
     rejected = ProtocolResult(status=ProtocolStatus.REJECTED)
     protocols = {v: rejected for v in TlsVersion} | {
         TlsVersion.TLSv1_1: accepted,
         TlsVersion.TLSv1_2: accepted,
     }
-    facts = EndpointFacts(
+    return EndpointFacts(
         target="s", host="127.0.0.1", port=443, ip="127.0.0.1", sni=None, protocols=protocols
     )
-    found = asyncio.run(collect_handshake_features(prober, {}, facts))
+
+
+@pytest.mark.parametrize("compresses", [True, False])
+def test_compression_and_fallback_scripted(compresses: bool) -> None:
+    prober, backend = scripted_prober(_peer(compresses=compresses, honours_fallback=not compresses))  # type: ignore[arg-type]
+    found = asyncio.run(collect_handshake_features(prober, {}, _tls11_and_tls12_only()))
     assert found is not None
     assert found.compression is compresses
     assert found.fallback_scsv is (not compresses)
@@ -231,16 +234,7 @@ def test_fallback_refused_by_a_close_without_alert(refuses_fallback: bool) -> No
     """A close with no alert is a refusal of the fallback only where the same hello without the signal
     is accepted; otherwise the fact stays unknown, with the reason."""
     prober, backend = scripted_prober(_silent_closer(refuses_fallback=refuses_fallback))  # type: ignore[arg-type]
-    accepted = ProtocolResult(status=ProtocolStatus.ACCEPTED)
-    rejected = ProtocolResult(status=ProtocolStatus.REJECTED)
-    protocols = {v: rejected for v in TlsVersion} | {
-        TlsVersion.TLSv1_1: accepted,
-        TlsVersion.TLSv1_2: accepted,
-    }
-    facts = EndpointFacts(
-        target="s", host="127.0.0.1", port=443, ip="127.0.0.1", sni=None, protocols=protocols
-    )
-    found = asyncio.run(collect_handshake_features(prober, {}, facts))
+    found = asyncio.run(collect_handshake_features(prober, {}, _tls11_and_tls12_only()))
     assert found is not None
     tls11 = [h for h in backend.hellos if h is not None and h.legacy_version == 0x0302]
     assert [0x5600 in h.cipher_suites for h in tls11] == [True, False]  # the signal, then the control

@@ -39,6 +39,27 @@ class ServerAddress:
         return socket.AF_INET6 if ":" in self.host else socket.AF_INET
 
 
+class ActiveHandlers:
+    """How many connection handlers are inside a TLS library right now: a server driven through ctypes
+    frees the library's objects only when none is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._count > 0
+
+
 def check_loopback(host: str) -> None:
     """Refuse anything but a loopback address: test servers never listen elsewhere."""
     if host != "::1" and not host.startswith("127."):

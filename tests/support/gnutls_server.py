@@ -18,7 +18,7 @@ from functools import cache
 
 from tlsaudit.models import TlsVersion
 
-from .acceptor import CONNECTION_TIMEOUT, serve
+from .acceptor import CONNECTION_TIMEOUT, ActiveHandlers, serve
 from .certs import CertFiles, make_cert
 from .tls_servers import HTTP_RESPONSE, TlsServer
 
@@ -113,26 +113,6 @@ def _set_blocking_timeouts(conn: socket.socket, seconds: float) -> None:
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
 
-class _Active:
-    """How many connection handlers are inside GnuTLS right now."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count = 0
-
-    def enter(self) -> None:
-        with self._lock:
-            self._count += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._count -= 1
-
-    def busy(self) -> bool:
-        with self._lock:
-            return self._count > 0
-
-
 @contextlib.contextmanager
 def gnutls_server(
     priority: str,
@@ -147,7 +127,7 @@ def gnutls_server(
     credentials = _Pointer()
     _check(lib.gnutls_certificate_allocate_credentials(ctypes.byref(credentials)), "credentials")
     priorities = _Pointer()
-    active = _Active()
+    active = ActiveHandlers()
     try:
         _check(
             lib.gnutls_certificate_set_x509_key_file(

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from tlsaudit.models import TlsVersion
 
-from .acceptor import CONNECTION_TIMEOUT, serve
+from .acceptor import CONNECTION_TIMEOUT, ActiveHandlers, serve
 from .certs import CertFiles, make_cert
 from .tls_servers import HTTP_RESPONSE, TlsServer
 
@@ -253,26 +253,6 @@ class _Database:
 _database = _Database()
 
 
-class _Active:
-    """How many connection handlers are inside NSS right now."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count = 0
-
-    def enter(self) -> None:
-        with self._lock:
-            self._count += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._count -= 1
-
-    def busy(self) -> bool:
-        with self._lock:
-            return self._count > 0
-
-
 def _model_socket(libs: _Libraries, files: CertFiles, lowest: TlsVersion, highest: TlsVersion) -> int:
     """The configured server socket every connection's socket is imported from (`SSL_ImportFD(model, fd)`)."""
     _database.load(files)
@@ -328,7 +308,7 @@ def nss_server(
     libs = _libraries()
     files = cert or make_cert()
     model = _model_socket(libs, files, lowest, highest)
-    active = _Active()
+    active = ActiveHandlers()
     timeout = libs.nspr.PR_MillisecondsToInterval(int(CONNECTION_TIMEOUT * 1000))
     try:
 

@@ -332,10 +332,8 @@ class CaptureServer:
         try:
             owner = await self._identify(writer) if self.identify_processes or self.token else None
             found = owner is not None and (owner.pid is not None or not owner.listed)
-            carries: bool | None = True
-            if self.token is not None and found:
-                carries = carries_token(owner or Owner(pid=None), self.token)
-                found = carries is not None  # None: the process exited before it could be read
+            carries = carries_token(owner, self.token) if owner is not None and found and self.token else True
+            found = found and carries is not None  # None: the process exited before it could be read
             if carries is False:
                 writer.close()  # another program's connection: never read, never recorded as the client's
                 with contextlib.suppress(Exception):

@@ -32,24 +32,13 @@ __all__ = [
 ]
 
 
-def _lazy(module: str) -> Callable[[Report, RenderOptions], str]:
+def _lazy(module: str, function: str = "render") -> Callable[[Report, RenderOptions], Any]:
     """Import a format's module when it first renders: a scan that prints text never loads jinja2."""
 
-    def render(report: Report, options: RenderOptions) -> str:
-        loaded = importlib.import_module(f"tlsaudit.formats.{module}")
-        result: str = loaded.render(report, options)
-        return result
+    def render(report: Report, options: RenderOptions) -> Any:
+        return getattr(importlib.import_module(f"tlsaudit.formats.{module}"), function)(report, options)
 
     return render
-
-
-def _lazy_chunks(module: str) -> Callable[[Report, RenderOptions], list[str]]:
-    def render_chunks(report: Report, options: RenderOptions) -> list[str]:
-        loaded = importlib.import_module(f"tlsaudit.formats.{module}")
-        result: list[str] = loaded.render_chunks(report, options)
-        return result
-
-    return render_chunks
 
 
 FORMATS: dict[str, ReportFormat] = {
@@ -61,7 +50,7 @@ FORMATS: dict[str, ReportFormat] = {
         extensions=(".json",),
         description="the JSON contract",
         render=_lazy("json_format"),
-        render_chunks=_lazy_chunks("json_format"),
+        render_chunks=_lazy("json_format", "render_chunks"),
     ),
     "html": ReportFormat(
         name="html", extensions=(".html", ".htm"), description="self-contained report", render=_lazy("html")
@@ -191,12 +180,16 @@ def write_outputs(
             failures.append((output, chosen, exc))
     for output, content in rendered:
         if output == STDOUT:
-            sys.stdout.writelines([content] if isinstance(content, str) else content)
+            sys.stdout.writelines(_pieces(content))
             sys.stdout.flush()
         else:
             write_atomic(Path(output), content)
     if failures:
         raise RenderFailure(failures)
+
+
+def _pieces(content: str | Sequence[str]) -> Sequence[str]:
+    return [content] if isinstance(content, str) else content
 
 
 def write_atomic(path: Path, content: str | Sequence[str]) -> None:
@@ -207,7 +200,7 @@ def write_atomic(path: Path, content: str | Sequence[str]) -> None:
     if path.exists() and not path.is_file():
         try:
             with path.open("w", encoding="utf-8", newline="") as handle:
-                handle.writelines([content] if isinstance(content, str) else content)
+                handle.writelines(_pieces(content))
         except OSError as exc:
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         return
@@ -218,7 +211,7 @@ def write_atomic(path: Path, content: str | Sequence[str]) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines([content] if isinstance(content, str) else content)
+            handle.writelines(_pieces(content))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)

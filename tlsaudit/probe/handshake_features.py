@@ -114,13 +114,16 @@ async def compression(prober: Prober, version: TlsVersion) -> tuple[bool | None,
 
 async def fallback_scsv(prober: Prober, version: TlsVersion) -> tuple[bool | None, str]:
     """A hello for `version` (below the highest accepted) carrying TLS_FALLBACK_SCSV."""
-    hello = build_client_hello(
-        version,
-        cipher_suites=probe_suites(version)[: MAX_OFFERED_SUITES - 2],
-        server_name=prober.endpoint.server_name,
-        fallback_scsv=True,
-    )
-    answer = await _ask(prober, hello)
+
+    def hello(signal: bool) -> bytes:
+        return build_client_hello(
+            version,
+            cipher_suites=probe_suites(version)[: MAX_OFFERED_SUITES - 2],
+            server_name=prober.endpoint.server_name,
+            fallback_scsv=signal,
+        )
+
+    answer = await _ask(prober, hello(True))
     if answer.alert == ALERT_INAPPROPRIATE_FALLBACK:
         return True, ""
     if answer.hello is not None and answer.hello.selected_version == VERSION_CODES[version]:
@@ -129,12 +132,7 @@ async def fallback_scsv(prober: Prober, version: TlsVersion) -> tuple[bool | Non
         # RFC 7507 asks for an inappropriate_fallback alert, but servers that drop every failed
         # handshake without an alert (Dovecot, slapd with GnuTLS) can only close. The same hello
         # without the signal decides: accepted, the refusal answered the signal.
-        control = build_client_hello(
-            version,
-            cipher_suites=probe_suites(version)[: MAX_OFFERED_SUITES - 2],
-            server_name=prober.endpoint.server_name,
-        )
-        plain = await _ask(prober, control)
+        plain = await _ask(prober, hello(False))
         if plain.hello is not None and plain.hello.selected_version == VERSION_CODES[version]:
             return True, ""
         return None, "fallback SCSV: refused, and so was the same hello without the signal"
